@@ -1,0 +1,183 @@
+// hl_call against the raw KVM floor, measured in the same run.
+//
+// Floor: a bare VM whose ring-3 code does `out` in a loop; one iteration is
+// one KVM_RUN exit round trip, the least any call can cost on this host.
+// The ratio hl_call / floor is printed at the end.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hyperlight.h"
+#include "kvm/kvm_system.h"
+#include "mem/guest_memory.h"
+#include "mem/layout.h"
+#include "mem/page_tables.h"
+#include "mem/system_tables.h"
+#include "wire/hl_abi.h"
+
+namespace {
+
+// A minimal CPL3 VM: page tables, GDT/TSS (ports open), one code page.
+class FloorVm {
+ public:
+  FloorVm()
+      : kvm_(hl::kvm::KvmSystem::instance()),
+        memory_(kMemory),
+        vm_(kvm_->create_vm()),
+        vcpu_((vm_.set_memory_slot(0, 0, kMemory, memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))) {
+    using namespace hl::mem;
+    std::vector<PageMapping> maps = {{kTables, 4 * kPageSize, {}},
+                                     {kGdt, kPageSize, {}},
+                                     {kCode, kPageSize, {true, false, true}},
+                                     {kStack, kPageSize, {true, true, false}}};
+    build_page_tables(memory_.span(kTables, 4 * kPageSize), kTables, kMemory, maps);
+    write_gdt_and_tss(memory_.span(kGdt, kPageSize), kGdt, kStack + kPageSize);
+    // out 0x60, eax ; jmp back to the out
+    const uint8_t code[] = {0xE7, static_cast<uint8_t>(HL_PORT_DONE), 0xEB, 0xFC};
+    std::memcpy(memory_.span(kCode, sizeof code).data(), code, sizeof code);
+
+    kvm_sregs s = vcpu_.get_sregs();
+    kvm_segment cs{};
+    cs.limit = 0xffffffff;
+    cs.selector = kUserCodeSelector;
+    cs.type = 11;
+    cs.present = cs.s = cs.l = cs.g = 1;
+    cs.dpl = 3;
+    kvm_segment ds = cs;
+    ds.selector = kUserDataSelector;
+    ds.type = 3;
+    ds.l = 0;
+    ds.db = 1;
+    s.cs = cs;
+    s.ds = s.es = s.fs = s.gs = s.ss = ds;
+    kvm_segment tr{};
+    tr.base = kGdt + kTssOffset;
+    tr.limit = tss_limit();
+    tr.selector = kTssSelector;
+    tr.type = 11;
+    tr.present = 1;
+    s.tr = tr;
+    s.gdt.base = kGdt;
+    s.gdt.limit = kGdtEntries * 8 - 1;
+    s.cr0 = 0x80010033;
+    s.cr3 = kTables;
+    s.cr4 = 0x620;
+    s.efer = 0xD01;
+    vcpu_.set_sregs(s);
+    kvm_regs r{};
+    r.rip = kCode;
+    r.rsp = kStack + kPageSize - 8;
+    r.rflags = 2;
+    vcpu_.set_regs(r);
+  }
+
+  bool exit_once() { return vcpu_.run() == 0 && vcpu_.run_state()->exit_reason == KVM_EXIT_IO; }
+
+ private:
+  static constexpr uint64_t kMemory = 1 << 20, kTables = 0x1000, kGdt = 0x5000, kCode = 0x6000, kStack = 0x7000;
+  std::shared_ptr<const hl::kvm::KvmSystem> kvm_;
+  hl::mem::GuestMemory memory_;
+  hl::kvm::Vm vm_;
+  hl::kvm::Vcpu vcpu_;
+};
+
+void BM_RawKvmExitFloor(benchmark::State &state) {
+  FloorVm vm;
+  for (auto _ : state)
+    if (!vm.exit_once()) state.SkipWithError("unexpected exit");
+}
+BENCHMARK(BM_RawKvmExitFloor)->UseRealTime()->MinTime(1.0);
+
+hl_sandbox_t *make_sandbox() {
+  hl_sandbox_t *sb = nullptr;
+  hl_error_t *err = hl_sandbox_new(nullptr, HL_SIMPLEGUEST_PATH, &sb);
+  if (err != nullptr) {
+    std::fprintf(stderr, "hl_sandbox_new: %s\n", hl_error_message(err));
+    hl_error_delete(err);
+  }
+  return sb;
+}
+
+hl_error_t *host_add(void *, const hl_val_t *args, size_t, hl_val_t *result) {
+  result->kind = HL_VAL_I32;
+  result->of.i32 = args[0].of.i32 + args[1].of.i32;
+  return nullptr;
+}
+
+void run_calls(benchmark::State &state, const char *function) {
+  hl_sandbox_t *sb = make_sandbox();
+  if (sb == nullptr) {
+    state.SkipWithError("no sandbox");
+    return;
+  }
+  const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+  hl_error_delete(hl_register(sb, "HostAdd", params, 2, HL_VAL_I32, host_add, nullptr, nullptr));
+  hl_val_t args[2] = {};
+  args[0].kind = args[1].kind = HL_VAL_I32;
+  args[0].of.i32 = 40;
+  args[1].of.i32 = 2;
+  hl_val_t result;
+  for (auto _ : state) {
+    hl_error_t *err = hl_call(sb, function, args, 2, &result);
+    if (err != nullptr) {
+      state.SkipWithError(hl_error_message(err));
+      hl_error_delete(err);
+      break;
+    }
+  }
+  hl_sandbox_delete(sb);
+}
+
+void BM_HlCallAdd(benchmark::State &state) { run_calls(state, "Add"); }
+BENCHMARK(BM_HlCallAdd)->UseRealTime()->MinTime(1.0);
+
+void BM_HlCallAddViaHost(benchmark::State &state) { run_calls(state, "AddViaHost"); }
+BENCHMARK(BM_HlCallAddViaHost)->UseRealTime()->MinTime(1.0);
+
+void BM_SandboxCreateDelete(benchmark::State &state) {
+  for (auto _ : state) hl_sandbox_delete(make_sandbox());
+}
+BENCHMARK(BM_SandboxCreateDelete)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(1.0);
+
+// Console output plus the per-benchmark real time, for the ratios.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run> &runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run &r : runs)
+      if (!r.error_occurred && r.run_type == Run::RT_Iteration)
+        ns_[r.benchmark_name()] = r.GetAdjustedRealTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+  }
+  void print_ratios() const {
+    auto floor = find("BM_RawKvmExitFloor");
+    if (floor <= 0) return;
+    std::printf("\nratios to the raw KVM exit floor (%.2f us):\n", floor / 1e3);
+    for (const char *name : {"BM_HlCallAdd", "BM_HlCallAddViaHost"}) {
+      double t = find(name);
+      if (t > 0) std::printf("  %-22s %8.2f us  %5.2fx floor\n", name, t / 1e3, t / floor);
+    }
+  }
+
+ private:
+  double find(const std::string &prefix) const {
+    for (const auto &[name, ns] : ns_)
+      if (name.rfind(prefix, 0) == 0) return ns;
+    return -1;
+  }
+  std::map<std::string, double> ns_;
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_ratios();
+  benchmark::Shutdown();
+  return 0;
+}

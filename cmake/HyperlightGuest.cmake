@@ -1,0 +1,19 @@
+# hl_add_guest(NAME SOURCES...)
+#
+# Builds a hyperlight guest: a freestanding, static-PIE x86-64 ELF named
+# NAME.elf, linked with the guest runtime (guest/). Guest code runs in ring
+# 3 with SSE available; no libc, no startup files, no red zone (exceptions
+# are taken on a separate stack, but the ABI keeps it off for safety).
+add_library(hl_guest_flags INTERFACE)
+target_compile_options(hl_guest_flags INTERFACE
+  -ffreestanding -fno-stack-protector -mno-red-zone -fPIE -fvisibility=hidden
+  -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -fno-builtin
+  -Wall -Wextra -Werror)
+target_link_options(hl_guest_flags INTERFACE
+  -nostdlib -static-pie -Wl,-e,hl_guest_entry -Wl,--build-id=none -Wl,-z,noexecstack)
+
+function(hl_add_guest NAME)
+  add_executable(${NAME} ${ARGN})
+  target_link_libraries(${NAME} PRIVATE hyperlight_guest)
+  set_target_properties(${NAME} PROPERTIES SUFFIX ".elf")
+endfunction()

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds everything (library, guests, tests, bench, example)
+# into build/. Usage: scripts/build.sh [extra cmake args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+ninja -C build

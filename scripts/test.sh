@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fresh machine -> every test: installs missing packages, builds, checks the
+# generated files, runs the C++ tests (ctest), the Go and the C# tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/install-deps.sh
+scripts/check-kvm.sh
+scripts/build.sh
+
+echo "== C++ unit + integration tests, apigen checks (ctest)"
+ctest --test-dir build --output-on-failure -j2
+
+echo "== Go binding (go test -race)"
+(cd bindings/go && HYPERLIGHT_LIB_DIR="$root/build/src" HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" \
+  go test -race -count=1 ./...)
+
+echo "== C# binding (xunit)"
+(cd bindings/csharp && HYPERLIGHT_LIB_DIR="$root/build/src" \
+  HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" scripts/test.sh)
+
+echo "all tests passed"

@@ -1,0 +1,24 @@
+// hl_config_*.
+#include "capi/shim.h"
+
+extern "C" {
+
+HL_API hl_config_t *hl_config_new(void) { return new (std::nothrow) hl_config(); }
+
+HL_API void hl_config_delete(hl_config_t *config) { delete config; }
+
+HL_API hl_error_t *hl_config_set_heap_size(hl_config_t *config, uint64_t bytes) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_heap_size: config is NULL");
+    config->config.set_heap_size(bytes);
+  });
+}
+
+HL_API hl_error_t *hl_config_set_stack_size(hl_config_t *config, uint64_t bytes) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_stack_size: config is NULL");
+    config->config.set_stack_size(bytes);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,140 @@
+// hl_sandbox_*, hl_register and hl_call.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "capi/shim.h"
+#include "common/unique_fd.h"
+#include "sandbox/values.h"
+
+namespace {
+
+constexpr size_t kMaxGuestFileSize = 512ull << 20;
+
+std::vector<uint8_t> read_guest_file(const char *path) {
+  hl::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("open('%s')", path).c_str(), errno));
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0)
+    throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("stat('%s')", path).c_str(), errno));
+  if (!S_ISREG(st.st_mode)) throw hl::Error(HL_ERROR_IO, hl::format("'%s' is not a regular file", path));
+  if (static_cast<uint64_t>(st.st_size) > kMaxGuestFileSize)
+    throw hl::Error(HL_ERROR_INVALID_ELF, hl::format("'%s' is larger than 512 MiB", path));
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("read('%s')", path).c_str(), errno));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+void create(const hl_config_t *config, std::span<const uint8_t> elf, hl_sandbox_t **out) {
+  static const hl::SandboxConfig kDefaults;
+  auto sandbox = std::make_unique<hl_sandbox>();
+  sandbox->sandbox = hl::Sandbox::create(config != nullptr ? config->config : kDefaults, elf);
+  *out = sandbox.release();
+}
+
+// Prefixes an error's message with the guest file it concerns.
+template <typename F>
+void naming_file(const char *path, F &&body) {
+  try {
+    body();
+  } catch (const hl::Error &e) {
+    throw hl::Error(e.code(), hl::format("%s: %s", path, e.what()));
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+HL_API hl_error_t *hl_sandbox_new(const hl_config_t *config, const char *guest_path, hl_sandbox_t **out) {
+  return hl::guarded([&] {
+    hl::require(out != nullptr, "hl_sandbox_new: out is NULL");
+    *out = nullptr;
+    hl::require(guest_path != nullptr, "hl_sandbox_new: guest_path is NULL");
+    naming_file(guest_path, [&] {
+      std::vector<uint8_t> elf = read_guest_file(guest_path);
+      create(config, elf, out);
+    });
+  });
+}
+
+HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config, const uint8_t *guest_elf,
+                                              size_t guest_elf_len, hl_sandbox_t **out) {
+  return hl::guarded([&] {
+    hl::require(out != nullptr, "hl_sandbox_new_from_memory: out is NULL");
+    *out = nullptr;
+    hl::require(guest_elf != nullptr || guest_elf_len == 0, "hl_sandbox_new_from_memory: guest_elf is NULL");
+    naming_file("<memory>", [&] { create(config, {guest_elf, guest_elf_len}, out); });
+  });
+}
+
+HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) { delete sandbox; }
+
+HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl_val_kind_t *param_kinds,
+                               size_t nparams, hl_val_kind_t return_kind, hl_host_fn_t callback, void *user_data,
+                               hl_finalizer_t finalizer) {
+  // Until the HostFunction owns user_data, a failure must finalize it here.
+  bool handed_over = false;
+  hl_error_t *err = hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_register: sandbox is NULL");
+    hl::require(name != nullptr && name[0] != '\0' && std::strlen(name) <= HL_WIRE_MAX_NAME,
+                "hl_register: name must be 1 to 255 bytes");
+    hl::require(callback != nullptr, "hl_register: callback is NULL");
+    hl::require(nparams <= HL_WIRE_MAX_ARGS, "hl_register: at most 32 parameters");
+    hl::require(param_kinds != nullptr || nparams == 0, "hl_register: param_kinds is NULL");
+    std::vector<hl_val_kind_t> params(param_kinds, param_kinds + nparams);
+    for (size_t i = 0; i < nparams; i++)
+      if (params[i] == HL_VAL_VOID || !hl::is_valid_kind(params[i]))
+        throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
+                        hl::format("hl_register('%s'): parameter %zu has invalid kind %u", name, i, params[i]));
+    if (!hl::is_valid_kind(return_kind))
+      throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
+                      hl::format("hl_register('%s'): invalid return kind %u", name, return_kind));
+    auto fn = std::make_unique<hl::HostFunction>(name, std::move(params), return_kind, callback, user_data,
+                                                 finalizer);
+    handed_over = true;
+    sandbox->sandbox->register_host_function(std::move(fn));
+  });
+  if (err != nullptr && !handed_over && finalizer != nullptr) finalizer(user_data);
+  return err;
+}
+
+HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
+                           hl_val_t *result) {
+  if (result != nullptr) *result = hl_val_t{};
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_call: sandbox is NULL");
+    hl::require(function != nullptr, "hl_call: function is NULL");
+    sandbox->sandbox->call(function, args, nargs, result);
+  });
+}
+
+HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interrupt_handle_t **out) {
+  return hl::guarded([&] {
+    hl::require(out != nullptr, "hl_sandbox_interrupt_handle: out is NULL");
+    *out = nullptr;
+    hl::require(sandbox != nullptr, "hl_sandbox_interrupt_handle: sandbox is NULL");
+    *out = new hl_interrupt_handle{sandbox->sandbox->interrupt_control()};
+  });
+}
+
+HL_API hl_kill_result_t hl_kill(hl_interrupt_handle_t *handle) {
+  if (handle == nullptr) return HL_KILL_SANDBOX_GONE;
+  return handle->control->kill();
+}
+
+HL_API void hl_interrupt_handle_delete(hl_interrupt_handle_t *handle) { delete handle; }
+
+}  // extern "C"

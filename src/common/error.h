@@ -1,0 +1,30 @@
+// The library's internal error: a stable code (HL_ERROR_*) and a message.
+// Thrown inside the library and converted to hl_error_t* at the C ABI
+// boundary (src/capi), where every entry point catches everything.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "hyperlight.h"
+
+namespace hl {
+
+class Error : public std::runtime_error {
+ public:
+  Error(hl_error_code_t code, std::string message)
+      : std::runtime_error(std::move(message)), code_(code) {}
+  hl_error_code_t code() const noexcept { return code_; }
+
+ private:
+  hl_error_code_t code_;
+};
+
+// Formats like printf into a std::string (messages name the thing at fault).
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// "<what> failed: <strerror(errno)> (errno N)".
+std::string errno_message(const char *what, int err);
+
+}  // namespace hl

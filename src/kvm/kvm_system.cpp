@@ -1,0 +1,85 @@
+#include "kvm/kvm_system.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "common/error.h"
+
+namespace hl::kvm {
+namespace {
+
+[[noreturn]] void no_hypervisor(const std::string &why) {
+  throw Error(HL_ERROR_NO_HYPERVISOR, "KVM is not usable: " + why);
+}
+
+void require_capability(int fd, long cap, const char *name) {
+  if (::ioctl(fd, KVM_CHECK_EXTENSION, cap) <= 0)
+    no_hypervisor(format("/dev/kvm lacks capability %s", name));
+}
+
+// CPUID leaf 1 ECX: bit 5 VMX; leaf 0x80000001 ECX: bit 2 SVM. Hidden so the
+// guest never tries nested virtualisation.
+void hide_virtualisation(CpuidTable &cpuid) {
+  for (uint32_t i = 0; i < cpuid.nent; i++) {
+    kvm_cpuid_entry2 &e = cpuid.entries[i];
+    if (e.function == 1) e.ecx &= ~(1u << 5);
+    if (e.function == 0x80000001u) e.ecx &= ~(1u << 2);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
+  int raw = ::open(device_path, O_RDWR | O_CLOEXEC);
+  if (raw < 0) {
+    int err = errno;
+    no_hypervisor(errno_message(format("open(%s)", device_path).c_str(), err));
+  }
+  std::shared_ptr<KvmSystem> sys(new KvmSystem());
+  sys->fd_.reset(raw);
+  int fd = sys->fd_.get();
+  int api = ::ioctl(fd, KVM_GET_API_VERSION, 0);
+  if (api != KVM_API_VERSION)
+    no_hypervisor(format("%s: KVM API version %d, expected %d", device_path, api, KVM_API_VERSION));
+  require_capability(fd, KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY");
+  require_capability(fd, KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT");
+  if ((::ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) == 0)
+    no_hypervisor("/dev/kvm lacks capability KVM_CAP_SYNC_REGS (x86 regs)");
+  int mmap_size = ::ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (mmap_size < static_cast<int>(sizeof(kvm_run)))
+    no_hypervisor(errno_message("KVM_GET_VCPU_MMAP_SIZE", errno));
+  sys->vcpu_mmap_size_ = static_cast<size_t>(mmap_size);
+  sys->cpuid_.nent = kMaxCpuidEntries;
+  if (::ioctl(fd, kGetSupportedCpuid, &sys->cpuid_) < 0)
+    no_hypervisor(errno_message("KVM_GET_SUPPORTED_CPUID", errno));
+  hide_virtualisation(sys->cpuid_);
+  return sys;
+}
+
+std::shared_ptr<const KvmSystem> KvmSystem::instance() {
+  static std::mutex mu;
+  static std::shared_ptr<const KvmSystem> shared;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!shared) shared = open("/dev/kvm");
+  return shared;
+}
+
+Vm KvmSystem::create_vm() const {
+  int raw;
+  do {
+    raw = ::ioctl(fd_.get(), KVM_CREATE_VM, 0);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) {
+    int err = errno;
+    throw Error(err == ENOMEM ? HL_ERROR_OUT_OF_MEMORY : HL_ERROR_HYPERVISOR,
+                errno_message("KVM_CREATE_VM", err));
+  }
+  return Vm(UniqueFd(raw), vcpu_mmap_size_);
+}
+
+}  // namespace hl::kvm

@@ -1,0 +1,35 @@
+// The process's handle on /dev/kvm: opened once, checked for the
+// capabilities hyperlight needs, and the factory for VMs.
+#pragma once
+
+#include <memory>
+
+#include "common/unique_fd.h"
+#include "kvm/kvm_abi.h"
+#include "kvm/vm.h"
+
+namespace hl::kvm {
+
+class KvmSystem {
+ public:
+  // The shared instance; opens /dev/kvm on first use. Throws Error with
+  // HL_ERROR_NO_HYPERVISOR (naming the reason) if KVM is unusable. A failed
+  // open is retried on the next call.
+  static std::shared_ptr<const KvmSystem> instance();
+
+  // Opens a private instance (tests use it to check the error path).
+  static std::shared_ptr<const KvmSystem> open(const char *device_path);
+
+  Vm create_vm() const;
+  size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
+  // Supported CPUID with VMX/SVM hidden, ready for KVM_SET_CPUID2.
+  const CpuidTable &guest_cpuid() const { return cpuid_; }
+
+ private:
+  KvmSystem() = default;
+  UniqueFd fd_;
+  size_t vcpu_mmap_size_ = 0;
+  CpuidTable cpuid_{};
+};
+
+}  // namespace hl::kvm

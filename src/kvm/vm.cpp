@@ -1,0 +1,36 @@
+#include "kvm/vm.h"
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+
+#include "common/error.h"
+
+namespace hl::kvm {
+
+void Vm::set_memory_slot(uint32_t slot, uint64_t guest_addr, uint64_t size, void *host_addr,
+                         uint32_t flags) const {
+  kvm_userspace_memory_region region{};
+  region.slot = slot;
+  region.flags = flags;
+  region.guest_phys_addr = guest_addr;
+  region.memory_size = size;
+  region.userspace_addr = reinterpret_cast<uint64_t>(host_addr);
+  if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
+    throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_USER_MEMORY_REGION", errno));
+}
+
+Vcpu Vm::create_vcpu(const CpuidTable &cpuid) const {
+  int raw = ::ioctl(fd_.get(), KVM_CREATE_VCPU, 0);
+  if (raw < 0) throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_CREATE_VCPU", errno));
+  UniqueFd fd(raw);
+  void *run = ::mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, raw, 0);
+  if (run == MAP_FAILED) throw Error(HL_ERROR_HYPERVISOR, errno_message("mmap(kvm_run)", errno));
+  UniqueMapping mapping(run, vcpu_mmap_size_);
+  if (::ioctl(raw, kSetCpuid2, &cpuid) < 0)
+    throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_CPUID2", errno));
+  return Vcpu(std::move(fd), std::move(mapping));
+}
+
+}  // namespace hl::kvm

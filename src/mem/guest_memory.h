@@ -1,0 +1,38 @@
+// A sandbox's guest-physical memory: one memfd, mapped shared into the host.
+//
+// Every guest-supplied address goes through translate(), the one checked
+// conversion from guest address + length to a host pointer.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/unique_fd.h"
+#include "common/unique_mapping.h"
+
+namespace hl::mem {
+
+class GuestMemory {
+ public:
+  // Reserves size bytes (page-aligned); pages cost nothing until touched.
+  explicit GuestMemory(uint64_t size);
+
+  uint8_t *host_base() const { return mapping_.data(); }
+  uint64_t size() const { return size_; }
+
+  // Host view of [guest_address, guest_address + length), or nullptr if any
+  // byte is outside guest memory (including wrap-around). Zero length is
+  // valid anywhere in [0, size].
+  uint8_t *translate(uint64_t guest_address, uint64_t length) const;
+
+  // Like translate() for ranges the host itself chose: throws
+  // Error(HL_ERROR_INTERNAL) instead of returning nullptr.
+  std::span<uint8_t> span(uint64_t guest_address, uint64_t length) const;
+
+ private:
+  UniqueFd memfd_;
+  UniqueMapping mapping_;
+  uint64_t size_;
+};
+
+}  // namespace hl::mem

@@ -1,0 +1,44 @@
+// Host-built x86-64 4-level page tables (identity map, 4 KiB pages).
+//
+// The guest runs at CPL3 and the tables live in supervisor, read-only pages,
+// so it can neither read nor change them. Upper levels allow everything
+// (present, writable, user); each leaf PTE alone decides the page's access.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "mem/layout.h"
+
+namespace hl::mem {
+
+namespace pte {
+inline constexpr uint64_t kPresent = 1ull << 0;
+inline constexpr uint64_t kWritable = 1ull << 1;
+inline constexpr uint64_t kUser = 1ull << 2;
+inline constexpr uint64_t kAccessed = 1ull << 5;
+inline constexpr uint64_t kDirty = 1ull << 6;
+inline constexpr uint64_t kNoExecute = 1ull << 63;
+inline constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
+}  // namespace pte
+
+struct PageMapping {
+  uint64_t base;  // page-aligned
+  uint64_t size;  // page-aligned
+  PagePermissions permissions;
+};
+
+// Writes the tables into `tables` (the host view of guest-physical
+// [tables_gpa, tables_gpa + tables.size())), mapping every page of
+// [0, memory_size) covered by `mappings`; other pages stay not-present.
+// Later mappings override earlier ones for the same page.
+void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t memory_size,
+                       std::span<const PageMapping> mappings);
+
+// Walks the tables like the MMU does and returns the leaf PTE for `address`,
+// or nothing if some level is not present. For tests and diagnostics.
+std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa,
+                                         uint64_t address);
+
+}  // namespace hl::mem

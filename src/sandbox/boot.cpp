@@ -1,0 +1,179 @@
+// Building a sandbox: guest memory, page tables, system tables, the vCPU's
+// long-mode state, and the guest's own initialisation.
+#include <sys/random.h>
+
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "mem/page_tables.h"
+#include "mem/system_tables.h"
+#include "sandbox/sandbox.h"
+#include "wire/hl_abi.h"
+#include "wire/hl_wire.h"
+
+namespace hl {
+namespace {
+
+constexpr uint64_t kCr0 = 0x80010033;  // PG | WP | NE | ET | MP | PE
+constexpr uint64_t kCr4 = 0x620;       // OSXMMEXCPT | OSFXSR | PAE
+constexpr uint64_t kEfer = 0xD01;      // NXE | LMA | LME | SCE
+constexpr uint64_t kRflags = 0x2;      // IOPL 0: ring 3 reaches only the ports the TSS opens
+
+mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &image) {
+  mem::LayoutSizes s;
+  s.image = image.size();
+  s.image_alignment = image.alignment();
+  s.input_buffer = config.input_buffer_size;
+  s.output_buffer = config.output_buffer_size;
+  s.heap = config.heap_size;
+  s.stack = config.stack_size;
+  return s;
+}
+
+kvm_segment segment(uint16_t selector, bool code) {
+  kvm_segment s{};
+  s.base = 0;
+  s.limit = 0xffffffff;
+  s.selector = selector;
+  s.type = code ? 11 : 3;  // execute/read accessed : read/write accessed
+  s.present = 1;
+  s.dpl = selector & 3;
+  s.db = code ? 0 : 1;
+  s.s = 1;
+  s.l = code ? 1 : 0;
+  s.g = 1;
+  return s;
+}
+
+uint64_t random_seed() {
+  uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) seed = 0x9e3779b97f4a7c15ull;
+  return seed;
+}
+
+}  // namespace
+
+std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<const uint8_t> elf) {
+  mem::ElfImage image = mem::ElfImage::parse(elf);
+  std::unique_ptr<Sandbox> sandbox(new Sandbox(config, image));
+  sandbox->boot(image);
+  sandbox->initialise_guest();
+  return sandbox;
+}
+
+Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
+    : kvm_(kvm::KvmSystem::instance()),
+      layout_(mem::Layout::compute(sizes_for(config, image))),
+      memory_(layout_.memory_size),
+      vm_(kvm_->create_vm()),
+      vcpu_((vm_.set_memory_slot(0, 0, memory_.size(), memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))),
+      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())) {
+  install_interrupt_signal_handler();
+}
+
+Sandbox::~Sandbox() { interrupt_->detach(); }
+
+void Sandbox::boot(const mem::ElfImage &image) {
+  const mem::Layout &l = layout_;
+  image.load(memory_.span(l.image, l.image_size), l.image);
+
+  std::vector<mem::PageMapping> mappings;
+  for (const mem::Region &r : l.regions())
+    if (r.name != "image") mappings.push_back({r.base, r.size, r.permissions});
+  for (const mem::ElfSegment &s : image.segments())
+    mappings.push_back({l.image + s.offset, s.size, s.permissions});
+  mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size,
+                         mappings);
+  mem::write_gdt_and_tss(memory_.span(l.gdt_tss, mem::kPageSize), l.gdt_tss, l.exception_stack_top);
+  mem::write_idt(memory_.span(l.idt, mem::kPageSize), l.exception_stub);
+  mem::write_exception_stubs(memory_.span(l.exception_stub, mem::kPageSize));
+
+  hl_peb peb{};
+  peb.magic = HL_PEB_MAGIC;
+  peb.abi_version = HL_ABI_VERSION;
+  peb.memory_size = l.memory_size;
+  peb.input_buffer = l.input_buffer;
+  peb.input_size = l.input_buffer_size;
+  peb.output_buffer = l.output_buffer;
+  peb.output_size = l.output_buffer_size;
+  peb.heap = l.heap;
+  peb.heap_size = l.heap_size;
+  peb.stack_top = l.stack_top;
+  peb.stack_size = l.stack_size;
+  std::memcpy(memory_.span(l.peb, sizeof peb).data(), &peb, sizeof peb);
+
+  kvm_sregs sregs = vcpu_.get_sregs();
+  sregs.cs = segment(mem::kUserCodeSelector, true);
+  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = segment(mem::kUserDataSelector, false);
+  kvm_segment tr{};
+  tr.base = l.gdt_tss + mem::kTssOffset;
+  tr.limit = mem::tss_limit();
+  tr.selector = mem::kTssSelector;
+  tr.type = 11;  // busy 64-bit TSS
+  tr.present = 1;
+  sregs.tr = tr;
+  sregs.gdt.base = l.gdt_tss;
+  sregs.gdt.limit = static_cast<uint16_t>(mem::kGdtEntries * 8 - 1);
+  sregs.idt.base = l.idt;
+  sregs.idt.limit = static_cast<uint16_t>(mem::kExceptionVectors * 16 - 1);
+  sregs.cr0 = kCr0;
+  sregs.cr3 = l.page_tables;
+  sregs.cr4 = kCr4;
+  sregs.efer = kEfer;
+  vcpu_.set_sregs(sregs);
+
+  kvm_fpu fpu{};
+  fpu.fcw = 0x37f;
+  fpu.mxcsr = 0x1f80;
+  vcpu_.set_fpu(fpu);
+
+  kvm_regs regs{};
+  regs.rip = l.image + image.entry_offset();
+  regs.rsp = l.stack_top - 8;
+  regs.rdi = l.peb;
+  regs.rsi = random_seed();
+  regs.rdx = mem::kPageSize;
+  regs.rcx = 0;  // max log level: logging arrives with the guest SDK (M1.2)
+  regs.rflags = kRflags;
+  vcpu_.set_regs(regs);
+  // From here on registers travel through kvm_run (no ioctl per call).
+  vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
+}
+
+void Sandbox::initialise_guest() {
+  current_function_.clear();
+  reply_offset_ = 0;
+  try {
+    run_until_done();
+    hl_wire_reader r;
+    std::span<const uint8_t> out = output_buffer();
+    uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
+    if (type == HL_MSG_ERROR) {
+      uint32_t code = hl_wire_get_u32(&r);
+      const uint8_t *msg = nullptr;
+      uint32_t len = 0;
+      hl_wire_get_str(&r, &msg, &len);
+      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+                  format("guest reported error %u during initialisation: %.*s", code, static_cast<int>(len),
+                         msg != nullptr ? reinterpret_cast<const char *>(msg) : ""));
+    }
+    uint32_t abi = hl_wire_get_u32(&r);
+    uint64_t dispatch = hl_wire_get_u64(&r);
+    if (type != HL_MSG_READY || !hl_wire_done(&r))
+      throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest finished initialisation without a valid READY message");
+    if (abi != HL_ABI_VERSION)
+      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+                  format("guest was built for ABI version %u, this host speaks %u", abi, HL_ABI_VERSION));
+    if (dispatch < layout_.image || dispatch >= layout_.image + layout_.image_size)
+      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+                  format("guest dispatch address 0x%llx is outside its image",
+                         static_cast<unsigned long long>(dispatch)));
+    dispatch_address_ = dispatch;
+  } catch (const Error &e) {
+    if (e.code() == HL_ERROR_GUEST_INIT_FAILED) throw;
+    throw Error(HL_ERROR_GUEST_INIT_FAILED, std::string("guest initialisation failed: ") + e.what());
+  }
+}
+
+}  // namespace hl

@@ -1,0 +1,344 @@
+// Calls into the guest and the exit loop that serves the guest's requests.
+#include "sandbox/sandbox.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "common/error_object.h"
+#include "mem/system_tables.h"
+#include "sandbox/values.h"
+#include "wire/hl_abi.h"
+#include "wire/hl_wire.h"
+
+namespace hl {
+namespace {
+
+unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+// Clears busy_ when a call ends, however it ends.
+class BusyGuard {
+ public:
+  explicit BusyGuard(std::atomic<bool> &busy) : busy_(busy) {
+    if (busy_.exchange(true, std::memory_order_acquire))
+      throw Error(HL_ERROR_BUSY, "the sandbox is already in a call (concurrent use or re-entry from a host function)");
+  }
+  ~BusyGuard() { busy_.store(false, std::memory_order_release); }
+  BusyGuard(const BusyGuard &) = delete;
+  BusyGuard &operator=(const BusyGuard &) = delete;
+
+ private:
+  std::atomic<bool> &busy_;
+};
+
+class RunGuard {
+ public:
+  explicit RunGuard(InterruptControl &ic) : ic_(ic) { ic_.begin_run(); }
+  ~RunGuard() { ic_.end_run(); }
+  RunGuard(const RunGuard &) = delete;
+  RunGuard &operator=(const RunGuard &) = delete;
+
+ private:
+  InterruptControl &ic_;
+};
+
+// Codes a guest may report for its own function; anything else becomes
+// HL_ERROR_GUEST_ERROR so a guest cannot impersonate host-side failures.
+hl_error_code_t accepted_guest_code(uint32_t code) {
+  switch (code) {
+    case HL_ERROR_GUEST_FUNCTION_NOT_FOUND:
+    case HL_ERROR_HOST_FUNCTION_NOT_FOUND:
+    case HL_ERROR_HOST_FUNCTION_FAILED:
+    case HL_ERROR_PARAMETER_TYPE_MISMATCH:
+    case HL_ERROR_PARAMETER_COUNT_MISMATCH:
+    case HL_ERROR_TOO_LARGE:
+    case HL_ERROR_GUEST_ERROR:
+      return code;
+    default:
+      return HL_ERROR_GUEST_ERROR;
+  }
+}
+
+std::string text(const uint8_t *ptr, uint32_t len) {
+  return ptr == nullptr ? std::string() : std::string(reinterpret_cast<const char *>(ptr), len);
+}
+
+}  // namespace
+
+void Sandbox::register_host_function(std::unique_ptr<HostFunction> fn) {
+  // Registering mid-call would change the registry under a running callback.
+  BusyGuard busy(busy_);
+  host_functions_.add(std::move(fn));
+}
+
+std::span<const uint8_t> Sandbox::output_buffer() const {
+  uint64_t size = std::min<uint64_t>(layout_.output_buffer_size, UINT32_MAX);
+  return memory_.span(layout_.output_buffer, size);
+}
+
+void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result) {
+  if (result != nullptr) *result = hl_val_t{};
+  BusyGuard busy(busy_);
+  if (!poisoned_reason_.empty())
+    throw Error(HL_ERROR_POISONED, "sandbox is poisoned (" + poisoned_reason_ +
+                                       "); its state is unknown: delete it and create a new one");
+  std::string name(function);
+  if (name.empty() || name.size() > HL_WIRE_MAX_NAME)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: function name must be 1 to 255 bytes");
+  if (nargs > HL_WIRE_MAX_ARGS)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_call: %zu arguments, at most %u", nargs, HL_WIRE_MAX_ARGS));
+  if (nargs != 0 && args == nullptr) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: args is NULL");
+
+  hl_wire_writer w;
+  uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
+  hl_wire_begin(&w, memory_.span(layout_.input_buffer, input_size).data(), static_cast<uint32_t>(input_size),
+                HL_MSG_CALL);
+  hl_wire_put_str(&w, name.data(), static_cast<uint32_t>(name.size()));
+  hl_wire_put_u8(&w, static_cast<uint8_t>(nargs));
+  for (size_t i = 0; i < nargs; i++) {
+    std::string what = format("hl_call('%s') argument %zu", name.c_str(), i);
+    hl_wire_val v = to_wire(args[i], what.c_str());
+    hl_wire_put_val(&w, &v);
+  }
+  uint32_t len = hl_wire_end(&w);
+  if (len == 0)
+    throw Error(HL_ERROR_TOO_LARGE, format("hl_call('%s'): the call needs %u bytes but the input buffer holds %llu",
+                                           name.c_str(), w.needed, ull(input_size)));
+
+  current_function_ = name;
+  reply_offset_ = hl_wire_align8(len);
+  kvm_regs &regs = vcpu_.sync_regs();
+  regs = kvm_regs{};
+  regs.rip = dispatch_address_;
+  regs.rsp = layout_.stack_top - 8;
+  regs.rflags = 0x2;
+  vcpu_.mark_sync_regs_dirty();
+  run_until_done();
+
+  hl_wire_reader r;
+  std::span<const uint8_t> out = output_buffer();
+  uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
+  if (type == HL_MSG_RESULT) {
+    hl_wire_val v;
+    if (!hl_wire_get_val(&r, &v) || !hl_wire_done(&r))
+      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed result", name.c_str()));
+    if (result != nullptr) *result = from_wire(v, true);
+    return;
+  }
+  if (type == HL_MSG_ERROR) {
+    uint32_t code = hl_wire_get_u32(&r);
+    const uint8_t *msg = nullptr;
+    uint32_t msg_len = 0;
+    if (!hl_wire_get_str(&r, &msg, &msg_len) || !hl_wire_done(&r))
+      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed error", name.c_str()));
+    hl_error_code_t mapped = accepted_guest_code(code);
+    std::string message = format("guest function '%s' failed: ", name.c_str()) + text(msg, msg_len);
+    if (mapped != code) message += format(" (guest error code %u)", code);
+    throw Error(mapped, message);
+  }
+  poison_and_throw(HL_ERROR_PROTOCOL,
+                   format("guest function '%s' finished without a result (message type %u)", name.c_str(), type));
+}
+
+void Sandbox::run_until_done() {
+  RunGuard running(*interrupt_);
+  kvm_run *run = vcpu_.run_state();
+  for (;;) {
+    if (interrupt_->cancel_requested())
+      poison_and_throw(HL_ERROR_CANCELLED, current_function_.empty()
+                                               ? std::string("guest initialisation was cancelled by hl_kill")
+                                               : format("call to '%s' was cancelled by hl_kill",
+                                                        current_function_.c_str()));
+    int rc = vcpu_.run();
+    if (rc == -EINTR || rc == -EAGAIN) {
+      interrupt_->clear_immediate_exit();
+      continue;  // the cancel check above decides; EINTR alone means nothing
+    }
+    if (rc < 0) poison_and_throw(HL_ERROR_HYPERVISOR, errno_message("KVM_RUN", -rc));
+
+    switch (run->exit_reason) {
+      case KVM_EXIT_IO: {
+        const uint16_t port = run->io.port;
+        if (run->io.direction != KVM_EXIT_IO_OUT)
+          poison_and_throw(HL_ERROR_PROTOCOL, format("guest read from port 0x%x", port));
+        if (run->io.count != 1 || run->io.data_offset + 4 > kvm_->vcpu_mmap_size())
+          poison_and_throw(HL_ERROR_PROTOCOL, format("guest used a string I/O instruction on port 0x%x", port));
+        const uint8_t *data = reinterpret_cast<const uint8_t *>(run) + run->io.data_offset;
+        if (port == HL_PORT_EXCEPTION && run->io.size == 1) fail_guest_exception(data[0]);
+        if (run->io.size != 4)
+          poison_and_throw(HL_ERROR_PROTOCOL, format("guest wrote %u bytes to port 0x%x; the ABI uses 4",
+                                                     run->io.size, port));
+        uint32_t value;
+        std::memcpy(&value, data, sizeof value);
+        switch (port) {
+          case HL_PORT_DONE: return;
+          case HL_PORT_CALL_HOST: serve_host_call(); break;
+          case HL_PORT_PRINT: serve_print(); break;
+          case HL_PORT_ABORT: fail_abort(value);
+          default: poison_and_throw(HL_ERROR_PROTOCOL, format("guest wrote to unknown port 0x%x", port));
+        }
+        break;
+      }
+      case KVM_EXIT_SHUTDOWN:
+        poison_and_throw(HL_ERROR_TRIPLE_FAULT, "guest vCPU shut down (triple fault)");
+      case KVM_EXIT_MMIO:
+        poison_and_throw(HL_ERROR_GUEST_EXCEPTION,
+                         format("guest %s unbacked guest-physical address 0x%llx",
+                                run->mmio.is_write ? "wrote to" : "read from", ull(run->mmio.phys_addr)));
+      case KVM_EXIT_INTERNAL_ERROR:
+        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT,
+                         format("KVM internal error (suberror %u) while running the guest", run->internal.suberror));
+      case KVM_EXIT_FAIL_ENTRY:
+        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT,
+                         format("KVM could not enter the guest (hardware reason 0x%llx)",
+                                ull(run->fail_entry.hardware_entry_failure_reason)));
+      default:
+        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("unexpected vCPU exit reason %u", run->exit_reason));
+    }
+  }
+}
+
+void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const std::string &message) {
+  uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
+  uint8_t *base = memory_.span(layout_.input_buffer, input_size).data() + reply_offset_;
+  uint32_t space = static_cast<uint32_t>(input_size - reply_offset_);
+  hl_wire_writer w;
+  if (result != nullptr) {
+    hl_wire_begin(&w, base, space, HL_MSG_RESULT);
+    hl_wire_put_val(&w, result);
+    if (hl_wire_end(&w) != 0) return;
+    code = HL_ERROR_TOO_LARGE;
+  }
+  std::string text = result != nullptr ? format("host function result needs %u bytes but only %u are free in the "
+                                                "input buffer",
+                                                w.needed, space)
+                                       : message;
+  uint32_t text_len = static_cast<uint32_t>(std::min<size_t>(text.size(), space / 2));
+  hl_wire_begin(&w, base, space, HL_MSG_ERROR);
+  hl_wire_put_u32(&w, code);
+  hl_wire_put_str(&w, text.data(), text_len);
+  if (hl_wire_end(&w) == 0)
+    poison_and_throw(HL_ERROR_TOO_LARGE, "no room left in the input buffer for a host function's reply");
+}
+
+void Sandbox::serve_host_call() {
+  std::span<const uint8_t> out = output_buffer();
+  hl_wire_reader r;
+  const uint8_t *name_ptr = nullptr;
+  uint32_t name_len = 0;
+  hl_wire_val wargs[HL_WIRE_MAX_ARGS];
+  uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
+  bool ok = type == HL_MSG_CALL && hl_wire_get_str(&r, &name_ptr, &name_len);
+  uint8_t nargs = hl_wire_get_u8(&r);
+  ok = ok && nargs <= HL_WIRE_MAX_ARGS;
+  for (uint8_t i = 0; ok && i < nargs; i++) ok = hl_wire_get_val(&r, &wargs[i]) != 0;
+  if (!ok || !hl_wire_done(&r))
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call");
+  std::string name = text(name_ptr, name_len);
+
+  const HostFunction *fn = host_functions_.find(name);
+  if (fn == nullptr) {
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_NOT_FOUND,
+                format("host function '%s' is not registered", name.c_str()));
+    return;
+  }
+  if (nargs != fn->params().size()) {
+    write_reply(nullptr, HL_ERROR_PARAMETER_COUNT_MISMATCH,
+                format("host function '%s' takes %zu arguments, the guest passed %u", name.c_str(),
+                       fn->params().size(), nargs));
+    return;
+  }
+  hl_val_t args[HL_WIRE_MAX_ARGS];
+  for (uint8_t i = 0; i < nargs; i++) {
+    if (wargs[i].kind != fn->params()[i]) {
+      write_reply(nullptr, HL_ERROR_PARAMETER_TYPE_MISMATCH,
+                  format("host function '%s' parameter %u is %s, the guest passed %s", name.c_str(), i,
+                         kind_name(fn->params()[i]), kind_name(wargs[i].kind)));
+      return;
+    }
+    args[i] = from_wire(wargs[i], false);  // borrows guest memory for the callback's duration
+  }
+
+  hl_val_t result{};
+  hl_error_t *err = nullptr;
+  try {
+    err = fn->invoke(args, nargs, &result);
+  } catch (...) {
+    err = make_error(HL_ERROR_HOST_FUNCTION_FAILED, "host function threw a C++ exception");
+  }
+  if (err != nullptr) {
+    std::string message = format("host function '%s' failed: %s", name.c_str(), err->message.c_str());
+    delete_error(err);
+    release_value(&result);
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
+    return;
+  }
+  if (result.kind != fn->result_kind()) {
+    std::string message = format("host function '%s' returned %s but was registered to return %s", name.c_str(),
+                                 kind_name(result.kind), kind_name(fn->result_kind()));
+    release_value(&result);
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
+    return;
+  }
+  try {
+    hl_wire_val wresult = to_wire(result, "host function result");
+    write_reply(&wresult, 0, std::string());
+  } catch (const Error &e) {
+    release_value(&result);
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
+    return;
+  }
+  release_value(&result);
+}
+
+void Sandbox::serve_print() {
+  std::span<const uint8_t> out = output_buffer();
+  hl_wire_reader r;
+  const uint8_t *ptr = nullptr;
+  uint32_t len = 0;
+  if (hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) != HL_MSG_PRINT ||
+      !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message");
+  std::fwrite(ptr, 1, len, stdout);
+  std::fflush(stdout);
+}
+
+void Sandbox::fail_guest_exception(uint8_t vector) {
+  // The stub pushed nothing: the CPU's frame ([error code], RIP, CS, RFLAGS,
+  // RSP, SS) sits at the exception stack's top, which the guest cannot write.
+  const uint64_t words = mem::vector_has_error_code(vector) ? 6 : 5;
+  const uint64_t frame_gpa = layout_.exception_stack_top - words * 8;
+  uint64_t frame[6] = {};
+  if (const uint8_t *p = memory_.translate(frame_gpa, words * 8)) std::memcpy(frame, p, words * 8);
+  const uint64_t error_code = words == 6 ? frame[0] : 0;
+  const uint64_t rip = frame[words - 5];
+  std::string message = format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector,
+                               ull(rip));
+  if (vector == 14) message += format(", CR2 0x%llx", ull(vcpu_.get_sregs().cr2));
+  if (words == 6) message += format(", error code 0x%llx", ull(error_code));
+  if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());
+  poison_and_throw(HL_ERROR_GUEST_EXCEPTION, message);
+}
+
+void Sandbox::fail_abort(uint32_t code) {
+  std::string message = format("guest aborted with code %u", code);
+  hl_wire_reader r;
+  std::span<const uint8_t> out = output_buffer();
+  const uint8_t *msg = nullptr;
+  uint32_t len = 0;
+  if (hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) == HL_MSG_ERROR) {
+    hl_wire_get_u32(&r);
+    if (hl_wire_get_str(&r, &msg, &len)) message += ": " + text(msg, std::min<uint32_t>(len, 4096));
+  }
+  if (!current_function_.empty()) message += format(" (in guest function '%s')", current_function_.c_str());
+  poison_and_throw(HL_ERROR_GUEST_ABORTED, message);
+}
+
+void Sandbox::poison_and_throw(hl_error_code_t code, const std::string &message) {
+  poisoned_reason_ = message;
+  throw Error(code, message);
+}
+
+}  // namespace hl

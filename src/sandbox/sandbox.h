@@ -1,0 +1,74 @@
+// One sandbox: a KVM VM with one vCPU running one guest at CPL3.
+//
+// Created by booting the guest ELF (boot.cpp) and running its
+// initialisation; then call() runs guest functions by name, serving the
+// guest's host calls on the caller's thread (sandbox.cpp).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "hyperlight.h"
+#include "kvm/kvm_system.h"
+#include "mem/elf_image.h"
+#include "mem/guest_memory.h"
+#include "mem/layout.h"
+#include "sandbox/config.h"
+#include "sandbox/host_functions.h"
+#include "sandbox/interrupt.h"
+#include "wire/hl_wire.h"
+
+namespace hl {
+
+class Sandbox {
+ public:
+  // Throws Error: NO_HYPERVISOR, INVALID_ELF, GUEST_INIT_FAILED, ...
+  static std::unique_ptr<Sandbox> create(const SandboxConfig &config, std::span<const uint8_t> elf);
+  ~Sandbox();
+  Sandbox(const Sandbox &) = delete;
+  Sandbox &operator=(const Sandbox &) = delete;
+
+  void register_host_function(std::unique_ptr<HostFunction> fn);
+
+  // result may be null. Throws Error; result is left void on error.
+  void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result);
+
+  std::shared_ptr<InterruptControl> interrupt_control() const { return interrupt_; }
+  const mem::Layout &layout() const { return layout_; }
+
+ private:
+  Sandbox(const SandboxConfig &config, const mem::ElfImage &image);
+  void boot(const mem::ElfImage &image);
+  void initialise_guest();
+
+  // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
+  // and prints on the way. Throws (and poisons) on any other stop.
+  void run_until_done();
+  void serve_host_call();
+  void serve_print();
+  [[noreturn]] void fail_guest_exception(uint8_t vector);
+  [[noreturn]] void fail_abort(uint32_t code);
+  [[noreturn]] void poison_and_throw(hl_error_code_t code, const std::string &message);
+  void write_reply(const hl_wire_val *result, hl_error_code_t code, const std::string &message);
+  std::span<const uint8_t> output_buffer() const;
+
+  // Declaration order = reverse destruction order: the vCPU and VM go
+  // before the memory they map.
+  std::shared_ptr<const kvm::KvmSystem> kvm_;
+  mem::Layout layout_;
+  mem::GuestMemory memory_;
+  kvm::Vm vm_;
+  kvm::Vcpu vcpu_;
+  std::shared_ptr<InterruptControl> interrupt_;
+  HostFunctionRegistry host_functions_;
+  uint64_t dispatch_address_ = 0;
+  uint64_t reply_offset_ = 0;       // where host-call replies go in the input buffer
+  std::string current_function_;   // for messages: "" during initialisation
+  std::string poisoned_reason_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace hl

@@ -1,0 +1,46 @@
+/* The fixed host <-> guest ABI: ports, the PEB and entry registers.
+ *
+ * Plain C, shared by the host library and the freestanding guest runtime.
+ * docs/abi.md explains the protocol; bump HL_ABI_VERSION on any change. */
+#ifndef HYPERLIGHT_WIRE_HL_ABI_H
+#define HYPERLIGHT_WIRE_HL_ABI_H
+
+#include <stdint.h>
+
+#define HL_ABI_VERSION 1u
+
+/* Ports the guest `out`s to (32-bit OUT, one element). Only these are open in
+ * the TSS I/O-permission bitmap; any other port from ring 3 raises #GP. */
+#define HL_PORT_DONE 0x60u      /* init or call finished; output buffer holds READY/RESULT/ERROR */
+#define HL_PORT_CALL_HOST 0x61u /* output buffer holds a CALL; reply goes to the input buffer */
+#define HL_PORT_PRINT 0x62u     /* output buffer holds a PRINT message */
+#define HL_PORT_ABORT 0x63u     /* eax = abort code; output buffer may hold an ERROR with the text */
+#define HL_PORT_FIRST_GUEST HL_PORT_DONE
+#define HL_PORT_LAST_GUEST HL_PORT_ABORT
+/* Used only by the ring-0 exception stub (8-bit OUT, al = vector). Closed to
+ * ring 3 by the I/O bitmap, so a guest cannot fake an exception report. */
+#define HL_PORT_EXCEPTION 0x67u
+
+#define HL_PEB_MAGIC 0x3142455048594c48ull /* "HLYPHEB1" little-endian */
+
+/* Process environment block: written by the host before the guest starts,
+ * read-only to the guest (its page has no write permission for ring 3). */
+struct hl_peb {
+  uint64_t magic;
+  uint32_t abi_version;
+  uint32_t reserved0;
+  uint64_t memory_size;   /* total guest-physical memory */
+  uint64_t input_buffer;  /* guest address of the host -> guest buffer */
+  uint64_t input_size;
+  uint64_t output_buffer; /* guest address of the guest -> host buffer */
+  uint64_t output_size;
+  uint64_t heap;
+  uint64_t heap_size;
+  uint64_t stack_top;
+  uint64_t stack_size;
+};
+
+/* Entry registers: RDI = PEB address, RSI = random seed, RDX = page size,
+ * RCX = max log level. RSP = stack top - 8 (ABI alignment of a call). */
+
+#endif

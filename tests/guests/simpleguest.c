@@ -1,0 +1,147 @@
+/* The test guest used by the integration tests, examples, bindings and
+ * benchmarks. Each function exercises one path of the host/guest ABI. */
+#include "hyperlight_guest.h"
+
+static uint32_t add(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  *result = hlg_i32((int32_t)((uint32_t)args[0].of.i32 + (uint32_t)args[1].of.i32));
+  return HLG_OK;
+}
+
+static uint32_t add_i64(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  *result = hlg_i64((int64_t)((uint64_t)args[0].of.i64 + (uint64_t)args[1].of.i64));
+  return HLG_OK;
+}
+
+/* Returns its argument: the result points into the input buffer. */
+static uint32_t echo(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  *result = args[0];
+  return HLG_OK;
+}
+
+static uint32_t add_via_host(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  hlg_val host_result;
+  uint32_t status = hlg_call_host("HostAdd", args, 2, &host_result);
+  if (status != HLG_OK) return status; /* the host's message travels along */
+  if (host_result.kind != HLG_I32) return hlg_error(HLG_ERROR_GUEST_ERROR, "HostAdd did not return an i32");
+  *result = host_result;
+  return HLG_OK;
+}
+
+/* Calls HostAdd(i, 1) n times: many host calls inside one guest call. */
+static uint32_t count_via_host(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  int32_t value = 0;
+  for (int32_t i = 0; i < args[0].of.i32; i++) {
+    hlg_val pair[2] = {hlg_i32(value), hlg_i32(1)};
+    hlg_val r;
+    uint32_t status = hlg_call_host("HostAdd", pair, 2, &r);
+    if (status != HLG_OK) return status;
+    value = r.of.i32;
+  }
+  *result = hlg_i32(value);
+  return HLG_OK;
+}
+
+/* Passes a string through the host function HostEcho. */
+static uint32_t echo_via_host(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  uint32_t status = hlg_call_host("HostEcho", args, 1, result);
+  return status;
+}
+
+static uint32_t get_cpl(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  uint16_t cs;
+  __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+  *result = hlg_i32(cs & 3);
+  return HLG_OK;
+}
+
+static uint32_t print_hello(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  hlg_print("Hello from the guest!\n");
+  *result = hlg_void();
+  return HLG_OK;
+}
+
+static uint32_t spin(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  static volatile int keep_spinning = 1; /* never cleared: only hl_kill ends this */
+  while (keep_spinning) {
+  }
+  *result = hlg_void();
+  return HLG_OK;
+}
+
+static uint32_t fail_with_message(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  (void)result;
+  return hlg_error(HLG_ERROR_GUEST_ERROR, (const char *)args[0].of.buf.ptr);
+}
+
+static uint32_t abort_with_code(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  (void)result;
+  hlg_abort((uint32_t)args[0].of.i32, "abort requested by the test");
+}
+
+static uint32_t undefined_instruction(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  (void)result;
+  __asm__ volatile("ud2");
+  return HLG_OK;
+}
+
+/* Reads a 64-bit value from any guest address (tests page protections). */
+static uint32_t read_address(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  *result = hlg_i64(*(volatile int64_t *)(uintptr_t)args[0].of.i64);
+  return HLG_OK;
+}
+
+static uint32_t write_address(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  *(volatile int64_t *)(uintptr_t)args[0].of.i64 = 0x5a5a;
+  *result = hlg_void();
+  return HLG_OK;
+}
+
+/* Writes to a port the I/O bitmap keeps closed. */
+static uint32_t out_to_closed_port(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  (void)result;
+  __asm__ volatile("outl %0, %1" : : "a"(0), "Nd"((uint16_t)0x80));
+  return HLG_OK;
+}
+
+void hyperlight_main(void) {
+  static const uint8_t two_i32[] = {HLG_I32, HLG_I32};
+  static const uint8_t two_i64[] = {HLG_I64, HLG_I64};
+  static const uint8_t one_i32[] = {HLG_I32};
+  static const uint8_t one_i64[] = {HLG_I64};
+  static const uint8_t one_string[] = {HLG_STRING};
+  hlg_register("Add", add, HLG_I32, 2, two_i32);
+  hlg_register("AddI64", add_i64, HLG_I64, 2, two_i64);
+  hlg_register("Echo", echo, HLG_STRING, 1, one_string);
+  hlg_register("AddViaHost", add_via_host, HLG_I32, 2, two_i32);
+  hlg_register("CountViaHost", count_via_host, HLG_I32, 1, one_i32);
+  hlg_register("EchoViaHost", echo_via_host, HLG_STRING, 1, one_string);
+  hlg_register("GetCpl", get_cpl, HLG_I32, 0, 0);
+  hlg_register("PrintHello", print_hello, HLG_VOID, 0, 0);
+  hlg_register("Spin", spin, HLG_VOID, 0, 0);
+  hlg_register("FailWithMessage", fail_with_message, HLG_VOID, 1, one_string);
+  hlg_register("Abort", abort_with_code, HLG_VOID, 1, one_i32);
+  hlg_register("UndefinedInstruction", undefined_instruction, HLG_VOID, 0, 0);
+  hlg_register("ReadAddress", read_address, HLG_I64, 1, one_i64);
+  hlg_register("WriteAddress", write_address, HLG_VOID, 1, one_i64);
+  hlg_register("OutToClosedPort", out_to_closed_port, HLG_VOID, 0, 0);
+}

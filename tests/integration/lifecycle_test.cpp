@@ -1,0 +1,90 @@
+// Interrupts, and creating/deleting sandboxes without leaking descriptors.
+#include <dirent.h>
+
+#include <chrono>
+#include <thread>
+
+#include "test_support.h"
+
+namespace {
+
+int open_fd_count() {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  while (readdir(d) != nullptr) n++;
+  closedir(d);
+  return n;
+}
+
+TEST(Lifecycle, KillStopsASpinningGuest) {
+  SandboxPtr sb = new_sandbox();
+  hl_interrupt_handle_t *raw = nullptr;
+  ErrorPtr herr(hl_sandbox_interrupt_handle(sb.get(), &raw));
+  ASSERT_FALSE(herr);
+  HandlePtr handle(raw);
+
+  std::atomic<hl_kill_result_t> kill_result{HL_KILL_NOT_RUNNING};
+  std::thread killer([&] {
+    // Keep trying until the call is running (it may not have started yet).
+    for (int i = 0; i < 2000; i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      hl_kill_result_t r = hl_kill(handle.get());
+      if (r == HL_KILL_INTERRUPTED) {
+        kill_result = r;
+        return;
+      }
+    }
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string msg = expect_call_error(sb.get(), "Spin", nullptr, 0, HL_ERROR_CANCELLED);
+  killer.join();
+  EXPECT_EQ(kill_result.load(), HL_KILL_INTERRUPTED);
+  EXPECT_NE(msg.find("Spin"), std::string::npos) << msg;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  hl_val_t args[] = {i32(1), i32(2)};
+  expect_call_error(sb.get(), "Add", args, 2, HL_ERROR_POISONED);
+}
+
+TEST(Lifecycle, KillWithoutARunningCallCancelsNothing) {
+  SandboxPtr sb = new_sandbox();
+  hl_interrupt_handle_t *raw = nullptr;
+  ErrorPtr herr(hl_sandbox_interrupt_handle(sb.get(), &raw));
+  HandlePtr handle(raw);
+  EXPECT_EQ(hl_kill(handle.get()), HL_KILL_NOT_RUNNING);
+  hl_val_t args[] = {i32(1), i32(2)};
+  Result r;
+  ErrorPtr err(hl_call(sb.get(), "Add", args, 2, &r.val));
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(r.val.of.i32, 3);
+}
+
+TEST(Lifecycle, KillAfterDeleteSaysSandboxGone) {
+  SandboxPtr sb = new_sandbox();
+  hl_interrupt_handle_t *raw = nullptr;
+  ErrorPtr herr(hl_sandbox_interrupt_handle(sb.get(), &raw));
+  HandlePtr handle(raw);
+  sb.reset();
+  EXPECT_EQ(hl_kill(handle.get()), HL_KILL_SANDBOX_GONE);
+  EXPECT_EQ(hl_kill(nullptr), HL_KILL_SANDBOX_GONE);
+}
+
+TEST(Lifecycle, TwoHundredSandboxesLeakNoDescriptors) {
+  { SandboxPtr warmup = new_sandbox(); }  // opens the shared /dev/kvm handle
+  int before = open_fd_count();
+  for (int i = 0; i < 200; i++) {
+    SandboxPtr sb = new_sandbox();
+    ASSERT_TRUE(sb);
+    hl_interrupt_handle_t *raw = nullptr;
+    ErrorPtr herr(hl_sandbox_interrupt_handle(sb.get(), &raw));
+    HandlePtr handle(raw);
+    if (i % 50 == 0) {
+      hl_val_t args[] = {i32(i), i32(1)};
+      Result r;
+      ErrorPtr err(hl_call(sb.get(), "Add", args, 2, &r.val));
+      ASSERT_FALSE(err) << describe(err);
+    }
+  }
+  EXPECT_EQ(open_fd_count(), before);
+}
+
+}  // namespace

@@ -1,0 +1,126 @@
+// The loader accepts the real test guest and rejects broken or foreign ELFs
+// with HL_ERROR_INVALID_ELF and a message saying why.
+#include <elf.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "common/error.h"
+#include "mem/elf_image.h"
+
+namespace {
+
+using hl::mem::ElfImage;
+
+std::vector<uint8_t> guest_bytes() {
+  std::ifstream f(HL_SIMPLEGUEST_PATH, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// Expects parse() to fail with INVALID_ELF and a message containing `why`.
+void expect_rejected(const std::vector<uint8_t> &bytes, const char *why) {
+  try {
+    ElfImage::parse(bytes);
+    FAIL() << "accepted; expected: " << why;
+  } catch (const hl::Error &e) {
+    EXPECT_EQ(e.code(), HL_ERROR_INVALID_ELF);
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+}
+
+TEST(ElfImage, LoadsTheTestGuestWithRelocations) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  ASSERT_GT(bytes.size(), 0u) << HL_SIMPLEGUEST_PATH;
+  ElfImage img = ElfImage::parse(bytes);
+  EXPECT_GT(img.size(), 0u);
+  EXPECT_EQ(img.size() % 4096, 0u);
+  EXPECT_LT(img.entry_offset(), img.size());
+  EXPECT_GT(img.relocation_count(), 0u) << "function-pointer tables need R_X86_64_RELATIVE";
+  bool has_code = false;
+  for (const auto &s : img.segments()) {
+    EXPECT_FALSE(s.permissions.writable && s.permissions.executable) << "no W+X segment";
+    has_code |= s.permissions.executable;
+  }
+  EXPECT_TRUE(has_code);
+
+  // Loading at two bases differs exactly by the relocated words.
+  std::vector<uint8_t> a(img.size()), b(img.size());
+  img.load(a, 0x100000);
+  img.load(b, 0x200000);
+  size_t differing_words = 0;
+  for (size_t i = 0; i + 8 <= a.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, &a[i], 8);
+    std::memcpy(&y, &b[i], 8);
+    if (x != y) {
+      EXPECT_EQ(y - x, 0x100000u);
+      differing_words++;
+    }
+  }
+  EXPECT_EQ(differing_words, img.relocation_count());
+}
+
+TEST(ElfImage, RejectsGarbage) {
+  expect_rejected({}, "shorter than an ELF header");
+  expect_rejected(std::vector<uint8_t>(4096, 0xAB), "no ELF magic");
+}
+
+TEST(ElfImage, RejectsTruncatedFiles) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  std::vector<uint8_t> header_only(bytes.begin(), bytes.begin() + sizeof(Elf64_Ehdr));
+  expect_rejected(header_only, "program headers missing or truncated");
+  // Cut the file one byte before the end of its last PT_LOAD's data.
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  uint64_t load_end = 0;
+  for (uint16_t i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, &bytes[eh.e_phoff + i * sizeof ph], sizeof ph);
+    if (ph.p_type == PT_LOAD) load_end = std::max<uint64_t>(load_end, ph.p_offset + ph.p_filesz);
+  }
+  ASSERT_GT(load_end, sizeof(Elf64_Ehdr));
+  std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<long>(load_end - 1));
+  expect_rejected(cut, "past the end of the file");
+}
+
+TEST(ElfImage, RejectsWrongMachineClassAndType) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  auto patched = [&](auto edit) {
+    std::vector<uint8_t> copy = bytes;
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, copy.data(), sizeof eh);
+    edit(eh);
+    std::memcpy(copy.data(), &eh, sizeof eh);
+    return copy;
+  };
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_machine = EM_AARCH64; }), "is not x86-64");
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_ident[EI_CLASS] = ELFCLASS32; }), "not a 64-bit ELF");
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_type = ET_EXEC; }), "not position-independent");
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_type = ET_REL; }), "is not an executable");
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_entry = 0x7fffffff; }), "not in an executable segment");
+  expect_rejected(patched([](Elf64_Ehdr &eh) { eh.e_phoff = 0xffffffffffff0000ull; }), "truncated");
+}
+
+TEST(ElfImage, RejectsAnInterpreter) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  // Turn the first non-LOAD program header into PT_INTERP.
+  for (uint16_t i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    size_t off = eh.e_phoff + i * sizeof ph;
+    std::memcpy(&ph, &bytes[off], sizeof ph);
+    if (ph.p_type == PT_LOAD) continue;
+    ph.p_type = PT_INTERP;
+    std::memcpy(&bytes[off], &ph, sizeof ph);
+    expect_rejected(bytes, "PT_INTERP");
+    return;
+  }
+  FAIL() << "the test guest has no non-LOAD program header to patch";
+}
+
+}  // namespace
