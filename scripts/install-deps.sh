@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev                            # bench/
   python3 python3-jinja2 python3-yaml         # tools/apigen
   golang-go                                   # bindings/go
+  clang-format                                # style check
 )
 
 missing=()

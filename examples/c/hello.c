@@ -34,8 +34,7 @@ int main(int argc, char **argv) {
 
   int status = 1;
   hl_val_kind_t two_i32[] = {HL_VAL_I32, HL_VAL_I32};
-  if (failed("hl_register", hl_register(sandbox, "HostAdd", two_i32, 2, HL_VAL_I32, host_add, NULL, NULL)))
-    goto done;
+  if (failed("hl_register", hl_register(sandbox, "HostAdd", two_i32, 2, HL_VAL_I32, host_add, NULL, NULL))) goto done;
 
   hl_val_t args[2] = {{.kind = HL_VAL_I32, .of.i32 = 40}, {.kind = HL_VAL_I32, .of.i32 = 2}};
   hl_val_t result;

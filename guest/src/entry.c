@@ -56,8 +56,8 @@ hlg_val hlg_string(const char *text) { return hlg_string_n(text, (uint32_t)strle
 uint32_t hlg_register(const char *name, hlg_function fn, uint8_t return_kind, uint32_t nparams,
                       const uint8_t *param_kinds) {
   size_t len = name ? strlen(name) : 0;
-  if (!fn || len == 0 || len > HL_WIRE_MAX_NAME || nparams > HL_WIRE_MAX_ARGS ||
-      return_kind >= HL_WIRE_KIND_COUNT || g_function_count == HLG_MAX_FUNCTIONS)
+  if (!fn || len == 0 || len > HL_WIRE_MAX_NAME || nparams > HL_WIRE_MAX_ARGS || return_kind >= HL_WIRE_KIND_COUNT ||
+      g_function_count == HLG_MAX_FUNCTIONS)
     return HLG_ERROR_INVALID_ARGUMENT;
   struct guest_function *f = &g_functions[g_function_count];
   for (uint32_t i = 0; i < nparams; i++) {

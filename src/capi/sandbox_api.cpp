@@ -70,8 +70,8 @@ HL_API hl_error_t *hl_sandbox_new(const hl_config_t *config, const char *guest_p
   });
 }
 
-HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config, const uint8_t *guest_elf,
-                                              size_t guest_elf_len, hl_sandbox_t **out) {
+HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config, const uint8_t *guest_elf, size_t guest_elf_len,
+                                              hl_sandbox_t **out) {
   return hl::guarded([&] {
     hl::require(out != nullptr, "hl_sandbox_new_from_memory: out is NULL");
     *out = nullptr;
@@ -102,8 +102,7 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
     if (!hl::is_valid_kind(return_kind))
       throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
                       hl::format("hl_register('%s'): invalid return kind %u", name, return_kind));
-    auto fn = std::make_unique<hl::HostFunction>(name, std::move(params), return_kind, callback, user_data,
-                                                 finalizer);
+    auto fn = std::make_unique<hl::HostFunction>(name, std::move(params), return_kind, callback, user_data, finalizer);
     handed_over = true;
     sandbox->sandbox->register_host_function(std::move(fn));
   });

@@ -13,8 +13,7 @@ namespace hl {
 
 class Error : public std::runtime_error {
  public:
-  Error(hl_error_code_t code, std::string message)
-      : std::runtime_error(std::move(message)), code_(code) {}
+  Error(hl_error_code_t code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
   hl_error_code_t code() const noexcept { return code_; }
 
  private:

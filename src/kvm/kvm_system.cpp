@@ -18,8 +18,7 @@ namespace {
 }
 
 void require_capability(int fd, long cap, const char *name) {
-  if (::ioctl(fd, KVM_CHECK_EXTENSION, cap) <= 0)
-    no_hypervisor(format("/dev/kvm lacks capability %s", name));
+  if (::ioctl(fd, KVM_CHECK_EXTENSION, cap) <= 0) no_hypervisor(format("/dev/kvm lacks capability %s", name));
 }
 
 // CPUID leaf 1 ECX: bit 5 VMX; leaf 0x80000001 ECX: bit 2 SVM. Hidden so the
@@ -51,12 +50,10 @@ std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
   if ((::ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) == 0)
     no_hypervisor("/dev/kvm lacks capability KVM_CAP_SYNC_REGS (x86 regs)");
   int mmap_size = ::ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-  if (mmap_size < static_cast<int>(sizeof(kvm_run)))
-    no_hypervisor(errno_message("KVM_GET_VCPU_MMAP_SIZE", errno));
+  if (mmap_size < static_cast<int>(sizeof(kvm_run))) no_hypervisor(errno_message("KVM_GET_VCPU_MMAP_SIZE", errno));
   sys->vcpu_mmap_size_ = static_cast<size_t>(mmap_size);
   sys->cpuid_.nent = kMaxCpuidEntries;
-  if (::ioctl(fd, kGetSupportedCpuid, &sys->cpuid_) < 0)
-    no_hypervisor(errno_message("KVM_GET_SUPPORTED_CPUID", errno));
+  if (::ioctl(fd, kGetSupportedCpuid, &sys->cpuid_) < 0) no_hypervisor(errno_message("KVM_GET_SUPPORTED_CPUID", errno));
   hide_virtualisation(sys->cpuid_);
   return sys;
 }
@@ -76,8 +73,7 @@ Vm KvmSystem::create_vm() const {
   } while (raw < 0 && errno == EINTR);
   if (raw < 0) {
     int err = errno;
-    throw Error(err == ENOMEM ? HL_ERROR_OUT_OF_MEMORY : HL_ERROR_HYPERVISOR,
-                errno_message("KVM_CREATE_VM", err));
+    throw Error(err == ENOMEM ? HL_ERROR_OUT_OF_MEMORY : HL_ERROR_HYPERVISOR, errno_message("KVM_CREATE_VM", err));
   }
   return Vm(UniqueFd(raw), vcpu_mmap_size_);
 }

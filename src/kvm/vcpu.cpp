@@ -28,8 +28,7 @@ void Vcpu::set_regs(const kvm_regs &regs) const {
 }
 
 void Vcpu::set_fpu(const kvm_fpu &fpu) const {
-  if (::ioctl(fd_.get(), KVM_SET_FPU, &fpu) < 0)
-    throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_FPU", errno));
+  if (::ioctl(fd_.get(), KVM_SET_FPU, &fpu) < 0) throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_FPU", errno));
 }
 
 }  // namespace hl::kvm

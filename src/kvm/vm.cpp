@@ -9,8 +9,7 @@
 
 namespace hl::kvm {
 
-void Vm::set_memory_slot(uint32_t slot, uint64_t guest_addr, uint64_t size, void *host_addr,
-                         uint32_t flags) const {
+void Vm::set_memory_slot(uint32_t slot, uint64_t guest_addr, uint64_t size, void *host_addr, uint32_t flags) const {
   kvm_userspace_memory_region region{};
   region.slot = slot;
   region.flags = flags;
@@ -28,8 +27,7 @@ Vcpu Vm::create_vcpu(const CpuidTable &cpuid) const {
   void *run = ::mmap(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, raw, 0);
   if (run == MAP_FAILED) throw Error(HL_ERROR_HYPERVISOR, errno_message("mmap(kvm_run)", errno));
   UniqueMapping mapping(run, vcpu_mmap_size_);
-  if (::ioctl(raw, kSetCpuid2, &cpuid) < 0)
-    throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_CPUID2", errno));
+  if (::ioctl(raw, kSetCpuid2, &cpuid) < 0) throw Error(HL_ERROR_HYPERVISOR, errno_message("KVM_SET_CPUID2", errno));
   return Vcpu(std::move(fd), std::move(mapping));
 }
 

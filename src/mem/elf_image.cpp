@@ -13,16 +13,12 @@ namespace {
 constexpr uint64_t kMaxImageSize = 256ull << 20;
 constexpr uint64_t kMaxAlignment = 2ull << 20;
 
-[[noreturn]] void invalid(const std::string &why) {
-  throw Error(HL_ERROR_INVALID_ELF, "invalid guest ELF: " + why);
-}
+[[noreturn]] void invalid(const std::string &why) { throw Error(HL_ERROR_INVALID_ELF, "invalid guest ELF: " + why); }
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
 // True if [offset, offset + size) lies inside a buffer of length total.
-bool within(uint64_t offset, uint64_t size, uint64_t total) {
-  return offset <= total && size <= total - offset;
-}
+bool within(uint64_t offset, uint64_t size, uint64_t total) { return offset <= total && size <= total - offset; }
 
 template <typename T>
 T read_at(std::span<const uint8_t> file, uint64_t offset) {
@@ -34,8 +30,7 @@ T read_at(std::span<const uint8_t> file, uint64_t offset) {
 }  // namespace
 
 ElfImage ElfImage::parse(std::span<const uint8_t> file) {
-  if (file.size() < sizeof(Elf64_Ehdr))
-    invalid(format("file is %zu bytes, shorter than an ELF header", file.size()));
+  if (file.size() < sizeof(Elf64_Ehdr)) invalid(format("file is %zu bytes, shorter than an ELF header", file.size()));
   const auto eh = read_at<Elf64_Ehdr>(file, 0);
   if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) invalid("no ELF magic number");
   if (eh.e_ident[EI_CLASS] != ELFCLASS64) invalid("not a 64-bit ELF (ELFCLASS64 required)");
@@ -66,8 +61,8 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
       invalid(format("PT_LOAD at file offset 0x%llx (+0x%llx) is past the end of the file (%zu bytes)",
                      ull(ph.p_offset), ull(ph.p_filesz), file.size()));
     if (ph.p_vaddr > kMaxImageSize || ph.p_memsz > kMaxImageSize - ph.p_vaddr)
-      invalid(format("PT_LOAD [0x%llx, +0x%llx) lies beyond the %llu MiB image limit", ull(ph.p_vaddr),
-                     ull(ph.p_memsz), ull(kMaxImageSize >> 20)));
+      invalid(format("PT_LOAD [0x%llx, +0x%llx) lies beyond the %llu MiB image limit", ull(ph.p_vaddr), ull(ph.p_memsz),
+                     ull(kMaxImageSize >> 20)));
     if (ph.p_align > 1) {
       if ((ph.p_align & (ph.p_align - 1)) != 0) invalid("PT_LOAD alignment is not a power of two");
       if (ph.p_align > kMaxAlignment) invalid("PT_LOAD alignment above 2 MiB");
@@ -90,8 +85,7 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
 
   bool entry_ok = false;
   for (const Elf64_Phdr &ph : phdrs)
-    if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && eh.e_entry >= ph.p_vaddr &&
-        eh.e_entry < ph.p_vaddr + ph.p_memsz)
+    if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && eh.e_entry >= ph.p_vaddr && eh.e_entry < ph.p_vaddr + ph.p_memsz)
       entry_ok = true;
   if (!entry_ok) invalid(format("entry point 0x%llx is not in an executable segment", ull(eh.e_entry)));
   img.entry_ = eh.e_entry;
@@ -112,7 +106,10 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
       const auto d = read_at<Elf64_Dyn>(file, dynamic->p_offset + off);
       if (d.d_tag == DT_NULL) break;
       switch (d.d_tag) {
-        case DT_RELA: rela = d.d_un.d_ptr; has_rela = true; break;
+        case DT_RELA:
+          rela = d.d_un.d_ptr;
+          has_rela = true;
+          break;
         case DT_RELASZ: rela_size = d.d_un.d_val; break;
         case DT_RELAENT: rela_entry = d.d_un.d_val; break;
         case DT_NEEDED: invalid("needs shared libraries (DT_NEEDED); link with -static-pie -nostdlib");
@@ -133,8 +130,7 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
         const uint32_t type = ELF64_R_TYPE(r.r_info);
         if (type == R_X86_64_NONE) continue;
         if (type != R_X86_64_RELATIVE)
-          invalid(format("unsupported relocation type %u at 0x%llx (only R_X86_64_RELATIVE)", type,
-                         ull(r.r_offset)));
+          invalid(format("unsupported relocation type %u at 0x%llx (only R_X86_64_RELATIVE)", type, ull(r.r_offset)));
         bool inside = false;
         for (const Load &l : img.loads_)
           if (r.r_offset >= l.image_offset && l.mem_size >= 8 && r.r_offset - l.image_offset <= l.mem_size - 8)
@@ -151,8 +147,7 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
 void ElfImage::load(std::span<uint8_t> dest, uint64_t base) const {
   if (dest.size() < size_) throw Error(HL_ERROR_INTERNAL, "ELF destination smaller than the image");
   std::memset(dest.data(), 0, size_);
-  for (const Load &l : loads_)
-    std::memcpy(dest.data() + l.image_offset, file_.data() + l.file_offset, l.file_size);
+  for (const Load &l : loads_) std::memcpy(dest.data() + l.image_offset, file_.data() + l.file_offset, l.file_size);
   for (const Relocation &r : relocations_) {
     uint64_t value = base + static_cast<uint64_t>(r.addend);
     std::memcpy(dest.data() + r.image_offset, &value, sizeof value);

@@ -14,9 +14,8 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 // bounded by kMaxMemorySize so nothing here can overflow.
 uint64_t take(uint64_t &cursor, uint64_t size, const char *what) {
   if (size > kMaxMemorySize || cursor + size > kMaxMemorySize)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
-                format("guest memory too large while placing %s (limit %llu bytes)", what,
-                       static_cast<unsigned long long>(kMaxMemorySize)));
+    throw Error(HL_ERROR_INVALID_ARGUMENT, format("guest memory too large while placing %s (limit %llu bytes)", what,
+                                                  static_cast<unsigned long long>(kMaxMemorySize)));
   uint64_t at = cursor;
   cursor += size;
   return at;

@@ -44,7 +44,7 @@ struct Region {
 };
 
 struct LayoutSizes {
-  uint64_t image = 0;                // bytes spanned by the ELF's PT_LOAD segments
+  uint64_t image = 0;  // bytes spanned by the ELF's PT_LOAD segments
   uint64_t image_alignment = kPageSize;
   uint64_t input_buffer = 0;
   uint64_t output_buffer = 0;

@@ -50,11 +50,9 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
 
   // PTs are contiguous, so the leaf for page n is entry n of the PT array.
   for (const PageMapping &m : mappings) {
-    if (m.base % kPageSize != 0 || m.size % kPageSize != 0 || m.base > memory_size ||
-        m.size > memory_size - m.base)
+    if (m.base % kPageSize != 0 || m.size % kPageSize != 0 || m.base > memory_size || m.size > memory_size - m.base)
       throw Error(HL_ERROR_INTERNAL,
-                  format("page mapping [0x%llx, +0x%llx) outside guest memory",
-                         static_cast<unsigned long long>(m.base),
+                  format("page mapping [0x%llx, +0x%llx) outside guest memory", static_cast<unsigned long long>(m.base),
                          static_cast<unsigned long long>(m.size)));
     const uint64_t flags = leaf_flags(m.permissions);
     for (uint64_t page = m.base / kPageSize; page < (m.base + m.size) / kPageSize; page++)
@@ -62,8 +60,7 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
   }
 }
 
-std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa,
-                                         uint64_t address) {
+std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa, uint64_t address) {
   uint64_t table = tables_gpa;
   for (int level = 3; level >= 0; level--) {
     uint64_t index = (address >> (12 + 9 * level)) & (kEntries - 1);

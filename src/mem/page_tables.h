@@ -38,7 +38,6 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
 
 // Walks the tables like the MMU does and returns the leaf PTE for `address`,
 // or nothing if some level is not present. For tests and diagnostics.
-std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa,
-                                         uint64_t address);
+std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa, uint64_t address);
 
 }  // namespace hl::mem

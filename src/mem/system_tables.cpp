@@ -45,8 +45,8 @@ void write_gdt_and_tss(std::span<uint8_t> page, uint64_t page_gpa, uint64_t exce
   put<uint64_t>(page, 0x28, low);
   put<uint64_t>(page, 0x30, base >> 32);
 
-  put<uint64_t>(page, kTssOffset + 4, exception_stack_top);   // RSP0
-  put<uint64_t>(page, kTssOffset + 36, exception_stack_top);  // IST1
+  put<uint64_t>(page, kTssOffset + 4, exception_stack_top);                    // RSP0
+  put<uint64_t>(page, kTssOffset + 36, exception_stack_top);                   // IST1
   put<uint16_t>(page, kTssOffset + 102, static_cast<uint16_t>(kTssBaseSize));  // I/O map base
   uint8_t *bitmap = page.data() + kTssOffset + kTssBaseSize;
   std::memset(bitmap, 0xff, kIoBitmapBytes + 1);  // deny all; the extra byte ends the map
@@ -75,11 +75,11 @@ void write_exception_stubs(std::span<uint8_t> page) {
   std::memset(page.data(), 0xCC, page.size());  // int3 filler
   for (uint64_t v = 0; v < kExceptionVectors; v++) {
     const uint8_t stub[kStubBytesPerVector] = {
-        0xB0, static_cast<uint8_t>(v),                        // mov al, v
+        0xB0, static_cast<uint8_t>(v),                  // mov al, v
         0xE6, static_cast<uint8_t>(HL_PORT_EXCEPTION),  // out imm8, al
-        0xF4,                                                 // hlt
-        0xEB, 0xFD,                                           // jmp -3 (back to hlt)
-        0x90,                                                 // nop
+        0xF4,                                           // hlt
+        0xEB, 0xFD,                                     // jmp -3 (back to hlt)
+        0x90,                                           // nop
     };
     std::memcpy(page.data() + v * kStubBytesPerVector, stub, sizeof stub);
   }
@@ -87,22 +87,53 @@ void write_exception_stubs(std::span<uint8_t> page) {
 
 bool vector_has_error_code(uint64_t vector) {
   switch (vector) {
-    case 8: case 10: case 11: case 12: case 13: case 14: case 17: case 21: case 29: case 30:
-      return true;
-    default:
-      return false;
+    case 8:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 17:
+    case 21:
+    case 29:
+    case 30: return true;
+    default: return false;
   }
 }
 
 const char *vector_name(uint64_t vector) {
-  static const char *const kNames[kExceptionVectors] = {
-      "DivideError", "Debug", "NonMaskableInterrupt", "Breakpoint", "Overflow",
-      "BoundRangeExceeded", "InvalidOpcode", "DeviceNotAvailable", "DoubleFault",
-      "CoprocessorSegmentOverrun", "InvalidTss", "SegmentNotPresent", "StackSegmentFault",
-      "GeneralProtectionFault", "PageFault", "Reserved", "X87FloatingPoint", "AlignmentCheck",
-      "MachineCheck", "SimdFloatingPoint", "Virtualization", "ControlProtection", "Reserved",
-      "Reserved", "Reserved", "Reserved", "Reserved", "Reserved", "HypervisorInjection",
-      "VmmCommunication", "Security", "Reserved"};
+  static const char *const kNames[kExceptionVectors] = {"DivideError",
+                                                        "Debug",
+                                                        "NonMaskableInterrupt",
+                                                        "Breakpoint",
+                                                        "Overflow",
+                                                        "BoundRangeExceeded",
+                                                        "InvalidOpcode",
+                                                        "DeviceNotAvailable",
+                                                        "DoubleFault",
+                                                        "CoprocessorSegmentOverrun",
+                                                        "InvalidTss",
+                                                        "SegmentNotPresent",
+                                                        "StackSegmentFault",
+                                                        "GeneralProtectionFault",
+                                                        "PageFault",
+                                                        "Reserved",
+                                                        "X87FloatingPoint",
+                                                        "AlignmentCheck",
+                                                        "MachineCheck",
+                                                        "SimdFloatingPoint",
+                                                        "Virtualization",
+                                                        "ControlProtection",
+                                                        "Reserved",
+                                                        "Reserved",
+                                                        "Reserved",
+                                                        "Reserved",
+                                                        "Reserved",
+                                                        "Reserved",
+                                                        "HypervisorInjection",
+                                                        "VmmCommunication",
+                                                        "Security",
+                                                        "Reserved"};
   return vector < kExceptionVectors ? kNames[vector] : "Reserved";
 }
 

@@ -14,7 +14,7 @@ inline constexpr uint16_t kUserCodeSelector = 0x18 | 3;
 inline constexpr uint16_t kUserDataSelector = 0x20 | 3;
 inline constexpr uint16_t kTssSelector = 0x28;
 
-inline constexpr uint64_t kGdtEntries = 7;  // null, kcode, kdata, ucode, udata, TSS (2 slots)
+inline constexpr uint64_t kGdtEntries = 7;    // null, kcode, kdata, ucode, udata, TSS (2 slots)
 inline constexpr uint64_t kTssOffset = 0x80;  // inside the GDT/TSS page
 inline constexpr uint64_t kTssBaseSize = 104;
 inline constexpr uint64_t kExceptionVectors = 32;

@@ -81,10 +81,8 @@ void Sandbox::boot(const mem::ElfImage &image) {
   std::vector<mem::PageMapping> mappings;
   for (const mem::Region &r : l.regions())
     if (r.name != "image") mappings.push_back({r.base, r.size, r.permissions});
-  for (const mem::ElfSegment &s : image.segments())
-    mappings.push_back({l.image + s.offset, s.size, s.permissions});
-  mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size,
-                         mappings);
+  for (const mem::ElfSegment &s : image.segments()) mappings.push_back({l.image + s.offset, s.size, s.permissions});
+  mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size, mappings);
   mem::write_gdt_and_tss(memory_.span(l.gdt_tss, mem::kPageSize), l.gdt_tss, l.exception_stack_top);
   mem::write_idt(memory_.span(l.idt, mem::kPageSize), l.exception_stub);
   mem::write_exception_stubs(memory_.span(l.exception_stub, mem::kPageSize));
@@ -166,9 +164,8 @@ void Sandbox::initialise_guest() {
       throw Error(HL_ERROR_GUEST_INIT_FAILED,
                   format("guest was built for ABI version %u, this host speaks %u", abi, HL_ABI_VERSION));
     if (dispatch < layout_.image || dispatch >= layout_.image + layout_.image_size)
-      throw Error(HL_ERROR_GUEST_INIT_FAILED,
-                  format("guest dispatch address 0x%llx is outside its image",
-                         static_cast<unsigned long long>(dispatch)));
+      throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest dispatch address 0x%llx is outside its image",
+                                                     static_cast<unsigned long long>(dispatch)));
     dispatch_address_ = dispatch;
   } catch (const Error &e) {
     if (e.code() == HL_ERROR_GUEST_INIT_FAILED) throw;

@@ -16,8 +16,8 @@ namespace hl {
 class HostFunction {
  public:
   // Takes user_data: finalizer(user_data) runs when this object dies.
-  HostFunction(std::string name, std::vector<hl_val_kind_t> params, hl_val_kind_t result,
-               hl_host_fn_t callback, void *user_data, hl_finalizer_t finalizer);
+  HostFunction(std::string name, std::vector<hl_val_kind_t> params, hl_val_kind_t result, hl_host_fn_t callback,
+               void *user_data, hl_finalizer_t finalizer);
   ~HostFunction();
   HostFunction(const HostFunction &) = delete;
   HostFunction &operator=(const HostFunction &) = delete;

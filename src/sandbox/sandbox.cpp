@@ -54,10 +54,8 @@ hl_error_code_t accepted_guest_code(uint32_t code) {
     case HL_ERROR_PARAMETER_TYPE_MISMATCH:
     case HL_ERROR_PARAMETER_COUNT_MISMATCH:
     case HL_ERROR_TOO_LARGE:
-    case HL_ERROR_GUEST_ERROR:
-      return code;
-    default:
-      return HL_ERROR_GUEST_ERROR;
+    case HL_ERROR_GUEST_ERROR: return code;
+    default: return HL_ERROR_GUEST_ERROR;
   }
 }
 
@@ -82,8 +80,8 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   if (result != nullptr) *result = hl_val_t{};
   BusyGuard busy(busy_);
   if (!poisoned_reason_.empty())
-    throw Error(HL_ERROR_POISONED, "sandbox is poisoned (" + poisoned_reason_ +
-                                       "); its state is unknown: delete it and create a new one");
+    throw Error(HL_ERROR_POISONED,
+                "sandbox is poisoned (" + poisoned_reason_ + "); its state is unknown: delete it and create a new one");
   std::string name(function);
   if (name.empty() || name.size() > HL_WIRE_MAX_NAME)
     throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: function name must be 1 to 255 bytes");
@@ -147,10 +145,10 @@ void Sandbox::run_until_done() {
   kvm_run *run = vcpu_.run_state();
   for (;;) {
     if (interrupt_->cancel_requested())
-      poison_and_throw(HL_ERROR_CANCELLED, current_function_.empty()
-                                               ? std::string("guest initialisation was cancelled by hl_kill")
-                                               : format("call to '%s' was cancelled by hl_kill",
-                                                        current_function_.c_str()));
+      poison_and_throw(HL_ERROR_CANCELLED,
+                       current_function_.empty()
+                           ? std::string("guest initialisation was cancelled by hl_kill")
+                           : format("call to '%s' was cancelled by hl_kill", current_function_.c_str()));
     int rc = vcpu_.run();
     if (rc == -EINTR || rc == -EAGAIN) {
       interrupt_->clear_immediate_exit();
@@ -168,8 +166,8 @@ void Sandbox::run_until_done() {
         const uint8_t *data = reinterpret_cast<const uint8_t *>(run) + run->io.data_offset;
         if (port == HL_PORT_EXCEPTION && run->io.size == 1) fail_guest_exception(data[0]);
         if (run->io.size != 4)
-          poison_and_throw(HL_ERROR_PROTOCOL, format("guest wrote %u bytes to port 0x%x; the ABI uses 4",
-                                                     run->io.size, port));
+          poison_and_throw(HL_ERROR_PROTOCOL,
+                           format("guest wrote %u bytes to port 0x%x; the ABI uses 4", run->io.size, port));
         uint32_t value;
         std::memcpy(&value, data, sizeof value);
         switch (port) {
@@ -181,8 +179,7 @@ void Sandbox::run_until_done() {
         }
         break;
       }
-      case KVM_EXIT_SHUTDOWN:
-        poison_and_throw(HL_ERROR_TRIPLE_FAULT, "guest vCPU shut down (triple fault)");
+      case KVM_EXIT_SHUTDOWN: poison_and_throw(HL_ERROR_TRIPLE_FAULT, "guest vCPU shut down (triple fault)");
       case KVM_EXIT_MMIO:
         poison_and_throw(HL_ERROR_GUEST_EXCEPTION,
                          format("guest %s unbacked guest-physical address 0x%llx",
@@ -191,11 +188,9 @@ void Sandbox::run_until_done() {
         poison_and_throw(HL_ERROR_UNEXPECTED_EXIT,
                          format("KVM internal error (suberror %u) while running the guest", run->internal.suberror));
       case KVM_EXIT_FAIL_ENTRY:
-        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT,
-                         format("KVM could not enter the guest (hardware reason 0x%llx)",
-                                ull(run->fail_entry.hardware_entry_failure_reason)));
-      default:
-        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("unexpected vCPU exit reason %u", run->exit_reason));
+        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("KVM could not enter the guest (hardware reason 0x%llx)",
+                                                          ull(run->fail_entry.hardware_entry_failure_reason)));
+      default: poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("unexpected vCPU exit reason %u", run->exit_reason));
     }
   }
 }
@@ -211,9 +206,10 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
     if (hl_wire_end(&w) != 0) return;
     code = HL_ERROR_TOO_LARGE;
   }
-  std::string text = result != nullptr ? format("host function result needs %u bytes but only %u are free in the "
-                                                "input buffer",
-                                                w.needed, space)
+  std::string text = result != nullptr ? format(
+                                             "host function result needs %u bytes but only %u are free in the "
+                                             "input buffer",
+                                             w.needed, space)
                                        : message;
   uint32_t text_len = static_cast<uint32_t>(std::min<size_t>(text.size(), space / 2));
   hl_wire_begin(&w, base, space, HL_MSG_ERROR);
@@ -234,8 +230,7 @@ void Sandbox::serve_host_call() {
   uint8_t nargs = hl_wire_get_u8(&r);
   ok = ok && nargs <= HL_WIRE_MAX_ARGS;
   for (uint8_t i = 0; ok && i < nargs; i++) ok = hl_wire_get_val(&r, &wargs[i]) != 0;
-  if (!ok || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call");
+  if (!ok || !hl_wire_done(&r)) poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call");
   std::string name = text(name_ptr, name_len);
 
   const HostFunction *fn = host_functions_.find(name);
@@ -246,8 +241,8 @@ void Sandbox::serve_host_call() {
   }
   if (nargs != fn->params().size()) {
     write_reply(nullptr, HL_ERROR_PARAMETER_COUNT_MISMATCH,
-                format("host function '%s' takes %zu arguments, the guest passed %u", name.c_str(),
-                       fn->params().size(), nargs));
+                format("host function '%s' takes %zu arguments, the guest passed %u", name.c_str(), fn->params().size(),
+                       nargs));
     return;
   }
   hl_val_t args[HL_WIRE_MAX_ARGS];
@@ -314,8 +309,8 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
   if (const uint8_t *p = memory_.translate(frame_gpa, words * 8)) std::memcpy(frame, p, words * 8);
   const uint64_t error_code = words == 6 ? frame[0] : 0;
   const uint64_t rip = frame[words - 5];
-  std::string message = format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector,
-                               ull(rip));
+  std::string message =
+      format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector, ull(rip));
   if (vector == 14) message += format(", CR2 0x%llx", ull(vcpu_.get_sregs().cr2));
   if (words == 6) message += format(", error code 0x%llx", ull(error_code));
   if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());

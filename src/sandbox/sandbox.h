@@ -65,8 +65,8 @@ class Sandbox {
   std::shared_ptr<InterruptControl> interrupt_;
   HostFunctionRegistry host_functions_;
   uint64_t dispatch_address_ = 0;
-  uint64_t reply_offset_ = 0;       // where host-call replies go in the input buffer
-  std::string current_function_;   // for messages: "" during initialisation
+  uint64_t reply_offset_ = 0;     // where host-call replies go in the input buffer
+  std::string current_function_;  // for messages: "" during initialisation
   std::string poisoned_reason_;
   std::atomic<bool> busy_{false};
 };

@@ -23,15 +23,18 @@ hl_wire_val to_wire(const hl_val_t &v, const char *what) {
   hl_wire_val w{};
   w.kind = v.kind;
   switch (v.kind) {
-    case HL_VAL_I32: case HL_VAL_U32: w.of.u32 = v.of.u32; break;
-    case HL_VAL_I64: case HL_VAL_U64: w.of.u64 = v.of.u64; break;
+    case HL_VAL_I32:
+    case HL_VAL_U32: w.of.u32 = v.of.u32; break;
+    case HL_VAL_I64:
+    case HL_VAL_U64: w.of.u64 = v.of.u64; break;
     case HL_VAL_F32: w.of.f32 = v.of.f32; break;
     case HL_VAL_F64: w.of.f64 = v.of.f64; break;
     case HL_VAL_BOOL:
       if (v.of.boolean > 1) throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: bool must be 0 or 1", what));
       w.of.boolean = v.of.boolean;
       break;
-    case HL_VAL_STRING: case HL_VAL_BYTES: {
+    case HL_VAL_STRING:
+    case HL_VAL_BYTES: {
       const void *ptr = v.kind == HL_VAL_STRING ? static_cast<const void *>(v.of.string.ptr) : v.of.bytes.ptr;
       size_t len = v.kind == HL_VAL_STRING ? v.of.string.len : v.of.bytes.len;
       if (ptr == nullptr && len != 0)
@@ -42,10 +45,8 @@ hl_wire_val to_wire(const hl_val_t &v, const char *what) {
       w.of.buf.len = static_cast<uint32_t>(len);
       break;
     }
-    case HL_VAL_VOID:
-      throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: an argument cannot be void", what));
-    default:
-      throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: unknown value kind %u", what, v.kind));
+    case HL_VAL_VOID: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: an argument cannot be void", what));
+    default: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: unknown value kind %u", what, v.kind));
   }
   return w;
 }
@@ -54,7 +55,8 @@ hl_val_t from_wire(const hl_wire_val &w, bool copy) {
   hl_val_t v{};
   v.kind = w.kind;
   switch (w.kind) {
-    case HL_WIRE_STRING: case HL_WIRE_BYTES: {
+    case HL_WIRE_STRING:
+    case HL_WIRE_BYTES: {
       const uint8_t *ptr = w.of.buf.ptr;
       if (copy) {
         auto *owned = static_cast<uint8_t *>(std::malloc(size_t{w.of.buf.len} + 1));
@@ -73,9 +75,7 @@ hl_val_t from_wire(const hl_wire_val &w, bool copy) {
       }
       break;
     }
-    default:
-      v.of.u64 = w.of.u64;
-      break;
+    default: v.of.u64 = w.of.u64; break;
   }
   return v;
 }

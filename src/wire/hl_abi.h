@@ -29,8 +29,8 @@ struct hl_peb {
   uint64_t magic;
   uint32_t abi_version;
   uint32_t reserved0;
-  uint64_t memory_size;   /* total guest-physical memory */
-  uint64_t input_buffer;  /* guest address of the host -> guest buffer */
+  uint64_t memory_size;  /* total guest-physical memory */
+  uint64_t input_buffer; /* guest address of the host -> guest buffer */
   uint64_t input_size;
   uint64_t output_buffer; /* guest address of the guest -> host buffer */
   uint64_t output_size;

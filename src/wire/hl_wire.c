@@ -53,12 +53,9 @@ void hl_wire_put_str(hl_wire_writer *w, const void *ptr, uint32_t len) {
 void hl_wire_put_val(hl_wire_writer *w, const hl_wire_val *v) {
   put_le(w, v->kind, 1);
   switch (v->kind) {
-    case HL_WIRE_VOID:
-      break;
+    case HL_WIRE_VOID: break;
     case HL_WIRE_I32:
-    case HL_WIRE_U32:
-      put_le(w, v->of.u32, 4);
-      break;
+    case HL_WIRE_U32: put_le(w, v->of.u32, 4); break;
     case HL_WIRE_F32: {
       uint32_t bits;
       copy_bytes((uint8_t *)&bits, (const uint8_t *)&v->of.f32, 4);
@@ -66,28 +63,20 @@ void hl_wire_put_val(hl_wire_writer *w, const hl_wire_val *v) {
       break;
     }
     case HL_WIRE_I64:
-    case HL_WIRE_U64:
-      put_le(w, v->of.u64, 8);
-      break;
+    case HL_WIRE_U64: put_le(w, v->of.u64, 8); break;
     case HL_WIRE_F64: {
       uint64_t bits;
       copy_bytes((uint8_t *)&bits, (const uint8_t *)&v->of.f64, 8);
       put_le(w, bits, 8);
       break;
     }
-    case HL_WIRE_BOOL:
-      put_le(w, v->of.boolean ? 1 : 0, 1);
-      break;
-    case HL_WIRE_STRING:
-      hl_wire_put_str(w, v->of.buf.ptr, v->of.buf.len);
-      break;
+    case HL_WIRE_BOOL: put_le(w, v->of.boolean ? 1 : 0, 1); break;
+    case HL_WIRE_STRING: hl_wire_put_str(w, v->of.buf.ptr, v->of.buf.len); break;
     case HL_WIRE_BYTES:
       put_le(w, v->of.buf.len, 4);
       put_raw(w, v->of.buf.ptr, v->of.buf.len);
       break;
-    default:
-      w->failed = 1;
-      break;
+    default: w->failed = 1; break;
   }
 }
 
@@ -156,21 +145,16 @@ int hl_wire_get_val(hl_wire_reader *r, hl_wire_val *v) {
   v->kind = hl_wire_get_u8(r);
   v->of.u64 = 0;
   switch (v->kind) {
-    case HL_WIRE_VOID:
-      break;
+    case HL_WIRE_VOID: break;
     case HL_WIRE_I32:
-    case HL_WIRE_U32:
-      v->of.u32 = hl_wire_get_u32(r);
-      break;
+    case HL_WIRE_U32: v->of.u32 = hl_wire_get_u32(r); break;
     case HL_WIRE_F32: {
       uint32_t bits = hl_wire_get_u32(r);
       copy_bytes((uint8_t *)&v->of.f32, (const uint8_t *)&bits, 4);
       break;
     }
     case HL_WIRE_I64:
-    case HL_WIRE_U64:
-      v->of.u64 = hl_wire_get_u64(r);
-      break;
+    case HL_WIRE_U64: v->of.u64 = hl_wire_get_u64(r); break;
     case HL_WIRE_F64: {
       uint64_t bits = hl_wire_get_u64(r);
       copy_bytes((uint8_t *)&v->of.f64, (const uint8_t *)&bits, 8);
@@ -180,15 +164,12 @@ int hl_wire_get_val(hl_wire_reader *r, hl_wire_val *v) {
       v->of.boolean = hl_wire_get_u8(r);
       if (v->of.boolean > 1) r->failed = 1;
       break;
-    case HL_WIRE_STRING:
-      return hl_wire_get_str(r, &v->of.buf.ptr, &v->of.buf.len);
+    case HL_WIRE_STRING: return hl_wire_get_str(r, &v->of.buf.ptr, &v->of.buf.len);
     case HL_WIRE_BYTES:
       v->of.buf.len = hl_wire_get_u32(r);
       v->of.buf.ptr = get_span(r, v->of.buf.len);
       break;
-    default:
-      r->failed = 1;
-      break;
+    default: r->failed = 1; break;
   }
   return !r->failed;
 }

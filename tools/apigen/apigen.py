@@ -258,7 +258,8 @@ class Validator:
         self.require_doc(self.spec, "spec", "header_doc")
         self.check_version()
         self.typedef_targets = self.check_typedefs()
-        self.known_types = set(INTEGER_TYPES) | set(OTHER_SCALAR_TYPES) | POINTEE_ONLY_TYPES | set(self.typedef_targets)
+        self.known_types = set(INTEGER_TYPES) | set(OTHER_SCALAR_TYPES) | POINTEE_ONLY_TYPES
+        self.known_types |= set(self.typedef_targets)
         for key in ("opaque_types", "structs", "callbacks"):
             for entry in self.lists[key]:
                 if isinstance(entry.get("name"), str):
@@ -333,7 +334,7 @@ class Validator:
             if c_type is not None:
                 integer = INTEGER_TYPES.get(self.resolve(c_type))
                 if integer is None:
-                    self.fail(item, "c_type '%s' is not a fixed-width integer type (or a typedef of one)" % c_type)
+                    self.fail(item, "c_type '%s' is not a fixed-width integer type or a typedef of one" % c_type)
             values = self.require(group, "values", item, list) or []
             if not values and "values" in group:
                 self.fail(item, "has no values")
@@ -358,11 +359,11 @@ class Validator:
                 if value is None:
                     continue
                 if value in values_seen:
-                    self.fail(entry_item, "duplicate value %d (already used by '%s')" % (value, values_seen[value]))
+                    already = values_seen[value]
+                    self.fail(entry_item, "duplicate value %d (already used by '%s')" % (value, already))
                 values_seen[value] = name
                 if integer is not None:
-                    size, _, _, signed = integer
-                    low, high = (-(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1) if signed else (0, (1 << (size * 8)) - 1)
+                    low, high = integer_range(integer)
                     if not low <= value <= high:
                         self.fail(entry_item, "value %d does not fit in %s" % (value, c_type))
                 if is_flags and (value <= 0 or value & (value - 1)):
@@ -406,7 +407,7 @@ class Validator:
             if name is None:
                 continue
             member_item = "%s, field '%s'" % (item, name)
-            if top_level:
+            if top_level or "doc" in member:
                 self.require_doc(member, member_item)
             offset = self.require(member, "offset", member_item, int)
             size = self.require(member, "size", member_item, int)
@@ -416,7 +417,8 @@ class Validator:
                 self.fail(member_item, "offset must be >= 0 and size > 0")
                 continue
             if offset + size > container_size:
-                self.fail(member_item, "offset %d + size %d exceeds the enclosing size %d" % (offset, size, container_size))
+                self.fail(member_item, "offset %d + size %d exceeds the enclosing size %d"
+                          % (offset, size, container_size))
             placed.append((offset, size, name))
             kinds = [key for key in ("c_type", "union", "struct") if key in member]
             if len(kinds) != 1:
@@ -432,7 +434,8 @@ class Validator:
             placed.sort()
             for (offset_a, size_a, name_a), (offset_b, _, name_b) in zip(placed, placed[1:]):
                 if offset_b < offset_a + size_a:
-                    self.fail(item, "fields '%s' (offset %d, size %d) and '%s' (offset %d) overlap" % (name_a, offset_a, size_a, name_b, offset_b))
+                    self.fail(item, "fields '%s' (offset %d, size %d) and '%s' (offset %d) overlap"
+                              % (name_a, offset_a, size_a, name_b, offset_b))
 
     def check_field_type(self, c_type, size, item):
         if not isinstance(c_type, str):
@@ -441,7 +444,10 @@ class Validator:
         if not self.check_type_known(c_type, item):
             return
         expected = self.type_size(c_type)
-        if expected is not None and expected != size:
+        if expected is None:
+            # Go and C# mirror struct fields, so each must map to a plain type.
+            self.fail(item, "'%s' is not an integer, float, size_t, pointer or array of those" % c_type)
+        elif expected != size:
             self.fail(item, "size %d does not match %s, which is %d bytes on x86-64" % (size, c_type, expected))
 
     def type_size(self, c_type):
@@ -498,19 +504,32 @@ class Validator:
         owners = {}
         for group in self.lists["constant_groups"]:
             values = group.get("values")
-            for entry in values if isinstance(values, list) else []:
-                if isinstance(entry, dict) and isinstance(group.get("c_prefix"), str) and isinstance(entry.get("name"), str):
-                    c_name = group["c_prefix"] + entry["name"]
-                    if c_name in owners and owners[c_name] != group.get("name"):
-                        self.fail("constant '%s'" % c_name, "defined by both group '%s' and group '%s'" % (owners[c_name], group.get("name")))
-                    owners[c_name] = group.get("name")
+            prefix = group.get("c_prefix")
+            if not isinstance(values, list) or not isinstance(prefix, str):
+                continue
+            for entry in values:
+                if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                    continue
+                c_name = prefix + entry["name"]
+                if c_name in owners and owners[c_name] != group.get("name"):
+                    self.fail("constant '%s'" % c_name,
+                              "defined by both group '%s' and group '%s'" % (owners[c_name], group.get("name")))
+                owners[c_name] = group.get("name")
         type_owners = {}
         for key in ("typedefs", "opaque_types", "structs", "callbacks"):
             for entry in self.lists[key]:
                 type_name = entry.get("name")
                 if type_name in type_owners and type_owners[type_name] != key:
-                    self.fail("type '%s'" % type_name, "declared in both %s and %s" % (type_owners[type_name], key))
+                    self.fail("type '%s'" % type_name,
+                              "declared in both %s and %s" % (type_owners[type_name], key))
                 type_owners.setdefault(type_name, key)
+
+
+def integer_range(integer_type):
+    """(lowest, highest) value of an INTEGER_TYPES entry."""
+    size, _, _, signed = integer_type
+    bits = size * 8
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
 def group_is_flags(group):
@@ -526,6 +545,49 @@ def group_is_flags(group):
 
 # ---------------------------------------------------------------------------
 # The model the templates render: the spec plus derived names and strings.
+
+
+def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_type, layout, cs_fields):
+    """Walk struct members depth first.
+
+    Returns copies of `members` with 'decl' (a leaf's C declaration) or
+    'keyword' and 'members' (a nested union/struct) for the header template.
+    Appends (C member path, absolute offset) to `layout`, for the static
+    assertions, and one flattened C# field per leaf to `cs_fields`.
+    """
+    annotated = []
+    for member in members:
+        offset = base_offset + member["offset"]
+        path = c_path + [member["name"]]
+        path_text = ".".join(path)
+        layout.append((path_text, offset))
+        if "c_type" in member:
+            decl = c_declaration(member["c_type"], member["name"])
+            annotated.append(dict(member, doc=member.get("doc"), decl=decl, members=None))
+            # C# would need unsafe fixed buffers for arrays; they are only
+            # reserved bytes, so they are listed in a comment (type None).
+            exposed = split_array(member["c_type"])[1] is None
+            cs_fields.append(
+                {
+                    "name": cs_prefix + camel_case(member["name"]),
+                    "type": cs_type(member["c_type"]) if exposed else None,
+                    "offset": offset,
+                    "c_path": path_text,
+                    "c_type": member["c_type"],
+                    "doc": member.get("doc") or "%s.%s (%s)." % (struct_name, path_text, member["c_type"]),
+                }
+            )
+        else:
+            keyword = "union" if "union" in member else "struct"
+            # Union members are alternatives, so their C# names stand alone
+            # (of.i32 -> I32); struct members keep their parent's name
+            # (of.string.ptr -> StringPtr).
+            nested_prefix = cs_prefix if keyword == "union" else cs_prefix + camel_case(member["name"])
+            nested = annotate_members(
+                member[keyword], offset, path, nested_prefix, struct_name, cs_type, layout, cs_fields
+            )
+            annotated.append(dict(member, doc=member.get("doc"), keyword=keyword, members=nested))
+    return annotated
 
 
 def build_model(spec, spec_name):
@@ -585,42 +647,9 @@ def build_model(spec, spec_name):
 
     structs = []
     for struct in spec.get("structs") or []:
-        layout = []  # (C member path, absolute offset) for the static assertions
-        cs_fields = []  # C members flattened into C# fields (type None: not exposed)
-
-        def annotate(members, base_offset, c_path, cs_prefix):
-            """Copy members adding 'decl' (leaf) or 'keyword'/'members' (nested)."""
-            annotated = []
-            for member in members:
-                offset = base_offset + member["offset"]
-                path = c_path + [member["name"]]
-                layout.append((".".join(path), offset))
-                if "c_type" in member:
-                    annotated.append(dict(member, doc=member.get("doc"), decl=c_declaration(member["c_type"], member["name"]), members=None))
-                    # C# would need unsafe fixed buffers for arrays; they
-                    # are only reserved bytes, so they are listed, not exposed.
-                    exposed = split_array(member["c_type"])[1] is None
-                    cs_fields.append(
-                        {
-                            "name": cs_prefix + camel_case(member["name"]),
-                            "type": cs_type(member["c_type"]) if exposed else None,
-                            "offset": offset,
-                            "c_path": ".".join(path),
-                            "c_type": member["c_type"],
-                            "doc": member.get("doc") or "%s.%s (%s)." % (struct["name"], ".".join(path), member["c_type"]),
-                        }
-                    )
-                else:
-                    keyword = "union" if "union" in member else "struct"
-                    # Union members are alternatives, so their C# names stand
-                    # alone (of.i32 -> I32); struct members keep their
-                    # parent's name (of.string.ptr -> StringPtr).
-                    nested_prefix = cs_prefix if keyword == "union" else cs_prefix + camel_case(member["name"])
-                    nested = annotate(member[keyword], offset, path, nested_prefix)
-                    annotated.append(dict(member, doc=member.get("doc"), keyword=keyword, members=nested))
-            return annotated
-
-        members = annotate(struct["fields"], 0, [], "")
+        layout = []
+        cs_fields = []
+        members = annotate_members(struct["fields"], 0, [], "", struct["name"], cs_type, layout, cs_fields)
         structs.append(
             dict(
                 struct,
@@ -722,7 +751,7 @@ def write_outputs(rendered, out_dir):
         print("apigen: wrote %s" % relative)
 
 
-def check_outputs(rendered, out_dir, max_diff_lines=40):
+def check_outputs(rendered, out_dir, spec_name, max_diff_lines=40):
     """Compare fresh renders with the files on disk; return the stale paths."""
     stale = []
     for relative, text in rendered.items():
@@ -737,7 +766,7 @@ def check_outputs(rendered, out_dir, max_diff_lines=40):
         if existing == text:
             continue
         stale.append(relative)
-        print("apigen: %s differs from what api/hyperlight.yaml generates" % relative)
+        print("apigen: %s differs from what %s generates" % (relative, spec_name))
         diff = list(
             difflib.unified_diff(
                 existing.splitlines(),
@@ -755,10 +784,20 @@ def check_outputs(rendered, out_dir, max_diff_lines=40):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Render api/hyperlight.yaml into the C header and the Go and C# constants.")
+    parser = argparse.ArgumentParser(
+        description="Render api/hyperlight.yaml into the C header and the Go and C# constants."
+    )
     parser.add_argument("--spec", default=DEFAULT_SPEC, help="spec file (default: api/hyperlight.yaml)")
-    parser.add_argument("--out-dir", default=REPO_ROOT, help="root under which outputs are written or checked (default: the repository root)")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if any output differs from a fresh render")
+    parser.add_argument(
+        "--out-dir",
+        default=REPO_ROOT,
+        help="root under which outputs are written or checked (default: the repository root)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if any output differs from a fresh render",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -769,7 +808,7 @@ def main(argv=None):
         return 2
 
     if args.check:
-        stale = check_outputs(rendered, args.out_dir)
+        stale = check_outputs(rendered, args.out_dir, spec_display_name(args.spec))
         if stale:
             print("apigen: generated files are out of date: %s" % ", ".join(stale))
             print("apigen: never edit them by hand; run tools/apigen/apigen.py and commit the result")
