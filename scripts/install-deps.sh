@@ -10,6 +10,7 @@ packages=(
   python3 python3-jinja2 python3-yaml         # tools/apigen
   golang-go                                   # bindings/go
   clang-format                                # style check
+  valgrind                                    # leak check
 )
 
 missing=()
