@@ -203,8 +203,10 @@ typedef struct hl_interrupt_handle hl_interrupt_handle_t;
 
 /**
  * A typed value: an argument or a result. Strings and bytes are (pointer,
- * length) pairs; who owns that memory is stated by each function and by
- * HL_VAL_FLAG_OWNED in flags.
+ * length) pairs; the pointer may be NULL when the length is 0. Who owns that
+ * memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
+ * returned by hyperlight are also NUL-terminated (the NUL is not counted in
+ * len).
  */
 typedef struct hl_val {
   /** An HL_VAL_* kind. */
@@ -341,8 +343,9 @@ HL_API const char *hl_error_message(const hl_error_t *error);
  * Makes an error for a host function to return.
  *
  * @param message NUL-terminated text, copied. NULL means "".
- * @return A new error with code HL_ERROR_HOST_FUNCTION_FAILED, or NULL if out
- *     of memory.
+ * @return A new error with code HL_ERROR_HOST_FUNCTION_FAILED; never NULL (when
+ *     memory is exhausted, a shared HL_ERROR_OUT_OF_MEMORY error that
+ *     hl_error_delete() accepts).
  *
  * Ownership: The caller owns the result (returning it from a host function
  * hands it to hyperlight).

@@ -199,8 +199,10 @@ public enum ValFlags : byte
 
 /// <summary>
 /// A typed value: an argument or a result. Strings and bytes are (pointer,
-/// length) pairs; who owns that memory is stated by each function and by
-/// HL_VAL_FLAG_OWNED in flags.
+/// length) pairs; the pointer may be NULL when the length is 0. Who owns that
+/// memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
+/// returned by hyperlight are also NUL-terminated (the NUL is not counted in
+/// len).
 /// C: hl_val_t, 24 bytes; union members share an offset.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 24)]
