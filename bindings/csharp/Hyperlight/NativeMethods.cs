@@ -1,0 +1,150 @@
+using System;
+using System.IO;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Hyperlight;
+
+/// <summary>
+/// The raw C ABI of include/hyperlight.h. Every parameter and return type is
+/// the exact fixed-width type of the header (no bool, no enum): pointers to
+/// opaque types are <see cref="IntPtr"/> or a <see cref="SafeHandle"/>,
+/// hl_val_kind_t is <see cref="byte"/>, hl_error_code_t and hl_kill_result_t
+/// are <see cref="uint"/>, size_t is <see cref="nuint"/>.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    internal const string LibraryName = "hyperlight";
+
+    /// <summary>The environment variable naming the directory of libhyperlight.so.</summary>
+    internal const string LibDirVariable = "HYPERLIGHT_LIB_DIR";
+
+    // Runs once, before the first P/Invoke through this class.
+    static NativeMethods()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(NativeMethods).Assembly, Resolve);
+    }
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName != LibraryName)
+        {
+            return IntPtr.Zero;
+        }
+        string? dir = Environment.GetEnvironmentVariable(LibDirVariable);
+        if (string.IsNullOrEmpty(dir))
+        {
+            return IntPtr.Zero; // default probing
+        }
+        // Explicitly requested: load exactly that file or fail loudly, rather
+        // than silently picking up another copy of the library.
+        return NativeLibrary.Load(Path.Combine(dir, "libhyperlight.so"));
+    }
+
+    // Strings returned by the library (hl_version_string, hl_error_message)
+    // are not ours to free, so they come back as raw pointers.
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_version")]
+    internal static partial uint hl_version();
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_version_string")]
+    internal static partial byte* hl_version_string();
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_error_code")]
+    internal static partial uint hl_error_code(IntPtr error);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_error_message")]
+    internal static partial byte* hl_error_message(IntPtr error);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_error_new")]
+    internal static partial IntPtr hl_error_new(byte* message);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_error_delete")]
+    internal static partial void hl_error_delete(IntPtr error);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_val_set_string")]
+    internal static partial IntPtr hl_val_set_string(HlVal* val, byte* ptr, nuint len);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_val_set_bytes")]
+    internal static partial IntPtr hl_val_set_bytes(HlVal* val, byte* ptr, nuint len);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_val_release")]
+    internal static partial void hl_val_release(HlVal* val);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_new")]
+    internal static partial IntPtr hl_config_new();
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_delete")]
+    internal static partial void hl_config_delete(IntPtr config);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_heap_size")]
+    internal static partial IntPtr hl_config_set_heap_size(IntPtr config, ulong bytes);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_stack_size")]
+    internal static partial IntPtr hl_config_set_stack_size(IntPtr config, ulong bytes);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_sandbox_new(IntPtr config, string guestPath, out SandboxSafeHandle sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new_from_memory")]
+    internal static partial IntPtr hl_sandbox_new_from_memory(IntPtr config, byte* guestElf, nuint guestElfLen,
+                                                              out SandboxSafeHandle sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_delete")]
+    internal static partial void hl_sandbox_delete(IntPtr sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_register", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_register(SandboxSafeHandle sandbox, string name, byte* paramKinds, nuint nparams,
+                                               byte returnKind,
+                                               delegate* unmanaged[Cdecl]<IntPtr, HlVal*, nuint, HlVal*, IntPtr> callback,
+                                               IntPtr userData,
+                                               delegate* unmanaged[Cdecl]<IntPtr, void> finalizer);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_call", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_call(SandboxSafeHandle sandbox, string function, HlVal* args, nuint nargs,
+                                           HlVal* result);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_interrupt_handle")]
+    internal static partial IntPtr hl_sandbox_interrupt_handle(SandboxSafeHandle sandbox,
+                                                               out InterruptHandleSafeHandle handle);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_kill")]
+    internal static partial uint hl_kill(InterruptHandleSafeHandle handle);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_interrupt_handle_delete")]
+    internal static partial void hl_interrupt_handle_delete(IntPtr handle);
+}
+
+/// <summary>Owns an hl_sandbox_t*; releasing it calls hl_sandbox_delete.</summary>
+internal sealed class SandboxSafeHandle : SafeHandle
+{
+    /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
+    public SandboxSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_sandbox_delete(handle);
+        return true;
+    }
+}
+
+/// <summary>Owns an hl_interrupt_handle_t*; releasing it calls hl_interrupt_handle_delete.</summary>
+internal sealed class InterruptHandleSafeHandle : SafeHandle
+{
+    /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
+    public InterruptHandleSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_interrupt_handle_delete(handle);
+        return true;
+    }
+}

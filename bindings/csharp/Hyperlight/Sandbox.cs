@@ -1,0 +1,354 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Threading;
+
+namespace Hyperlight;
+
+/// <summary>
+/// One hyperlight micro-VM running one guest ELF. Call guest functions with
+/// <see cref="Call(string, object[])"/>; let the guest call back into .NET with
+/// <see cref="Register(string, Delegate)"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Not thread-safe.</b> Use a sandbox from one thread at a time. Concurrent
+/// calls (or a host function calling back into its own sandbox) fail with a
+/// <see cref="HyperlightException"/> whose code is <see cref="ErrorCode.Busy"/>;
+/// they never corrupt the sandbox. The only members meant for other threads
+/// are those of the <see cref="InterruptHandle"/> from
+/// <see cref="GetInterruptHandle"/>, and cancellation through a
+/// <see cref="CancellationToken"/>.
+/// </para>
+/// <para>
+/// After a call is cancelled, or the guest faults or breaks the protocol, the
+/// sandbox is poisoned: later calls fail with <see cref="ErrorCode.Poisoned"/>.
+/// Dispose it and create a new one.
+/// </para>
+/// <para>
+/// Values: int, uint, long, ulong, float, double, bool, string (UTF-8 on the
+/// wire) and byte[] map to the HL_VAL_* kinds; a void result is null.
+/// </para>
+/// </remarks>
+public sealed unsafe class Sandbox : IDisposable
+{
+    private readonly SandboxSafeHandle _handle;
+    private readonly HostErrorSlot _hostErrors = new();
+    private InterruptHandle? _cancelHandle; // created on first cancellable call
+    private int _inCall;
+
+    private Sandbox(SandboxSafeHandle handle)
+    {
+        _handle = handle;
+    }
+
+    /// <summary>Creates a sandbox from a guest ELF file and runs the guest's initialisation.</summary>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Io"/>,
+    /// <see cref="ErrorCode.InvalidElf"/>, <see cref="ErrorCode.NoHypervisor"/>.</exception>
+    public static Sandbox FromFile(string path, SandboxOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Create(options, config =>
+        {
+            IntPtr err = NativeMethods.hl_sandbox_new(config, path, out SandboxSafeHandle handle);
+            return (err, handle);
+        });
+    }
+
+    /// <summary>Creates a sandbox from a guest ELF image in memory (copied) and runs the guest's initialisation.</summary>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.InvalidElf"/>,
+    /// <see cref="ErrorCode.NoHypervisor"/>.</exception>
+    public static Sandbox FromBytes(byte[] elf, SandboxOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(elf);
+        return Create(options, config =>
+        {
+            fixed (byte* p = elf)
+            {
+                IntPtr err = NativeMethods.hl_sandbox_new_from_memory(config, p, (nuint)elf.Length,
+                                                                      out SandboxSafeHandle handle);
+                return (err, handle);
+            }
+        });
+    }
+
+    private static Sandbox Create(SandboxOptions? options, Func<IntPtr, (IntPtr Error, SandboxSafeHandle Handle)> create)
+    {
+        IntPtr config = IntPtr.Zero;
+        try
+        {
+            if (options != null)
+            {
+                config = NativeMethods.hl_config_new();
+                if (config == IntPtr.Zero)
+                {
+                    throw new HyperlightException(ErrorCode.OutOfMemory, "hl_config_new failed");
+                }
+                if (options.HeapSize is ulong heap)
+                {
+                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_heap_size(config, heap));
+                }
+                if (options.StackSize is ulong stack)
+                {
+                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_stack_size(config, stack));
+                }
+            }
+            (IntPtr error, SandboxSafeHandle handle) = create(config);
+            if (error != IntPtr.Zero)
+            {
+                handle.Dispose();
+                HyperlightException.ThrowIfError(error);
+            }
+            return new Sandbox(handle);
+        }
+        finally
+        {
+            NativeMethods.hl_config_delete(config); // NULL is ignored
+        }
+    }
+
+    /// <summary>
+    /// Registers a host function the guest can call by name. The signature is
+    /// read from the delegate type: parameters and result may be int, uint,
+    /// long, ulong, float, double, bool, string or byte[]; the result may also
+    /// be void. An exception thrown by <paramref name="fn"/> is reported to the
+    /// guest as a host function failure; if the guest call then fails with
+    /// <see cref="ErrorCode.HostFunctionFailed"/>, that exception is its
+    /// <see cref="Exception.InnerException"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The delegate has an unsupported parameter or return type.</exception>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.AlreadyRegistered"/>.</exception>
+    public void Register(string name, Delegate fn)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(fn);
+        ThrowIfDisposed();
+        HostFunction hostFunction = HostFunction.Create(name, fn, _hostErrors, out ValKind[] paramKinds,
+                                                        out ValKind returnKind);
+        byte[] kinds = new byte[paramKinds.Length];
+        for (int i = 0; i < kinds.Length; i++)
+        {
+            kinds[i] = (byte)paramKinds[i];
+        }
+        // The GCHandle keeps the delegate alive until hyperlight calls the
+        // finalizer trampoline (sandbox deletion, or right away on failure).
+        GCHandle state = GCHandle.Alloc(hostFunction);
+        IntPtr err;
+        fixed (byte* pKinds = kinds)
+        {
+            err = NativeMethods.hl_register(_handle, name, pKinds, (nuint)kinds.Length, (byte)returnKind,
+                                            HostFunction.CallbackPointer, GCHandle.ToIntPtr(state),
+                                            HostFunction.FinalizerPointer);
+        }
+        HyperlightException.ThrowIfError(err);
+    }
+
+    /// <summary>Registers a host function with no parameters and no result.</summary>
+    public void Register(string name, Action fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with one parameter and no result.</summary>
+    public void Register<T1>(string name, Action<T1> fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with two parameters and no result.</summary>
+    public void Register<T1, T2>(string name, Action<T1, T2> fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with no parameters.</summary>
+    public void Register<TResult>(string name, Func<TResult> fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with one parameter.</summary>
+    public void Register<T1, TResult>(string name, Func<T1, TResult> fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with two parameters.</summary>
+    public void Register<T1, T2, TResult>(string name, Func<T1, T2, TResult> fn) => Register(name, (Delegate)fn);
+
+    /// <summary>Registers a host function with three parameters.</summary>
+    public void Register<T1, T2, T3, TResult>(string name, Func<T1, T2, T3, TResult> fn) =>
+        Register(name, (Delegate)fn);
+
+    /// <summary>
+    /// Calls a guest function by name and waits for it. Host functions the
+    /// guest calls run on this thread.
+    /// </summary>
+    /// <returns>The result, or null for a void function.</returns>
+    /// <exception cref="ArgumentException">An argument is null or of an unsupported type.</exception>
+    /// <exception cref="HyperlightException">The call failed (see <see cref="HyperlightException.Code"/>).</exception>
+    public object? Call(string name, params object[] args) => CallCore(name, args, CancellationToken.None);
+
+    /// <summary>
+    /// Calls a guest function; if <paramref name="cancellationToken"/> fires
+    /// while the call runs, the call is killed and fails with
+    /// <see cref="ErrorCode.Cancelled"/> (the sandbox is then poisoned). A token
+    /// that is already cancelled throws <see cref="OperationCanceledException"/>
+    /// without entering the guest.
+    /// </summary>
+    public object? Call(string name, CancellationToken cancellationToken, params object[] args) =>
+        CallCore(name, args, cancellationToken);
+
+    /// <summary>Calls a guest function and converts its result to <typeparamref name="T"/>.</summary>
+    public T Call<T>(string name, params object[] args) => Convert<T>(name, CallCore(name, args, CancellationToken.None));
+
+    /// <summary>Calls a guest function with cancellation and converts its result to <typeparamref name="T"/>.</summary>
+    public T Call<T>(string name, CancellationToken cancellationToken, params object[] args) =>
+        Convert<T>(name, CallCore(name, args, cancellationToken));
+
+    /// <summary>
+    /// Gets a new handle that can stop this sandbox's running call from any
+    /// thread. It stays valid after the sandbox is disposed; dispose it too.
+    /// </summary>
+    public InterruptHandle GetInterruptHandle()
+    {
+        ThrowIfDisposed();
+        IntPtr err = NativeMethods.hl_sandbox_interrupt_handle(_handle, out InterruptHandleSafeHandle handle);
+        if (err != IntPtr.Zero)
+        {
+            handle.Dispose();
+            HyperlightException.ThrowIfError(err);
+        }
+        return new InterruptHandle(handle);
+    }
+
+    /// <summary>
+    /// Destroys the VM and releases every registered host function. Safe to
+    /// call more than once. If a call is running on another thread, the
+    /// native sandbox is deleted when that call returns.
+    /// </summary>
+    public void Dispose()
+    {
+        _cancelHandle?.Dispose();
+        _handle.Dispose();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+
+    private static T Convert<T>(string name, object? result)
+    {
+        if (result is T value)
+        {
+            return value;
+        }
+        if (result == null && default(T) == null)
+        {
+            return default!;
+        }
+        string actual = result?.GetType().ToString() ?? "void";
+        throw new InvalidCastException($"guest function '{name}' returned {actual}, not {typeof(T)}");
+    }
+
+    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        args ??= Array.Empty<object>();
+        ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
+
+        if (Interlocked.CompareExchange(ref _inCall, 1, 0) != 0)
+        {
+            throw new HyperlightException(ErrorCode.Busy,
+                $"hl_call('{name}'): the sandbox is already in a call (concurrent use, or re-entry from a host function)");
+        }
+        IntPtr payload = IntPtr.Zero;
+        try
+        {
+            var vals = new HlVal[args.Length];
+            ValueMarshaller.ToNative(args, vals, out payload);
+            _hostErrors.LastException = null;
+
+            CallKiller? killer = null;
+            CancellationTokenRegistration registration = default;
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancelHandle ??= GetInterruptHandle();
+                killer = new CallKiller(_cancelHandle);
+                registration = cancellationToken.UnsafeRegister(static k => ((CallKiller)k!).Start(), killer);
+            }
+
+            HlVal result = default;
+            IntPtr err;
+            try
+            {
+                fixed (HlVal* pArgs = vals)
+                {
+                    err = NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
+                }
+            }
+            finally
+            {
+                killer?.Stop(); // after this no kill can reach a later call
+                registration.Dispose();
+            }
+
+            if (err != IntPtr.Zero)
+            {
+                throw HyperlightException.FromNative(err, _hostErrors.LastException)!;
+            }
+            try
+            {
+                return ValueMarshaller.FromNative(in result);
+            }
+            finally
+            {
+                NativeMethods.hl_val_release(&result);
+            }
+        }
+        finally
+        {
+            _hostErrors.LastException = null;
+            if (payload != IntPtr.Zero)
+            {
+                NativeMemory.Free((void*)payload);
+            }
+            Volatile.Write(ref _inCall, 0);
+        }
+    }
+
+    /// <summary>
+    /// Kills one call when its token fires. hl_kill does nothing if the call
+    /// has not entered the guest yet, so after the token fires this keeps
+    /// trying (on a pool thread, never on the thread that cancels) until a kill
+    /// lands or the call has returned. Stop() and each kill take the same lock,
+    /// so no kill is issued once Stop() has returned.
+    /// </summary>
+    private sealed class CallKiller
+    {
+        private readonly InterruptHandle _handle;
+        private readonly object _gate = new();
+        private bool _done;
+
+        internal CallKiller(InterruptHandle handle)
+        {
+            _handle = handle;
+        }
+
+        internal void Start() =>
+            ThreadPool.UnsafeQueueUserWorkItem(static k => k.Run(), this, preferLocal: false);
+
+        internal void Stop()
+        {
+            lock (_gate)
+            {
+                _done = true;
+            }
+        }
+
+        private void Run()
+        {
+            try
+            {
+                while (true)
+                {
+                    lock (_gate)
+                    {
+                        if (_done || _handle.Kill() != KillResult.NotRunning)
+                        {
+                            return; // returned already, interrupted, or sandbox gone
+                        }
+                    }
+                    Thread.Sleep(1);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // The sandbox was disposed meanwhile: nothing left to kill.
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the C# binding and runs its xunit tests against the native library.
+#   HYPERLIGHT_LIB_DIR     directory of libhyperlight.so (default: <repo>/build/src)
+#   HYPERLIGHT_TEST_GUEST  path of simpleguest.elf (default: found under <repo>/build)
+# Extra arguments go to `dotnet test`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [[ -z "${HYPERLIGHT_LIB_DIR:-}" ]]; then
+  HYPERLIGHT_LIB_DIR="$(cd ../../build/src && pwd)"
+fi
+export HYPERLIGHT_LIB_DIR
+if [[ -n "${HYPERLIGHT_TEST_GUEST:-}" ]]; then
+  export HYPERLIGHT_TEST_GUEST
+fi
+
+dotnet test Hyperlight.Tests/Hyperlight.Tests.csproj "$@"
