@@ -1,0 +1,13 @@
+// C trampolines for the host-function callbacks: hyperlight calls these
+// (they match hl_host_fn_t and hl_finalizer_t), and they call the exported
+// Go functions in callbacks.go. user_data is a runtime/cgo.Handle.
+#include <stdint.h>
+
+#include "_cgo_export.h"
+#include "hyperlight.h"
+
+hl_error_t *hlgo_host_fn(void *user_data, const hl_val_t *args, size_t nargs, hl_val_t *result) {
+  return hlgoHostCall((uintptr_t)user_data, (hl_val_t *)args, nargs, result);
+}
+
+void hlgo_finalizer(void *user_data) { hlgoFinalize((uintptr_t)user_data); }

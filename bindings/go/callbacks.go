@@ -1,0 +1,22 @@
+package hyperlight
+
+// The Go side of the C callbacks. cgo cannot take the address of a Go
+// function, so the hl_host_fn_t and hl_finalizer_t given to hl_register are
+// the C trampolines in callbacks.c, which call these exported functions.
+// (A file with //export may only declare things in its preamble.)
+
+/*
+#include <stdint.h>
+#include "hyperlight.h"
+*/
+import "C"
+
+//export hlgoHostCall
+func hlgoHostCall(handle C.uintptr_t, args *C.hl_val_t, nargs C.size_t, result *C.hl_val_t) *C.hl_error_t {
+	return hostCall(handle, args, nargs, result)
+}
+
+//export hlgoFinalize
+func hlgoFinalize(handle C.uintptr_t) {
+	finalize(handle)
+}

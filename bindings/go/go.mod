@@ -1,0 +1,3 @@
+module hyperlight.dev/hyperlight
+
+go 1.19

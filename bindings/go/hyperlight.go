@@ -1,0 +1,291 @@
+// Package hyperlight runs guest code in tiny KVM virtual machines through
+// the hyperlight C library (include/hyperlight.h).
+//
+// A Sandbox is one micro-VM running one guest ELF. Call runs a guest
+// function by name; Register makes a Go function callable by the guest;
+// an InterruptHandle stops a running call from another goroutine.
+//
+//	sb, err := hyperlight.NewSandbox("simpleguest.elf", nil)
+//	if err != nil {
+//		return err
+//	}
+//	defer sb.Close()
+//	err = sb.Register("HostAdd", func(a, b int32) int32 { return a + b })
+//	result, err := sb.Call("AddViaHost", int32(40), int32(2)) // result == int32(42)
+//
+// # Values
+//
+// Arguments, results and host-function signatures use these Go types, one
+// per hyperlight kind: int32 (KindI32), uint32 (KindU32), int64 (KindI64),
+// uint64 (KindU64), float32 (KindF32), float64 (KindF64), bool (KindBool),
+// string (KindString) and []byte (KindBytes). Named types whose underlying
+// type is one of these are accepted too. Plain int is not: convert it to
+// int32 or int64, whichever the guest function expects. Results come back
+// as exactly these types (nil for a function that returns nothing), and
+// strings and byte slices are always copies owned by Go.
+//
+// # Errors
+//
+// Every error this package returns is an *Error carrying a stable ErrorCode.
+// Match a code with errors.Is and an *Error that has only Code set:
+//
+//	if errors.Is(err, &hyperlight.Error{Code: hyperlight.ErrorCancelled}) { ... }
+//
+// # Concurrency
+//
+// A Sandbox runs one call at a time and is not meant for concurrent use:
+// serialize your calls or use one sandbox per goroutine. Misuse is safe but
+// fails: a Call or Register made while a call is running returns ErrorBusy
+// from the library, and Close returns ErrorBusy instead of destroying a
+// sandbox that is in use. Different sandboxes run in parallel.
+// InterruptHandle.Kill may be called from any goroutine at any time.
+//
+// Host functions run synchronously on the goroutine that called Call (on
+// its OS thread, inside the cgo call), never on a goroutine of their own.
+package hyperlight
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../build/src -lhyperlight -Wl,-rpath,${SRCDIR}/../../build/src
+#include <stdlib.h>
+#include "hyperlight.h"
+*/
+import "C"
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// LibraryVersion returns the version of the loaded hyperlight library, such
+// as "0.1.0". Compare it with VersionString, the version these bindings were
+// generated for.
+func LibraryVersion() string {
+	return C.GoString(C.hl_version_string())
+}
+
+// Config holds sandbox settings. A zero field keeps the library's default
+// (heap 4 MiB, stack 256 KiB); a nil *Config means all defaults.
+type Config struct {
+	// HeapSize is the guest heap size in bytes: 64 KiB to 1 GiB, rounded
+	// up to 4 KiB.
+	HeapSize uint64
+	// StackSize is the guest stack size in bytes: 16 KiB to 256 MiB,
+	// rounded up to 4 KiB.
+	StackSize uint64
+}
+
+// Sandbox is one micro-VM running one guest. Create it with NewSandbox or
+// NewSandboxFromBytes and destroy it with Close.
+//
+// A Sandbox runs one call at a time; see the package documentation on
+// concurrency.
+type Sandbox struct {
+	// mu protects ptr: Call, Register and InterruptHandle hold it for
+	// reading while they use ptr; Close takes it for writing without
+	// waiting (see Close).
+	mu  sync.RWMutex
+	ptr *C.hl_sandbox_t
+}
+
+// NewSandbox creates a sandbox from the guest ELF file at guestPath and runs
+// the guest's initialisation. cfg may be nil for the defaults.
+//
+// Errors include ErrorNoHypervisor (no usable /dev/kvm), ErrorIo,
+// ErrorInvalidElf and ErrorGuestInitFailed.
+func NewSandbox(guestPath string, cfg *Config) (*Sandbox, error) {
+	if strings.IndexByte(guestPath, 0) >= 0 {
+		return nil, newError(ErrorInvalidArgument, "NewSandbox: the guest path contains a NUL byte")
+	}
+	config, err := cfg.toC()
+	if err != nil {
+		return nil, err
+	}
+	defer C.hl_config_delete(config)
+	path := C.CString(guestPath)
+	defer C.free(unsafe.Pointer(path))
+	var ptr *C.hl_sandbox_t
+	if err := takeError(C.hl_sandbox_new(config, path, &ptr)); err != nil {
+		return nil, err
+	}
+	return newSandbox(ptr), nil
+}
+
+// NewSandboxFromBytes creates a sandbox from a guest ELF image in memory and
+// runs the guest's initialisation. The image is copied; elf may be reused
+// afterwards. cfg may be nil for the defaults.
+func NewSandboxFromBytes(elf []byte, cfg *Config) (*Sandbox, error) {
+	config, err := cfg.toC()
+	if err != nil {
+		return nil, err
+	}
+	defer C.hl_config_delete(config)
+	var data *C.uint8_t
+	if len(elf) > 0 {
+		data = (*C.uint8_t)(unsafe.Pointer(&elf[0]))
+	}
+	var ptr *C.hl_sandbox_t
+	if err := takeError(C.hl_sandbox_new_from_memory(config, data, C.size_t(len(elf)), &ptr)); err != nil {
+		return nil, err
+	}
+	return newSandbox(ptr), nil
+}
+
+// toC returns a C config for cfg, or NULL for all defaults. The caller
+// deletes it with hl_config_delete (which ignores NULL).
+func (cfg *Config) toC() (*C.hl_config_t, error) {
+	if cfg == nil || (cfg.HeapSize == 0 && cfg.StackSize == 0) {
+		return nil, nil
+	}
+	config := C.hl_config_new()
+	if config == nil {
+		return nil, newError(ErrorOutOfMemory, "hl_config_new failed")
+	}
+	if cfg.HeapSize != 0 {
+		if err := takeError(C.hl_config_set_heap_size(config, C.uint64_t(cfg.HeapSize))); err != nil {
+			C.hl_config_delete(config)
+			return nil, err
+		}
+	}
+	if cfg.StackSize != 0 {
+		if err := takeError(C.hl_config_set_stack_size(config, C.uint64_t(cfg.StackSize))); err != nil {
+			C.hl_config_delete(config)
+			return nil, err
+		}
+	}
+	return config, nil
+}
+
+func newSandbox(ptr *C.hl_sandbox_t) *Sandbox {
+	s := &Sandbox{ptr: ptr}
+	// A safety net for a forgotten Close. An unreachable sandbox has no
+	// call running, so Close cannot fail here.
+	runtime.SetFinalizer(s, func(s *Sandbox) { _ = s.Close() })
+	return s
+}
+
+// acquire read-locks s and returns its C pointer, or fails if s is closed.
+// The caller calls s.mu.RUnlock when it no longer uses the pointer.
+func (s *Sandbox) acquire(what string) (*C.hl_sandbox_t, error) {
+	s.mu.RLock()
+	if s.ptr == nil {
+		s.mu.RUnlock()
+		return nil, newError(ErrorInvalidArgument, what+": the sandbox is closed")
+	}
+	return s.ptr, nil
+}
+
+// Close destroys the sandbox: its VM, its memory and its host functions.
+// Closing a closed sandbox does nothing and returns nil.
+//
+// Close never waits: if a Call, Register or InterruptHandle is running on
+// the sandbox (on another goroutine, or Close is called from one of its host
+// functions), it returns an *Error with ErrorBusy and the sandbox stays
+// open. Interrupt handles remain usable after Close; their Kill then
+// reports KillSandboxGone.
+func (s *Sandbox) Close() error {
+	if !s.mu.TryLock() {
+		return newError(ErrorBusy, "Close: the sandbox is in use (a call is running); close it after the call returns")
+	}
+	defer s.mu.Unlock()
+	if s.ptr == nil {
+		return nil
+	}
+	runtime.SetFinalizer(s, nil)
+	// Runs the finalizer of every host function: their handles are deleted.
+	C.hl_sandbox_delete(s.ptr)
+	s.ptr = nil
+	return nil
+}
+
+// Call calls the guest function name with args and waits for it. args must
+// be of the Go types listed in the package documentation; a value of any
+// other type fails with ErrorInvalidArgument before the guest is entered.
+// The result is an int32, uint32, int64, uint64, float32, float64, bool,
+// string or []byte, or nil for a function that returns nothing.
+//
+// Host functions the guest calls run on the calling goroutine. Errors
+// include ErrorGuestFunctionNotFound, ErrorParameterTypeMismatch,
+// ErrorHostFunctionFailed, ErrorGuestError, ErrorCancelled (stopped by an
+// InterruptHandle) and ErrorBusy (another call is running). After a
+// cancellation, guest exception or abort the sandbox is poisoned: later
+// calls fail with ErrorPoisoned.
+func (s *Sandbox) Call(name string, args ...any) (any, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, newError(ErrorInvalidArgument, "Call: the function name contains a NUL byte")
+	}
+	block, err := newCallBlock(name, args)
+	if err != nil {
+		return nil, err
+	}
+	defer block.free()
+
+	ptr, err := s.acquire("Call")
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	cerr := C.hl_call(ptr, block.name, block.args, C.size_t(len(args)), block.result)
+	runtime.KeepAlive(s)
+	if err := takeError(cerr); err != nil {
+		return nil, err
+	}
+	result, err := goValue(block.result)
+	C.hl_val_release(block.result)
+	return result, err
+}
+
+// InterruptHandle returns a handle that can stop the call running in this
+// sandbox from another goroutine. Close the handle when done with it; it
+// stays valid after the sandbox is closed.
+func (s *Sandbox) InterruptHandle() (*InterruptHandle, error) {
+	ptr, err := s.acquire("InterruptHandle")
+	if err != nil {
+		return nil, err
+	}
+	defer s.mu.RUnlock()
+	var handle *C.hl_interrupt_handle_t
+	if err := takeError(C.hl_sandbox_interrupt_handle(ptr, &handle)); err != nil {
+		return nil, err
+	}
+	h := &InterruptHandle{ptr: handle}
+	runtime.SetFinalizer(h, (*InterruptHandle).Close)
+	return h, nil
+}
+
+// InterruptHandle stops a sandbox's running call. Its methods may be called
+// from any goroutine at any time, also after the sandbox is closed.
+type InterruptHandle struct {
+	// mu keeps Close from deleting ptr while a Kill uses it.
+	mu  sync.RWMutex
+	ptr *C.hl_interrupt_handle_t
+}
+
+// Kill stops the call running in the sandbox, if any; that call then
+// returns ErrorCancelled and the sandbox is poisoned. It returns
+// KillInterrupted if a call was running, KillNotRunning if none was (no
+// later call is affected), and KillSandboxGone if the sandbox or this
+// handle is closed.
+//
+// A Kill issued just before a call starts finds nothing to stop; to stop a
+// call that another goroutine is about to make, retry Kill until it returns
+// KillInterrupted.
+func (h *InterruptHandle) Kill() KillResult {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return KillResult(C.hl_kill(h.ptr)) // hl_kill(NULL) is HL_KILL_SANDBOX_GONE
+}
+
+// Close releases the handle. Closing it twice does nothing.
+func (h *InterruptHandle) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ptr == nil {
+		return
+	}
+	runtime.SetFinalizer(h, nil)
+	C.hl_interrupt_handle_delete(h.ptr)
+	h.ptr = nil
+}
