@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# CI may run with a sparse environment; Go and .NET need a home for caches.
+export HOME=${HOME:-/root}
+export GOFLAGS=${GOFLAGS:--mod=mod}
+export GOPROXY=off
 
 scripts/install-deps.sh
 scripts/check-kvm.sh
