@@ -15,11 +15,12 @@
 #define HL_PORT_CALL_HOST 0x61u /* output buffer holds a CALL; reply goes to the input buffer */
 #define HL_PORT_PRINT 0x62u     /* output buffer holds a PRINT message */
 #define HL_PORT_ABORT 0x63u     /* eax = abort code; output buffer may hold an ERROR with the text */
+#define HL_PORT_LOG 0x64u       /* output buffer holds a LOG record */
 #define HL_PORT_FIRST_GUEST HL_PORT_DONE
-#define HL_PORT_LAST_GUEST HL_PORT_ABORT
+#define HL_PORT_LAST_GUEST HL_PORT_LOG
 /* Used only by the ring-0 exception stub (8-bit OUT, al = vector). Closed to
  * ring 3 by the I/O bitmap, so a guest cannot fake an exception report. */
-#define HL_PORT_EXCEPTION 0x67u
+#define HL_PORT_EXCEPTION 0x70u
 
 #define HL_PEB_MAGIC 0x3142455048594c48ull /* "HLYPHEB1" little-endian */
 
@@ -41,6 +42,18 @@ struct hl_peb {
 };
 
 /* Entry registers: RDI = PEB address, RSI = random seed, RDX = page size,
- * RCX = max log level. RSP = stack top - 8 (ABI alignment of a call). */
+ * RCX = max log level (HL_LOG_LEVEL_*: records above it are never sent).
+ * RSP = stack top - 8 (ABI alignment of a call). */
+
+/* Log levels, as in the C ABI's HL_LOG_*. */
+#define HL_LOG_LEVEL_OFF 0u
+#define HL_LOG_LEVEL_ERROR 1u
+#define HL_LOG_LEVEL_WARN 2u
+#define HL_LOG_LEVEL_INFO 3u
+#define HL_LOG_LEVEL_DEBUG 4u
+#define HL_LOG_LEVEL_TRACE 5u
+
+/* Longest abort message the host reports; longer ones end in a marker. */
+#define HL_MAX_ABORT_MESSAGE 4096u
 
 #endif

@@ -6,6 +6,7 @@
  *   ERROR  : u32 code | str message
  *   PRINT  : str text
  *   READY  : u32 abi_version | u64 dispatch_address
+ *   LOG    : u8 level | u32 line | str file | str message
  * str = u32 len | len bytes | one NUL (not counted; lets the guest use C strings)
  * val = u8 kind | payload: 4 bytes (i32 u32 f32), 8 bytes (i64 u64 f64),
  *       1 byte (bool: 0 or 1), str (string), u32 len | bytes (bytes)
@@ -40,6 +41,7 @@ extern "C" {
 #define HL_MSG_ERROR 3u
 #define HL_MSG_PRINT 4u
 #define HL_MSG_READY 5u
+#define HL_MSG_LOG 6u
 
 #define HL_WIRE_HEADER_SIZE 8u
 #define HL_WIRE_MAX_NAME 255u

@@ -1,0 +1,1 @@
+// Guest SDK tests (tests/guests/sdkguest.c) through the C ABI.

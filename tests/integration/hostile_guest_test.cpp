@@ -1,0 +1,1 @@
+// Hostile-guest tests (tests/guests/hostileguest.c): the host survives a guest that lies.
