@@ -57,6 +57,9 @@ typedef uint8_t hl_val_kind_t;
 /** An HL_KILL_* result. */
 typedef uint32_t hl_kill_result_t;
 
+/** An HL_LOG_* level. */
+typedef uint32_t hl_log_level_t;
+
 /**
  * @name HL_ERROR_* (hl_error_code_t)
  * Stable error codes returned by hl_error_code(). Append-only.
@@ -172,6 +175,26 @@ typedef uint32_t hl_kill_result_t;
 /** @} */
 
 /**
+ * @name HL_LOG_* (hl_log_level_t)
+ * Severity of a guest log record; also the maximum level a guest sends.
+ * Append-only.
+ * @{
+ */
+/** No records (as a maximum level). */
+#define HL_LOG_OFF 0
+/** Errors. */
+#define HL_LOG_ERROR 1
+/** Warnings (the default maximum). */
+#define HL_LOG_WARN 2
+/** Informational records. */
+#define HL_LOG_INFO 3
+/** Debugging records. */
+#define HL_LOG_DEBUG 4
+/** Everything. */
+#define HL_LOG_TRACE 5
+/** @} */
+
+/**
  * @name HL_VAL_FLAG_* (uint8_t)
  * Bits of hl_val_t.flags.
  * @{
@@ -284,6 +307,28 @@ typedef hl_error_t *(*hl_host_fn_t)(void *user_data,
                                     const hl_val_t *args,
                                     size_t nargs,
                                     hl_val_t *result);
+
+/**
+ * Receives a guest log record. The strings come from the guest (treat them as
+ * untrusted text) and are valid only during the callback. Runs on the thread
+ * that called hl_call() (or hl_sandbox_new() during guest initialisation); it
+ * must not use the sandbox.
+ *
+ * @param user_data The pointer given to hl_config_set_log_callback().
+ * @param level HL_LOG_ERROR .. HL_LOG_TRACE.
+ * @param file The guest source file (NUL-terminated).
+ * @param file_len Its length in bytes.
+ * @param line The guest source line.
+ * @param message The text (NUL-terminated).
+ * @param message_len Its length in bytes.
+ */
+typedef void (*hl_log_fn_t)(void *user_data,
+                            hl_log_level_t level,
+                            const char *file,
+                            size_t file_len,
+                            uint32_t line,
+                            const char *message,
+                            size_t message_len);
 
 /**
  * Called exactly once when hyperlight no longer needs user_data.
@@ -459,6 +504,75 @@ HL_API hl_error_t *hl_config_set_heap_size(hl_config_t *config, uint64_t bytes);
  */
 HL_API hl_error_t *hl_config_set_stack_size(hl_config_t *config,
                                             uint64_t bytes);
+
+/**
+ * Sets the size of the buffer that carries calls (name and arguments) and
+ * host-function results into the guest. Larger arguments fail with
+ * HL_ERROR_TOO_LARGE.
+ *
+ * @param config The config.
+ * @param bytes Size of the host-to-guest buffer; rounded up to 4 KiB; 4 KiB to
+ *     256 MiB (default 64 KiB).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT naming the allowed range.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_input_buffer_size(hl_config_t *config,
+                                                   uint64_t bytes);
+
+/**
+ * Sets the size of the buffer that carries results, host calls and log records
+ * out of the guest.
+ *
+ * @param config The config.
+ * @param bytes Size of the guest-to-host buffer; rounded up to 4 KiB; 4 KiB to
+ *     256 MiB (default 64 KiB).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT naming the allowed range.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_output_buffer_size(hl_config_t *config,
+                                                    uint64_t bytes);
+
+/**
+ * Sets where guest log records go. The default writes them to stderr.
+ *
+ * @param config The config.
+ * @param callback Receives guest log records; NULL restores the default
+ *     (stderr).
+ * @param user_data Passed to callback; must stay valid while any sandbox made
+ *     with this config exists.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config; user_data stays the caller's.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config. The
+ * callback may run on several threads at once (one per sandbox in a call).
+ */
+HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config,
+                                              hl_log_fn_t callback,
+                                              void *user_data);
+
+/**
+ * Sets the most verbose level a guest sends. Records above it cost the guest
+ * nothing (no VM exit). Without this call the level comes from the
+ * HYPERLIGHT_LOG environment variable (off, error, warn, info, debug, trace),
+ * else HL_LOG_WARN.
+ *
+ * @param config The config.
+ * @param level HL_LOG_OFF .. HL_LOG_TRACE.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT for a level above HL_LOG_TRACE.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
+                                               hl_log_level_t level);
 
 /**
  * Creates a sandbox from a guest file and runs the guest's initialisation.

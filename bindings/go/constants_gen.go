@@ -270,6 +270,52 @@ func (c KillResult) String() string {
 	return "KillResult(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
 
+// LogLevel holds the HL_LOG_* constants (C type hl_log_level_t).
+//
+// Severity of a guest log record; also the maximum level a guest sends.
+// Append-only.
+type LogLevel uint32
+
+// LogLevel values.
+const (
+	// LogOff is HL_LOG_OFF. No records (as a maximum level).
+	LogOff LogLevel = 0
+
+	// LogError is HL_LOG_ERROR. Errors.
+	LogError LogLevel = 1
+
+	// LogWarn is HL_LOG_WARN. Warnings (the default maximum).
+	LogWarn LogLevel = 2
+
+	// LogInfo is HL_LOG_INFO. Informational records.
+	LogInfo LogLevel = 3
+
+	// LogDebug is HL_LOG_DEBUG. Debugging records.
+	LogDebug LogLevel = 4
+
+	// LogTrace is HL_LOG_TRACE. Everything.
+	LogTrace LogLevel = 5
+)
+
+// String returns the C name of c, such as "HL_LOG_OFF".
+func (c LogLevel) String() string {
+	switch c {
+	case LogOff:
+		return "HL_LOG_OFF"
+	case LogError:
+		return "HL_LOG_ERROR"
+	case LogWarn:
+		return "HL_LOG_WARN"
+	case LogInfo:
+		return "HL_LOG_INFO"
+	case LogDebug:
+		return "HL_LOG_DEBUG"
+	case LogTrace:
+		return "HL_LOG_TRACE"
+	}
+	return "LogLevel(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
 // ValFlag holds the HL_VAL_FLAG_* constants (C type uint8_t).
 //
 // Bits of hl_val_t.flags.

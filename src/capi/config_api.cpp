@@ -21,4 +21,33 @@ HL_API hl_error_t *hl_config_set_stack_size(hl_config_t *config, uint64_t bytes)
   });
 }
 
+HL_API hl_error_t *hl_config_set_input_buffer_size(hl_config_t *config, uint64_t bytes) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_input_buffer_size: config is NULL");
+    config->config.set_input_buffer_size(bytes);
+  });
+}
+
+HL_API hl_error_t *hl_config_set_output_buffer_size(hl_config_t *config, uint64_t bytes) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_output_buffer_size: config is NULL");
+    config->config.set_output_buffer_size(bytes);
+  });
+}
+
+HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config, hl_log_fn_t callback, void *user_data) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_log_callback: config is NULL");
+    config->config.log_callback = callback;
+    config->config.log_user_data = callback != nullptr ? user_data : nullptr;
+  });
+}
+
+HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config, hl_log_level_t level) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_max_log_level: config is NULL");
+    config->config.set_max_log_level(level);
+  });
+}
+
 }  // extern "C"

@@ -68,7 +68,10 @@ Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
       memory_(layout_.memory_size),
       vm_(kvm_->create_vm()),
       vcpu_((vm_.set_memory_slot(0, 0, memory_.size(), memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))),
-      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())) {
+      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())),
+      log_callback_(config.log_callback),
+      log_user_data_(config.log_user_data),
+      max_log_level_(config.effective_max_log_level()) {
   install_interrupt_signal_handler();
 }
 
@@ -132,7 +135,7 @@ void Sandbox::boot(const mem::ElfImage &image) {
   regs.rdi = l.peb;
   regs.rsi = random_seed();
   regs.rdx = mem::kPageSize;
-  regs.rcx = 0;  // max log level: logging arrives with the guest SDK (M1.2)
+  regs.rcx = max_log_level_;  // the guest drops records above it without an exit
   regs.rflags = kRflags;
   vcpu_.set_regs(regs);
   // From here on registers travel through kvm_run (no ioctl per call).

@@ -1,5 +1,9 @@
 #include "sandbox/config.h"
 
+#include <strings.h>
+
+#include <cstdlib>
+
 #include "common/error.h"
 #include "mem/layout.h"
 
@@ -23,6 +27,42 @@ void SandboxConfig::set_heap_size(uint64_t bytes) {
 
 void SandboxConfig::set_stack_size(uint64_t bytes) {
   stack_size = checked_size("hl_config_set_stack_size: stack size", bytes, kMinStack, kMaxStack);
+}
+
+void SandboxConfig::set_input_buffer_size(uint64_t bytes) {
+  input_buffer_size = checked_size("hl_config_set_input_buffer_size: input buffer size", bytes, kMinBuffer, kMaxBuffer);
+}
+
+void SandboxConfig::set_output_buffer_size(uint64_t bytes) {
+  output_buffer_size =
+      checked_size("hl_config_set_output_buffer_size: output buffer size", bytes, kMinBuffer, kMaxBuffer);
+}
+
+void SandboxConfig::set_max_log_level(hl_log_level_t level) {
+  if (level > HL_LOG_TRACE)
+    throw Error(HL_ERROR_INVALID_ARGUMENT,
+                format("hl_config_set_max_log_level: level %u is above HL_LOG_TRACE (%u)", level, HL_LOG_TRACE));
+  max_log_level = level;
+  max_log_level_set = true;
+}
+
+hl_log_level_t SandboxConfig::effective_max_log_level() const {
+  if (max_log_level_set) return max_log_level;
+  hl_log_level_t level;
+  const char *env = std::getenv("HYPERLIGHT_LOG");
+  if (env != nullptr && parse_log_level(env, &level)) return level;
+  return HL_LOG_WARN;
+}
+
+bool parse_log_level(const char *text, hl_log_level_t *level) {
+  static const char *const kNames[] = {"off", "error", "warn", "info", "debug", "trace"};
+  for (hl_log_level_t i = 0; i <= HL_LOG_TRACE; i++) {
+    if (strcasecmp(text, kNames[i]) == 0 || (text[0] == static_cast<char>('0' + i) && text[1] == '\0')) {
+      *level = i;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace hl

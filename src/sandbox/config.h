@@ -4,20 +4,40 @@
 
 #include <cstdint>
 
+#include "hyperlight.h"
+
 namespace hl {
 
 struct SandboxConfig {
   static constexpr uint64_t kMinHeap = 64ull << 10, kMaxHeap = 1ull << 30;
   static constexpr uint64_t kMinStack = 16ull << 10, kMaxStack = 256ull << 20;
+  static constexpr uint64_t kMinBuffer = 4ull << 10, kMaxBuffer = 256ull << 20;
 
   uint64_t heap_size = 4ull << 20;
   uint64_t stack_size = 256ull << 10;
   uint64_t input_buffer_size = 64ull << 10;
   uint64_t output_buffer_size = 64ull << 10;
 
+  // Guest log records go here; nullptr means the default (stderr).
+  hl_log_fn_t log_callback = nullptr;
+  void *log_user_data = nullptr;
+  // Unset: HYPERLIGHT_LOG, else HL_LOG_WARN (see effective_max_log_level).
+  bool max_log_level_set = false;
+  hl_log_level_t max_log_level = HL_LOG_WARN;
+
   // Round up to 4 KiB; throw Error(HL_ERROR_INVALID_ARGUMENT) naming the range.
   void set_heap_size(uint64_t bytes);
   void set_stack_size(uint64_t bytes);
+  void set_input_buffer_size(uint64_t bytes);
+  void set_output_buffer_size(uint64_t bytes);
+  void set_max_log_level(hl_log_level_t level);
+
+  // The explicit level, else the one HYPERLIGHT_LOG names, else HL_LOG_WARN.
+  hl_log_level_t effective_max_log_level() const;
 };
+
+// "off", "error", "warn", "info", "debug", "trace" (any case) or a digit
+// 0-5; returns false for anything else.
+bool parse_log_level(const char *text, hl_log_level_t *level);
 
 }  // namespace hl

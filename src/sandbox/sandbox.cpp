@@ -174,6 +174,7 @@ void Sandbox::run_until_done() {
           case HL_PORT_DONE: return;
           case HL_PORT_CALL_HOST: serve_host_call(); break;
           case HL_PORT_PRINT: serve_print(); break;
+          case HL_PORT_LOG: serve_log(); break;
           case HL_PORT_ABORT: fail_abort(value);
           default: poison_and_throw(HL_ERROR_PROTOCOL, format("guest wrote to unknown port 0x%x", port));
         }
@@ -300,6 +301,41 @@ void Sandbox::serve_print() {
   std::fflush(stdout);
 }
 
+void Sandbox::serve_log() {
+  std::span<const uint8_t> out = output_buffer();
+  hl_wire_reader r;
+  const uint8_t *file = nullptr, *message = nullptr;
+  uint32_t file_len = 0, message_len = 0;
+  bool ok = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) == HL_MSG_LOG;
+  uint8_t level = hl_wire_get_u8(&r);
+  uint32_t line = hl_wire_get_u32(&r);
+  ok = ok && hl_wire_get_str(&r, &file, &file_len) && hl_wire_get_str(&r, &message, &message_len) && hl_wire_done(&r) &&
+       level >= HL_LOG_ERROR && level <= HL_LOG_TRACE;
+  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record");
+  if (level > max_log_level_) return;  // the guest should not have sent it; it costs it nothing more
+  const char *file_text = reinterpret_cast<const char *>(file);
+  const char *message_text = reinterpret_cast<const char *>(message);
+  if (log_callback_ != nullptr) {
+    log_callback_(log_user_data_, level, file_text, file_len, line, message_text, message_len);
+    return;
+  }
+  static const char *const kLevelNames[] = {"OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
+  std::fprintf(stderr, "[hyperlight guest %s] %.*s:%u: %.*s\n", kLevelNames[level], static_cast<int>(file_len),
+               file_text, line, static_cast<int>(message_len), message_text);
+}
+
+namespace {
+
+// "read" / "write" / "instruction fetch", plus why: the bits of a #PF error code.
+std::string page_fault_cause(uint64_t error_code) {
+  std::string access = (error_code & 0x10) ? "instruction fetch" : (error_code & 0x2) ? "write" : "read";
+  std::string why = (error_code & 0x1) ? "protection violation" : "page not present";
+  if (error_code & 0x8) why = "reserved bit set";
+  return access + ", " + why;
+}
+
+}  // namespace
+
 void Sandbox::fail_guest_exception(uint8_t vector) {
   // The stub pushed nothing: the CPU's frame ([error code], RIP, CS, RFLAGS,
   // RSP, SS) sits at the exception stack's top, which the guest cannot write.
@@ -309,10 +345,16 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
   if (const uint8_t *p = memory_.translate(frame_gpa, words * 8)) std::memcpy(frame, p, words * 8);
   const uint64_t error_code = words == 6 ? frame[0] : 0;
   const uint64_t rip = frame[words - 5];
+  const uint64_t rsp = frame[words - 2];
   std::string message =
       format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector, ull(rip));
-  if (vector == 14) message += format(", CR2 0x%llx", ull(vcpu_.get_sregs().cr2));
-  if (words == 6) message += format(", error code 0x%llx", ull(error_code));
+  if (vector == 14) {
+    message += format(" accessing 0x%llx (%s; CR2 0x%llx, error code 0x%llx)", ull(vcpu_.get_sregs().cr2),
+                      page_fault_cause(error_code).c_str(), ull(vcpu_.get_sregs().cr2), ull(error_code));
+  } else if (words == 6) {
+    message += format(" (error code 0x%llx)", ull(error_code));
+  }
+  message += format(", RSP 0x%llx", ull(rsp));
   if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());
   poison_and_throw(HL_ERROR_GUEST_EXCEPTION, message);
 }
@@ -325,7 +367,10 @@ void Sandbox::fail_abort(uint32_t code) {
   uint32_t len = 0;
   if (hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) == HL_MSG_ERROR) {
     hl_wire_get_u32(&r);
-    if (hl_wire_get_str(&r, &msg, &len)) message += ": " + text(msg, std::min<uint32_t>(len, 4096));
+    if (hl_wire_get_str(&r, &msg, &len)) {
+      message += ": " + text(msg, std::min<uint32_t>(len, HL_MAX_ABORT_MESSAGE));
+      if (len > HL_MAX_ABORT_MESSAGE) message += "...[truncated]";
+    }
   }
   if (!current_function_.empty()) message += format(" (in guest function '%s')", current_function_.c_str());
   poison_and_throw(HL_ERROR_GUEST_ABORTED, message);

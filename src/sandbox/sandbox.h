@@ -49,6 +49,7 @@ class Sandbox {
   void run_until_done();
   void serve_host_call();
   void serve_print();
+  void serve_log();
   [[noreturn]] void fail_guest_exception(uint8_t vector);
   [[noreturn]] void fail_abort(uint32_t code);
   [[noreturn]] void poison_and_throw(hl_error_code_t code, const std::string &message);
@@ -64,6 +65,9 @@ class Sandbox {
   kvm::Vcpu vcpu_;
   std::shared_ptr<InterruptControl> interrupt_;
   HostFunctionRegistry host_functions_;
+  hl_log_fn_t log_callback_;
+  void *log_user_data_;
+  hl_log_level_t max_log_level_;
   uint64_t dispatch_address_ = 0;
   uint64_t reply_offset_ = 0;     // where host-call replies go in the input buffer
   std::string current_function_;  // for messages: "" during initialisation

@@ -184,6 +184,32 @@ public enum KillResult : uint
 }
 
 /// <summary>
+/// Severity of a guest log record; also the maximum level a guest sends.
+/// Append-only.
+/// C: HL_LOG_* (hl_log_level_t).
+/// </summary>
+public enum LogLevel : uint
+{
+    /// <summary>No records (as a maximum level).</summary>
+    Off = 0,
+
+    /// <summary>Errors.</summary>
+    Error = 1,
+
+    /// <summary>Warnings (the default maximum).</summary>
+    Warn = 2,
+
+    /// <summary>Informational records.</summary>
+    Info = 3,
+
+    /// <summary>Debugging records.</summary>
+    Debug = 4,
+
+    /// <summary>Everything.</summary>
+    Trace = 5,
+}
+
+/// <summary>
 /// Bits of hl_val_t.flags.
 /// C: HL_VAL_FLAG_* (uint8_t).
 /// </summary>
