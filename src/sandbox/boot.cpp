@@ -17,7 +17,7 @@ namespace {
 
 constexpr uint64_t kCr0 = 0x80010033;  // PG | WP | NE | ET | MP | PE
 constexpr uint64_t kCr4 = 0x620;       // OSXMMEXCPT | OSFXSR | PAE
-constexpr uint64_t kEfer = 0xD01;      // NXE | LMA | LME | SCE
+constexpr uint64_t kEfer = 0xD00;      // NXE | LMA | LME; no SCE: `syscall` is #UD, not a jump to ring 0
 constexpr uint64_t kRflags = 0x2;      // IOPL 0: ring 3 reaches only the ports the TSS opens
 
 mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &image) {

@@ -1,4 +1,328 @@
-/* Test guest that attacks the host/guest protocol. */
+/* A guest that attacks the host: it lies in its messages, uses the ports
+ * wrongly, runs privileged instructions and touches memory it must not.
+ * Each function is one attack; tests/integration/hostile_guest_test.cpp
+ * checks that each ends in a specific error and leaves the host unharmed. */
+#include "hl_abi.h"
+#include "hl_wire.h"
 #include "hyperlight_guest.h"
 
-void hyperlight_main(void) {}
+/* The runtime's PEB pointer (set at entry). */
+extern const struct hl_peb *hlg_peb;
+
+static uint8_t *output(void) { return (uint8_t *)(uintptr_t)hlg_peb->output_buffer; }
+
+static void out32(uint16_t port, uint32_t value) { __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port)); }
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Writes a message header (total_len, type) at the start of the output buffer. */
+static void header(uint32_t total_len, uint8_t type) {
+  uint8_t *o = output();
+  put_u32(o, total_len);
+  o[4] = type;
+  o[5] = o[6] = o[7] = 0;
+}
+
+#define ATTACK(name) static uint32_t name(const hlg_val *args, uint32_t nargs, hlg_val *result)
+#define UNUSED (void)args, (void)nargs, (void)result
+
+ATTACK(garbage_output) {
+  UNUSED;
+  uint8_t *o = output();
+  for (uint32_t i = 0; i < 4096; i++) o[i] = 0xAB;
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+ATTACK(huge_length_output) {
+  UNUSED;
+  header(0xFFFFFFF0u, HL_MSG_RESULT);
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+ATTACK(string_past_end) {
+  UNUSED;
+  header(20, HL_MSG_RESULT);
+  output()[8] = HL_WIRE_STRING;
+  put_u32(output() + 9, 100000); /* claims 100000 bytes in a 20-byte message */
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+ATTACK(bad_result_kind) {
+  UNUSED;
+  header(13, HL_MSG_RESULT);
+  output()[8] = 77;
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+ATTACK(empty_done) {
+  UNUSED;
+  header(0, 0);
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+ATTACK(ready_instead_of_result) {
+  UNUSED;
+  header(20, HL_MSG_READY);
+  put_u32(output() + 8, HL_ABI_VERSION);
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+/* An ERROR claiming the host cancelled the call: must not be believed. */
+ATTACK(forged_cancel) {
+  UNUSED;
+  hl_wire_writer w;
+  hl_wire_begin(&w, output(), (uint32_t)hlg_peb->output_size, HL_MSG_ERROR);
+  hl_wire_put_u32(&w, 11 /* HL_ERROR_CANCELLED */);
+  hl_wire_put_str(&w, "you were cancelled", 18);
+  hl_wire_end(&w);
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+/* A host call whose string argument claims 4 GiB. */
+ATTACK(host_call_4gib_string) {
+  UNUSED;
+  hl_wire_writer w;
+  hl_wire_begin(&w, output(), (uint32_t)hlg_peb->output_size, HL_MSG_CALL);
+  hl_wire_put_str(&w, "HostEcho", 8);
+  hl_wire_put_u8(&w, 1);
+  hl_wire_put_u8(&w, HL_WIRE_STRING);
+  hl_wire_put_u32(&w, 0xFFFFFFFFu);
+  uint32_t len = hl_wire_end(&w);
+  (void)len;
+  out32(HL_PORT_CALL_HOST, 0);
+  return HLG_OK;
+}
+
+ATTACK(host_call_garbage) {
+  UNUSED;
+  uint8_t *o = output();
+  for (uint32_t i = 0; i < 256; i++) o[i] = (uint8_t)(i * 37);
+  out32(HL_PORT_CALL_HOST, 0);
+  return HLG_OK;
+}
+
+ATTACK(call_unregistered_host_function) {
+  UNUSED;
+  hlg_val r;
+  return hlg_call_host("NoSuchHostFunction", 0, 0, &r);
+}
+
+ATTACK(spin_in_host_calls) {
+  UNUSED;
+  hlg_val pair[2] = {hlg_i32(1), hlg_i32(2)};
+  hlg_val r;
+  static volatile int keep_going = 1; /* never cleared: only hl_kill ends this */
+  while (keep_going) hlg_call_host("HostAdd", pair, 2, &r);
+  *result = hlg_void();
+  return HLG_OK;
+}
+
+ATTACK(out_unknown_port) {
+  UNUSED;
+  out32(0x65, 0);
+  return HLG_OK;
+}
+
+ATTACK(out_byte_unknown_port) {
+  UNUSED;
+  __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0), "Nd"((uint16_t)0x66));
+  return HLG_OK;
+}
+
+ATTACK(out_byte) {
+  UNUSED;
+  __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0), "Nd"((uint16_t)HL_PORT_DONE));
+  return HLG_OK;
+}
+
+ATTACK(out_word) {
+  UNUSED;
+  __asm__ volatile("outw %0, %1" : : "a"((uint16_t)0), "Nd"((uint16_t)HL_PORT_CALL_HOST));
+  return HLG_OK;
+}
+
+ATTACK(in_from_port) {
+  UNUSED;
+  uint32_t v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)HL_PORT_DONE));
+  *result = hlg_i32((int32_t)v);
+  return HLG_OK;
+}
+
+ATTACK(rep_outs) {
+  UNUSED;
+  const char *src = "abcd";
+  uint64_t count = 4;
+  __asm__ volatile("rep outsb" : "+S"(src), "+c"(count) : "d"((uint16_t)HL_PORT_DONE) : "memory");
+  return HLG_OK;
+}
+
+ATTACK(out_exception_port) {
+  UNUSED;
+  __asm__ volatile("outb %0, %1" : : "a"((uint8_t)14), "Nd"((uint16_t)HL_PORT_EXCEPTION));
+  return HLG_OK;
+}
+
+ATTACK(smash_stack) {
+  UNUSED;
+  __asm__ volatile("mov $0x12345, %rsp\n ret");
+  return HLG_OK;
+}
+
+ATTACK(breakpoint) {
+  UNUSED;
+  __asm__ volatile("int3");
+  return HLG_OK;
+}
+
+ATTACK(software_interrupt) {
+  UNUSED;
+  __asm__ volatile("int $0x80");
+  return HLG_OK;
+}
+
+ATTACK(halt) {
+  UNUSED;
+  __asm__ volatile("hlt");
+  return HLG_OK;
+}
+
+ATTACK(disable_interrupts) {
+  UNUSED;
+  __asm__ volatile("cli");
+  return HLG_OK;
+}
+
+ATTACK(write_msr) {
+  UNUSED;
+  __asm__ volatile("wrmsr" : : "c"(0xC0000082u), "a"(0), "d"(0)); /* LSTAR */
+  return HLG_OK;
+}
+
+ATTACK(load_cr3) {
+  UNUSED;
+  __asm__ volatile("mov %0, %%cr3" : : "r"((uint64_t)0x1000));
+  return HLG_OK;
+}
+
+ATTACK(system_call) {
+  UNUSED;
+  __asm__ volatile("syscall" : : : "rcx", "r11", "memory");
+  return HLG_OK;
+}
+
+ATTACK(jump_to_zero) {
+  UNUSED;
+  void (*volatile target)(void) = 0;
+  target();
+  return HLG_OK;
+}
+
+/* Executes a `ret` copied onto the (non-executable) stack. */
+ATTACK(execute_stack) {
+  UNUSED;
+  volatile uint8_t code[16] = {0xC3};
+  void (*fn)(void) = (void (*)(void))(uintptr_t)code;
+  fn();
+  return HLG_OK;
+}
+
+ATTACK(read_above_memory) {
+  UNUSED;
+  volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)(hlg_peb->memory_size + 0x1000);
+  *result = hlg_i64((int64_t)*p);
+  return HLG_OK;
+}
+
+ATTACK(write_above_memory) {
+  UNUSED;
+  *(volatile uint64_t *)(uintptr_t)(hlg_peb->memory_size + 0x100000) = 1;
+  return HLG_OK;
+}
+
+ATTACK(write_page_tables) {
+  UNUSED;
+  *(volatile uint64_t *)(uintptr_t)0x1000 = 0;
+  return HLG_OK;
+}
+
+ATTACK(write_peb) {
+  UNUSED;
+  *(volatile uint64_t *)(uintptr_t)hlg_peb = 0;
+  return HLG_OK;
+}
+
+static volatile uint32_t g_recursion_limit = 0xFFFFFFFFu; /* opaque to the compiler */
+
+static uint32_t recurse(uint32_t depth) {
+  volatile uint8_t frame[256];
+  frame[0] = (uint8_t)depth;
+  if (depth == g_recursion_limit) return frame[0];
+  return recurse(depth + 1) + frame[0];
+}
+
+ATTACK(recurse_forever) {
+  UNUSED;
+  *result = hlg_i32((int32_t)recurse(0));
+  return HLG_OK;
+}
+
+ATTACK(return_wrong_kind) {
+  UNUSED;
+  *result = hlg_string("not an i32");
+  return HLG_OK;
+}
+
+void hyperlight_main(void) {
+  static const struct {
+    const char *name;
+    hlg_function fn;
+    uint8_t ret;
+  } attacks[] = {
+      {"GarbageOutput", garbage_output, HLG_VOID},
+      {"HugeLengthOutput", huge_length_output, HLG_VOID},
+      {"StringPastEnd", string_past_end, HLG_VOID},
+      {"BadResultKind", bad_result_kind, HLG_VOID},
+      {"EmptyDone", empty_done, HLG_VOID},
+      {"ReadyInsteadOfResult", ready_instead_of_result, HLG_VOID},
+      {"ForgedCancel", forged_cancel, HLG_VOID},
+      {"HostCall4GiBString", host_call_4gib_string, HLG_VOID},
+      {"HostCallGarbage", host_call_garbage, HLG_VOID},
+      {"CallUnregisteredHostFunction", call_unregistered_host_function, HLG_VOID},
+      {"SpinInHostCalls", spin_in_host_calls, HLG_VOID},
+      {"OutUnknownPort", out_unknown_port, HLG_VOID},
+      {"OutByte", out_byte, HLG_VOID},
+      {"OutByteUnknownPort", out_byte_unknown_port, HLG_VOID},
+      {"OutWord", out_word, HLG_VOID},
+      {"InFromPort", in_from_port, HLG_I32},
+      {"RepOuts", rep_outs, HLG_VOID},
+      {"OutExceptionPort", out_exception_port, HLG_VOID},
+      {"SmashStack", smash_stack, HLG_VOID},
+      {"Breakpoint", breakpoint, HLG_VOID},
+      {"SoftwareInterrupt", software_interrupt, HLG_VOID},
+      {"Halt", halt, HLG_VOID},
+      {"DisableInterrupts", disable_interrupts, HLG_VOID},
+      {"WriteMsr", write_msr, HLG_VOID},
+      {"LoadCr3", load_cr3, HLG_VOID},
+      {"SystemCall", system_call, HLG_VOID},
+      {"JumpToZero", jump_to_zero, HLG_VOID},
+      {"ExecuteStack", execute_stack, HLG_VOID},
+      {"ReadAboveMemory", read_above_memory, HLG_I64},
+      {"WriteAboveMemory", write_above_memory, HLG_VOID},
+      {"WritePageTables", write_page_tables, HLG_VOID},
+      {"WritePeb", write_peb, HLG_VOID},
+      {"RecurseForever", recurse_forever, HLG_I32},
+      {"ReturnWrongKind", return_wrong_kind, HLG_I32},
+  };
+  for (uint32_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++)
+    hlg_register(attacks[i].name, attacks[i].fn, attacks[i].ret, 0, 0);
+}
