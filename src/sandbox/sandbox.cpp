@@ -102,8 +102,10 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   }
   uint32_t len = hl_wire_end(&w);
   if (len == 0)
-    throw Error(HL_ERROR_TOO_LARGE, format("hl_call('%s'): the call needs %u bytes but the input buffer holds %llu",
-                                           name.c_str(), w.needed, ull(input_size)));
+    throw Error(HL_ERROR_TOO_LARGE,
+                format("hl_call('%s'): the call needs %u bytes but the input buffer holds %llu; raise it with "
+                       "hl_config_set_input_buffer_size",
+                       name.c_str(), w.needed, ull(input_size)));
 
   current_function_ = name;
   reply_offset_ = hl_wire_align8(len);
@@ -134,6 +136,9 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     hl_error_code_t mapped = accepted_guest_code(code);
     std::string message = format("guest function '%s' failed: ", name.c_str()) + text(msg, msg_len);
     if (mapped != code) message += format(" (guest error code %u)", code);
+    if (mapped == HL_ERROR_TOO_LARGE)
+      message += format(" (output buffer: %llu bytes; raise it with hl_config_set_output_buffer_size)",
+                        ull(layout_.output_buffer_size));
     throw Error(mapped, message);
   }
   poison_and_throw(HL_ERROR_PROTOCOL,
@@ -209,7 +214,7 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   }
   std::string text = result != nullptr ? format(
                                              "host function result needs %u bytes but only %u are free in the "
-                                             "input buffer",
+                                             "input buffer; raise it with hl_config_set_input_buffer_size",
                                              w.needed, space)
                                        : message;
   uint32_t text_len = static_cast<uint32_t>(std::min<size_t>(text.size(), space / 2));

@@ -123,7 +123,52 @@ static uint32_t out_to_closed_port(const hlg_val *args, uint32_t nargs, hlg_val 
   return HLG_OK;
 }
 
+/* Sends each of its nine arguments (one of every kind) through the host
+ * function "HostEcho<kind>" and counts the ones that come back bit-exact. */
+static int same_value(const hlg_val *a, const hlg_val *b) {
+  if (a->kind != b->kind) return 0;
+  switch (a->kind) {
+    case HLG_STRING:
+    case HLG_BYTES: return a->of.buf.len == b->of.buf.len && memcmp(a->of.buf.ptr, b->of.buf.ptr, a->of.buf.len) == 0;
+    case HLG_I32:
+    case HLG_U32:
+    case HLG_F32: return a->of.u32 == b->of.u32;
+    case HLG_BOOL: return a->of.boolean == b->of.boolean;
+    default: return a->of.u64 == b->of.u64;
+  }
+}
+
+static uint32_t echo_all_via_host(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  static const char *const names[] = {"HostEchoI32", "HostEchoU32",  "HostEchoI64",    "HostEchoU64",  "HostEchoF32",
+                                      "HostEchoF64", "HostEchoBool", "HostEchoString", "HostEchoBytes"};
+  int32_t matches = 0;
+  for (uint32_t i = 0; i < nargs; i++) {
+    hlg_val back;
+    uint32_t status = hlg_call_host(names[i], &args[i], 1, &back);
+    if (status != HLG_OK) return status;
+    matches += same_value(&args[i], &back);
+  }
+  *result = hlg_i32(matches);
+  return HLG_OK;
+}
+
+/* Eleven parameters of mixed kinds, folded into one i64. */
+static uint32_t mix11(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  int64_t sum = args[0].of.i32 + (int64_t)args[1].of.u32 + args[2].of.i64 + (int64_t)args[3].of.u64 +
+                (int64_t)args[4].of.f32 + (int64_t)args[5].of.f64 + args[6].of.boolean + args[7].of.buf.len +
+                args[8].of.buf.len + args[9].of.i32 + args[10].of.i64;
+  *result = hlg_i64(sum);
+  return HLG_OK;
+}
+
 void hyperlight_main(void) {
+  static const uint8_t all_kinds[] = {HLG_I32, HLG_U32,  HLG_I64,    HLG_U64,  HLG_F32,
+                                      HLG_F64, HLG_BOOL, HLG_STRING, HLG_BYTES};
+  static const uint8_t eleven[] = {HLG_I32,  HLG_U32,    HLG_I64,   HLG_U64, HLG_F32, HLG_F64,
+                                   HLG_BOOL, HLG_STRING, HLG_BYTES, HLG_I32, HLG_I64};
+  hlg_register("EchoAllViaHost", echo_all_via_host, HLG_I32, 9, all_kinds);
+  hlg_register("Mix11", mix11, HLG_I64, 11, eleven);
   static const uint8_t two_i32[] = {HLG_I32, HLG_I32};
   static const uint8_t two_i64[] = {HLG_I64, HLG_I64};
   static const uint8_t one_i32[] = {HLG_I32};
