@@ -38,6 +38,9 @@ class Sandbox {
 
   std::shared_ptr<InterruptControl> interrupt_control() const { return interrupt_; }
   const mem::Layout &layout() const { return layout_; }
+  // Host view of guest memory (internal: tests use it to break things a
+  // guest cannot, such as the IDT).
+  const mem::GuestMemory &memory() const { return memory_; }
 
  private:
   Sandbox(const SandboxConfig &config, const mem::ElfImage &image);
