@@ -161,6 +161,7 @@ void Sandbox::initialise_guest() {
     }
     uint32_t abi = hl_wire_get_u32(&r);
     uint64_t dispatch = hl_wire_get_u64(&r);
+    if (type == HL_MSG_READY && !r.failed && r.pos < r.len) read_guest_functions(r);
     if (type != HL_MSG_READY || !hl_wire_done(&r))
       throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest finished initialisation without a valid READY message");
     if (abi != HL_ABI_VERSION)
@@ -174,6 +175,31 @@ void Sandbox::initialise_guest() {
     if (e.code() == HL_ERROR_GUEST_INIT_FAILED) throw;
     throw Error(HL_ERROR_GUEST_INIT_FAILED, std::string("guest initialisation failed: ") + e.what());
   }
+}
+
+void Sandbox::read_guest_functions(hl_wire_reader &r) {
+  uint32_t count = hl_wire_get_u32(&r);
+  if (count > 4096) throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest declared more than 4096 functions");
+  for (uint32_t i = 0; i < count && !r.failed; i++) {
+    const uint8_t *name = nullptr;
+    uint32_t name_len = 0;
+    hl_wire_get_str(&r, &name, &name_len);
+    GuestFunction fn;
+    fn.result = hl_wire_get_u8(&r);
+    uint8_t nparams = hl_wire_get_u8(&r);
+    bool ok = !r.failed && name_len > 0 && name_len <= HL_WIRE_MAX_NAME && fn.result < HL_WIRE_KIND_COUNT &&
+              nparams <= HL_WIRE_MAX_ARGS;
+    for (uint8_t p = 0; ok && p < nparams; p++) {
+      fn.params.push_back(hl_wire_get_u8(&r));
+      ok = fn.params.back() != HL_VAL_VOID && fn.params.back() < HL_WIRE_KIND_COUNT;
+    }
+    if (!ok) throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest declared a malformed function (entry %u)", i));
+    guest_functions_[std::string(reinterpret_cast<const char *>(name), name_len)] = std::move(fn);
+  }
+  uint8_t fallback = hl_wire_get_u8(&r);
+  if (r.failed || fallback > 1) throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest sent a malformed function table");
+  guest_has_fallback_ = fallback == 1;
+  guest_functions_known_ = true;
 }
 
 }  // namespace hl

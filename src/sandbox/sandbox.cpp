@@ -89,6 +89,8 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_call: %zu arguments, at most %u", nargs, HL_WIRE_MAX_ARGS));
   if (nargs != 0 && args == nullptr) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: args is NULL");
 
+  check_call_against_signature(name, args, nargs);
+
   hl_wire_writer w;
   uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
   hl_wire_begin(&w, memory_.span(layout_.input_buffer, input_size).data(), static_cast<uint32_t>(input_size),
@@ -124,6 +126,10 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     hl_wire_val v;
     if (!hl_wire_get_val(&r, &v) || !hl_wire_done(&r))
       poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed result", name.c_str()));
+    auto declared = guest_functions_.find(name);
+    if (declared != guest_functions_.end() && declared->second.result != v.kind)
+      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned %s but declared %s", name.c_str(),
+                                                 kind_name(v.kind), kind_name(declared->second.result)));
     if (result != nullptr) *result = from_wire(v, true);
     return;
   }
@@ -143,6 +149,24 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   }
   poison_and_throw(HL_ERROR_PROTOCOL,
                    format("guest function '%s' finished without a result (message type %u)", name.c_str(), type));
+}
+
+void Sandbox::check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const {
+  if (!guest_functions_known_) return;
+  auto it = guest_functions_.find(name);
+  if (it == guest_functions_.end()) {
+    if (guest_has_fallback_) return;  // the guest's fallback decides
+    throw Error(HL_ERROR_GUEST_FUNCTION_NOT_FOUND, format("hl_call: the guest has no function '%s'", name.c_str()));
+  }
+  const GuestFunction &fn = it->second;
+  if (nargs != fn.params.size())
+    throw Error(HL_ERROR_PARAMETER_COUNT_MISMATCH,
+                format("hl_call('%s'): takes %zu arguments, got %zu", name.c_str(), fn.params.size(), nargs));
+  for (size_t i = 0; i < nargs; i++)
+    if (args[i].kind != fn.params[i])
+      throw Error(HL_ERROR_PARAMETER_TYPE_MISMATCH,
+                  format("hl_call('%s'): parameter %zu expects %s, got %s", name.c_str(), i, kind_name(fn.params[i]),
+                         kind_name(args[i].kind)));
 }
 
 void Sandbox::run_until_done() {

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
@@ -67,6 +69,18 @@ class Sandbox {
   kvm::Vm vm_;
   kvm::Vcpu vcpu_;
   std::shared_ptr<InterruptControl> interrupt_;
+  // The guest's functions as its READY message declared them: calls are
+  // checked against them before entering the guest, results after.
+  struct GuestFunction {
+    std::vector<hl_val_kind_t> params;
+    hl_val_kind_t result;
+  };
+  void read_guest_functions(hl_wire_reader &r);
+  void check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const;
+  std::map<std::string, GuestFunction, std::less<>> guest_functions_;
+  bool guest_functions_known_ = false;
+  bool guest_has_fallback_ = false;
+
   HostFunctionRegistry host_functions_;
   hl_log_fn_t log_callback_;
   void *log_user_data_;
