@@ -4,9 +4,12 @@
 # NAME.elf, linked with the guest runtime (guest/). Guest code runs in ring
 # 3 with SSE available; no libc, no startup files, no red zone (exceptions
 # are taken on a separate stack, but the ABI keeps it off for safety).
+# -fstack-clash-protection probes every page of a large stack frame, so a
+# huge local array or alloca hits the guard page below the stack (reported
+# as HL_ERROR_STACK_OVERFLOW) instead of jumping over it into the heap.
 add_library(hl_guest_flags INTERFACE)
 target_compile_options(hl_guest_flags INTERFACE
-  -ffreestanding -fno-stack-protector -mno-red-zone -fPIE -fvisibility=hidden
+  -ffreestanding -fno-stack-protector -fstack-clash-protection -mno-red-zone -fPIE -fvisibility=hidden
   -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -fno-builtin
   -Wall -Wextra -Werror)
 target_link_options(hl_guest_flags INTERFACE

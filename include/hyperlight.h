@@ -132,6 +132,13 @@ typedef uint32_t hl_log_level_t;
 #define HL_ERROR_UNEXPECTED_EXIT 23
 /** A bug in hyperlight; please report the message. */
 #define HL_ERROR_INTERNAL 24
+/**
+ * The guest read, wrote or executed memory its permissions forbid (address,
+ * access, region and its flags in the message).
+ */
+#define HL_ERROR_MEMORY_ACCESS_VIOLATION 25
+/** The guest ran past the end of its stack (hit the guard page). */
+#define HL_ERROR_STACK_OVERFLOW 26
 /** @} */
 
 /**

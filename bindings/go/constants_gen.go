@@ -114,6 +114,15 @@ const (
 	// ErrorInternal is HL_ERROR_INTERNAL. A bug in hyperlight; please report
 	// the message.
 	ErrorInternal ErrorCode = 24
+
+	// ErrorMemoryAccessViolation is HL_ERROR_MEMORY_ACCESS_VIOLATION. The guest
+	// read, wrote or executed memory its permissions forbid (address, access,
+	// region and its flags in the message).
+	ErrorMemoryAccessViolation ErrorCode = 25
+
+	// ErrorStackOverflow is HL_ERROR_STACK_OVERFLOW. The guest ran past the end
+	// of its stack (hit the guard page).
+	ErrorStackOverflow ErrorCode = 26
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -167,6 +176,10 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_UNEXPECTED_EXIT"
 	case ErrorInternal:
 		return "HL_ERROR_INTERNAL"
+	case ErrorMemoryAccessViolation:
+		return "HL_ERROR_MEMORY_ACCESS_VIOLATION"
+	case ErrorStackOverflow:
+		return "HL_ERROR_STACK_OVERFLOW"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

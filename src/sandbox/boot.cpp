@@ -81,10 +81,16 @@ void Sandbox::boot(const mem::ElfImage &image) {
   const mem::Layout &l = layout_;
   image.load(memory_.span(l.image, l.image_size), l.image);
 
-  std::vector<mem::PageMapping> mappings;
   for (const mem::Region &r : l.regions())
-    if (r.name != "image") mappings.push_back({r.base, r.size, r.permissions});
-  for (const mem::ElfSegment &s : image.segments()) mappings.push_back({l.image + s.offset, s.size, s.permissions});
+    if (r.name != "image") regions_.push_back(r);
+  for (const mem::ElfSegment &s : image.segments()) {
+    const char *name = s.permissions.executable ? "image code"
+                       : s.permissions.writable ? "image data"
+                                                : "image read-only data";
+    regions_.push_back({name, l.image + s.offset, s.size, s.permissions});
+  }
+  std::vector<mem::PageMapping> mappings;
+  for (const mem::Region &r : regions_) mappings.push_back({r.base, r.size, r.permissions});
   mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size, mappings);
   mem::write_gdt_and_tss(memory_.span(l.gdt_tss, mem::kPageSize), l.gdt_tss, l.exception_stack_top);
   mem::write_idt(memory_.span(l.idt, mem::kPageSize), l.exception_stub);

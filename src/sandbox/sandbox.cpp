@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/error_object.h"
 #include "mem/system_tables.h"
+#include "sandbox/fault_report.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
@@ -89,8 +90,6 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_call: %zu arguments, at most %u", nargs, HL_WIRE_MAX_ARGS));
   if (nargs != 0 && args == nullptr) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: args is NULL");
 
-  check_call_against_signature(name, args, nargs);
-
   hl_wire_writer w;
   uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
   hl_wire_begin(&w, memory_.span(layout_.input_buffer, input_size).data(), static_cast<uint32_t>(input_size),
@@ -102,6 +101,7 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     hl_wire_val v = to_wire(args[i], what.c_str());
     hl_wire_put_val(&w, &v);
   }
+  check_call_against_signature(name, args, nargs);  // after every argument's own validity
   uint32_t len = hl_wire_end(&w);
   if (len == 0)
     throw Error(HL_ERROR_TOO_LARGE,
@@ -377,6 +377,12 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
   const uint64_t rsp = frame[words - 2];
   std::string message =
       format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector, ull(rip));
+  if (vector == 14) {
+    // Page faults get the precise verdict: stack overflow or access violation.
+    FaultReport report = describe_page_fault(layout_, regions_, vcpu_.get_sregs().cr2, error_code, rip);
+    if (!current_function_.empty()) report.message += format(" in guest function '%s'", current_function_.c_str());
+    poison_and_throw(report.code, report.message);
+  }
   if (vector == 14) {
     message += format(" accessing 0x%llx (%s; CR2 0x%llx, error code 0x%llx)", ull(vcpu_.get_sregs().cr2),
                       page_fault_cause(error_code).c_str(), ull(vcpu_.get_sregs().cr2), ull(error_code));

@@ -65,6 +65,7 @@ class Sandbox {
   // before the memory they map.
   std::shared_ptr<const kvm::KvmSystem> kvm_;
   mem::Layout layout_;
+  std::vector<mem::Region> regions_;  // every mapped region, image segments by name
   mem::GuestMemory memory_;
   kvm::Vm vm_;
   kvm::Vcpu vcpu_;

@@ -276,6 +276,22 @@ ATTACK(recurse_forever) {
   return HLG_OK;
 }
 
+/* One frame far larger than the stack: with -fstack-clash-protection the
+ * probes hit the guard page instead of skipping over it into the heap. */
+__attribute__((noinline)) static int32_t use_huge_frame(volatile uint8_t *sink) {
+  volatile uint8_t big[1 << 20];
+  big[0] = *sink;
+  big[sizeof big - 1] = 2;
+  return big[0] + big[sizeof big - 1];
+}
+
+ATTACK(huge_stack_array) {
+  UNUSED;
+  static volatile uint8_t sink = 1;
+  *result = hlg_i32(use_huge_frame(&sink));
+  return HLG_OK;
+}
+
 ATTACK(return_wrong_kind) {
   UNUSED;
   *result = hlg_string("not an i32");
@@ -321,6 +337,7 @@ void hyperlight_main(void) {
       {"WritePageTables", write_page_tables, HLG_VOID},
       {"WritePeb", write_peb, HLG_VOID},
       {"RecurseForever", recurse_forever, HLG_I32},
+      {"HugeStackArray", huge_stack_array, HLG_I32},
       {"ReturnWrongKind", return_wrong_kind, HLG_I32},
   };
   for (uint32_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++)

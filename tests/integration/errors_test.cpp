@@ -114,28 +114,26 @@ TEST(Errors, UndefinedInstructionIsAGuestException) {
   expect_poisoned(sb.get());
 }
 
-TEST(Errors, NullReadIsAPageFaultAtZero) {
+TEST(Errors, NullReadIsAnAccessViolationAtZero) {
   SandboxPtr sb = new_sandbox();
   hl_val_t arg = i64(0);
-  std::string msg = expect_call_error(sb.get(), "ReadAddress", &arg, 1, HL_ERROR_GUEST_EXCEPTION);
-  EXPECT_TRUE(contains(msg, "PageFault")) << msg;
-  EXPECT_TRUE(contains(msg, "accessing 0x0 (read, page not present")) << msg;
+  std::string msg = expect_call_error(sb.get(), "ReadAddress", &arg, 1, HL_ERROR_MEMORY_ACCESS_VIOLATION);
+  EXPECT_TRUE(contains(msg, "READ at 0x0, the null page")) << msg;
   expect_poisoned(sb.get());
 }
 
 TEST(Errors, GuestCannotReadItsPageTables) {
   SandboxPtr sb = new_sandbox();
   hl_val_t arg = i64(0x1000);  // the PML4: supervisor-only
-  std::string msg = expect_call_error(sb.get(), "ReadAddress", &arg, 1, HL_ERROR_GUEST_EXCEPTION);
-  EXPECT_TRUE(contains(msg, "PageFault")) << msg;
-  EXPECT_TRUE(contains(msg, "CR2 0x1000")) << msg;
+  std::string msg = expect_call_error(sb.get(), "ReadAddress", &arg, 1, HL_ERROR_MEMORY_ACCESS_VIOLATION);
+  EXPECT_TRUE(contains(msg, "READ at 0x1000, region 'page tables' (flags R-- supervisor)")) << msg;
 }
 
 TEST(Errors, GuestCannotWriteOutsideItsMemory) {
   SandboxPtr sb = new_sandbox();
   hl_val_t arg = i64(1ll << 40);
-  std::string msg = expect_call_error(sb.get(), "WriteAddress", &arg, 1, HL_ERROR_GUEST_EXCEPTION);
-  EXPECT_TRUE(contains(msg, "PageFault")) << msg;
+  std::string msg = expect_call_error(sb.get(), "WriteAddress", &arg, 1, HL_ERROR_MEMORY_ACCESS_VIOLATION);
+  EXPECT_TRUE(contains(msg, "WRITE at 0x10000000000, unmapped memory past the end")) << msg;
 }
 
 TEST(Errors, ClosedPortIsAGeneralProtectionFault) {

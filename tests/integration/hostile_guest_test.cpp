@@ -15,6 +15,7 @@ struct Attack {
   hl_error_code_t code;
   const char *message_part;
   bool poisons;
+  hl_error_code_t other_code = 0;  // where hypervisors differ, this code is fine too
 };
 
 void PrintTo(const Attack &a, std::ostream *os) { *os << a.function; }
@@ -33,7 +34,12 @@ TEST_P(HostileGuest, EndsInASpecificErrorAndTheHostCarriesOn) {
   SandboxPtr sb = new_hostile_sandbox();
   ASSERT_TRUE(sb);
   register_host_add(sb.get());
-  std::string msg = expect_call_error(sb.get(), a.function, nullptr, 0, a.code);
+  Result failed;
+  ErrorPtr err(hl_call(sb.get(), a.function, nullptr, 0, &failed.val));
+  ASSERT_TRUE(err) << a.function << " succeeded";
+  hl_error_code_t code = hl_error_code(err.get());
+  std::string msg = hl_error_message(err.get());
+  EXPECT_TRUE(code == a.code || (a.other_code != 0 && code == a.other_code)) << "code " << code << ": " << msg;
   EXPECT_NE(msg.find(a.message_part), std::string::npos) << msg;
 
   // Poisoned sandboxes refuse every later call; others keep working.
@@ -85,16 +91,18 @@ const Attack kAttacks[] = {
     {"LoadCr3", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
     // Hardware: #UD (EFER.SCE is clear). PVM enters ring 0 at LSTAR = 0,
     // which faults on the never-mapped null page.
-    {"SystemCall", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SystemCall'", true},
+    {"SystemCall", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SystemCall'", true, HL_ERROR_MEMORY_ACCESS_VIOLATION},
     // Memory it must not touch.
-    {"SmashStack", HL_ERROR_GUEST_EXCEPTION, "PageFault", true},
-    {"JumpToZero", HL_ERROR_GUEST_EXCEPTION, "accessing 0x0 (instruction fetch, page not present", true},
-    {"ExecuteStack", HL_ERROR_GUEST_EXCEPTION, "(instruction fetch, protection violation", true},
-    {"ReadAboveMemory", HL_ERROR_GUEST_EXCEPTION, "(read, page not present", true},
-    {"WriteAboveMemory", HL_ERROR_GUEST_EXCEPTION, "(write, page not present", true},
-    {"WritePageTables", HL_ERROR_GUEST_EXCEPTION, "accessing 0x1000 (write, protection violation", true},
-    {"WritePeb", HL_ERROR_GUEST_EXCEPTION, "(write, protection violation", true},
-    {"RecurseForever", HL_ERROR_GUEST_EXCEPTION, "PageFault", true},
+    // RSP = 0x12345: `ret` reads whatever is there and jumps to it.
+    {"SmashStack", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SmashStack'", true, HL_ERROR_MEMORY_ACCESS_VIOLATION},
+    {"JumpToZero", HL_ERROR_MEMORY_ACCESS_VIOLATION, "EXECUTE at 0x0, the null page", true},
+    {"ExecuteStack", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'stack' (flags RW- user)", true},
+    {"ReadAboveMemory", HL_ERROR_MEMORY_ACCESS_VIOLATION, "past the end of guest memory", true},
+    {"WriteAboveMemory", HL_ERROR_MEMORY_ACCESS_VIOLATION, "past the end of guest memory", true},
+    {"WritePageTables", HL_ERROR_MEMORY_ACCESS_VIOLATION, "WRITE at 0x1000, region 'page tables'", true},
+    {"WritePeb", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'PEB' (flags R-- user)", true},
+    {"RecurseForever", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
+    {"HugeStackArray", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Attacks, HostileGuest, testing::ValuesIn(kAttacks),

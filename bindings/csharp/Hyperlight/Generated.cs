@@ -122,6 +122,17 @@ public enum ErrorCode : uint
 
     /// <summary>A bug in hyperlight; please report the message.</summary>
     Internal = 24,
+
+    /// <summary>
+    /// The guest read, wrote or executed memory its permissions forbid
+    /// (address, access, region and its flags in the message).
+    /// </summary>
+    MemoryAccessViolation = 25,
+
+    /// <summary>
+    /// The guest ran past the end of its stack (hit the guard page).
+    /// </summary>
+    StackOverflow = 26,
 }
 
 /// <summary>
