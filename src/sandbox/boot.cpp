@@ -67,7 +67,7 @@ Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
       layout_(mem::Layout::compute(sizes_for(config, image))),
       memory_(layout_.memory_size),
       vm_(kvm_->create_vm()),
-      vcpu_((vm_.set_memory_slot(0, 0, memory_.size(), memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))),
+      vcpu_((map_memory_slots(), vm_.create_vcpu(kvm_->guest_cpuid()))),
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())),
       log_callback_(config.log_callback),
       log_user_data_(config.log_user_data),
@@ -76,6 +76,18 @@ Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
 }
 
 Sandbox::~Sandbox() { interrupt_->detach(); }
+
+// Guest memory goes to KVM as three slots around the null page and the two
+// guard pages, so those are holes even to the hypervisor: besides their
+// not-present PTEs, no guest-physical memory backs them at all.
+void Sandbox::map_memory_slots() {
+  const mem::Layout &l = layout_;
+  const struct {
+    uint64_t begin, end;
+  } slots[] = {{mem::kPageSize, l.stack_guard}, {l.stack, l.exception_guard}, {l.exception_stack, l.memory_size}};
+  uint32_t slot = 0;
+  for (const auto &s : slots) vm_.set_memory_slot(slot++, s.begin, s.end - s.begin, memory_.host_base() + s.begin, 0);
+}
 
 void Sandbox::boot(const mem::ElfImage &image) {
   const mem::Layout &l = layout_;

@@ -46,6 +46,7 @@ class Sandbox {
 
  private:
   Sandbox(const SandboxConfig &config, const mem::ElfImage &image);
+  void map_memory_slots();
   void boot(const mem::ElfImage &image);
   void initialise_guest();
 
