@@ -621,6 +621,21 @@ HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config,
                                               hl_sandbox_t **out);
 
 /**
+ * The total size of the sandbox's guest memory: page tables, system pages,
+ * image, buffers, heap, stacks and guard pages. It is reserved, not committed:
+ * untouched pages cost no RAM.
+ *
+ * @param sandbox The sandbox.
+ * @return Bytes of guest-physical memory reserved for the sandbox, or 0 if
+ *     sandbox is NULL.
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread, concurrently with calls on the sandbox.
+ */
+HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox);
+
+/**
  * Destroys a sandbox: its VM, memory and host functions (each finalizer runs
  * once). Interrupt handles outlive it and then report HL_KILL_SANDBOX_GONE.
  *

@@ -80,6 +80,10 @@ HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config, const u
   });
 }
 
+HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
+  return sandbox != nullptr ? sandbox->sandbox->layout().memory_size : 0;
+}
+
 HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) { delete sandbox; }
 
 HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl_val_kind_t *param_kinds,
