@@ -24,8 +24,9 @@ uint64_t take(uint64_t &cursor, uint64_t size, const char *what) {
 Layout place(const LayoutSizes &s, uint64_t table_pages) {
   Layout l;
   uint64_t c = kPageSize;  // page 0 stays unmapped
-  l.page_tables_size = table_pages * kPageSize;
+  l.page_tables_size = (table_pages + kMappingTablePages) * kPageSize;
   l.page_tables = take(c, l.page_tables_size, "page tables");
+  l.mapping_table_pool = l.page_tables + table_pages * kPageSize;
   l.gdt_tss = take(c, kPageSize, "GDT");
   l.idt = take(c, kPageSize, "IDT");
   l.exception_stub = take(c, kPageSize, "exception stub");

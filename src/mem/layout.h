@@ -26,6 +26,11 @@ namespace hl::mem {
 
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint64_t kMaxMemorySize = 64ull << 30;  // 64 GiB: far above any sane guest
+// Spare page-table pages for regions mapped into a running sandbox
+// (hl_sandbox_map_region): page directories and page tables come from here.
+inline constexpr uint64_t kMappingTablePages = 16;
+// Mapped regions must lie below this (one PML4 entry's reach).
+inline constexpr uint64_t kMappingLimit = 512ull << 30;
 
 constexpr uint64_t page_round_up(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 
@@ -61,7 +66,8 @@ struct Layout {
   // no permissions: its pages get the ELF segments' permissions instead.
   std::vector<Region> regions() const;
 
-  uint64_t page_tables = 0, page_tables_size = 0;
+  uint64_t page_tables = 0, page_tables_size = 0;  // includes the mapping pool at its end
+  uint64_t mapping_table_pool = 0;                 // first of kMappingTablePages pool pages
   uint64_t gdt_tss = 0, idt = 0, exception_stub = 0, peb = 0;
   uint64_t image = 0, image_size = 0;
   uint64_t input_buffer = 0, input_buffer_size = 0;

@@ -1,5 +1,6 @@
 #include "mem/page_tables.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -60,6 +61,111 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
   }
 }
 
+PageTableEditor::PageTableEditor(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t pool_gpa, uint64_t pool_pages)
+    : tables_(tables), tables_gpa_(tables_gpa), pool_gpa_(pool_gpa), pool_pages_(pool_pages), used_(pool_pages) {
+  // Pool pages already referenced by the tables (after earlier maps) are in use.
+  for (uint64_t i = 0; i < pool_pages_; i++) {
+    const uint8_t *page = tables_.data() + (pool_gpa_ - tables_gpa_) + i * kPageSize;
+    for (uint64_t b = 0; b < kPageSize && !used_[i]; b += 8) {
+      uint64_t v;
+      std::memcpy(&v, page + b, 8);
+      used_[i] = v != 0;
+    }
+  }
+}
+
+uint64_t *PageTableEditor::entry(uint64_t table_gpa, uint64_t index) {
+  return reinterpret_cast<uint64_t *>(tables_.data() + (table_gpa - tables_gpa_) + 8 * index);
+}
+
+uint64_t PageTableEditor::free_pool_pages() const {
+  uint64_t n = 0;
+  for (bool u : used_) n += u ? 0 : 1;
+  return n;
+}
+
+uint64_t PageTableEditor::allocate_table() {
+  for (uint64_t i = 0; i < pool_pages_; i++) {
+    if (used_[i]) continue;
+    used_[i] = true;
+    uint64_t gpa = pool_gpa_ + i * kPageSize;
+    std::memset(tables_.data() + (gpa - tables_gpa_), 0, kPageSize);
+    return gpa;
+  }
+  throw Error(HL_ERROR_TOO_LARGE,
+              format("no page-table space left for mapped regions (%llu pool pages in use); unmap regions or map "
+                     "2 MiB-aligned ones",
+                     static_cast<unsigned long long>(pool_pages_)));
+}
+
+void PageTableEditor::release_table(uint64_t table_gpa) {
+  if (table_gpa >= pool_gpa_ && table_gpa < pool_gpa_ + pool_pages_ * kPageSize)
+    used_[(table_gpa - pool_gpa_) / kPageSize] = false;
+}
+
+uint64_t PageTableEditor::next_table(uint64_t *e) {
+  if ((*e & pte::kPresent) == 0) *e = allocate_table() | kUpperFlags;
+  return *e & pte::kAddressMask;
+}
+
+void PageTableEditor::map(uint64_t base, uint64_t size, PagePermissions permissions) {
+  const uint64_t flags = leaf_flags(permissions);
+  try {
+    for (uint64_t a = base; a < base + size;) {
+      uint64_t pdpt = *entry(tables_gpa_, 0) & pte::kAddressMask;
+      uint64_t pd = next_table(entry(pdpt, (a >> 30) & 511));
+      uint64_t *pde = entry(pd, (a >> 21) & 511);
+      if ((a & ((2ull << 20) - 1)) == 0 && base + size - a >= (2ull << 20) && (*pde & pte::kPresent) == 0) {
+        *pde = a | flags | (1ull << 7);  // PS: a 2 MiB page
+        a += 2ull << 20;
+        continue;
+      }
+      uint64_t pt = next_table(pde);
+      *entry(pt, (a >> 12) & 511) = a | flags;
+      a += kPageSize;
+    }
+  } catch (...) {
+    unmap_range(base, size);
+    throw;
+  }
+}
+
+void PageTableEditor::unmap(uint64_t base, uint64_t size) { unmap_range(base, size); }
+
+void PageTableEditor::unmap_range(uint64_t base, uint64_t size) {
+  for (uint64_t a = base; a < base + size;) {
+    uint64_t pdpt = *entry(tables_gpa_, 0) & pte::kAddressMask;
+    uint64_t *pdpte = entry(pdpt, (a >> 30) & 511);
+    uint64_t next_gib = (a | ((1ull << 30) - 1)) + 1;
+    if ((*pdpte & pte::kPresent) == 0) {
+      a = next_gib;
+      continue;
+    }
+    uint64_t pd = *pdpte & pte::kAddressMask;
+    uint64_t *pde = entry(pd, (a >> 21) & 511);
+    uint64_t next_2mib = (a | ((2ull << 20) - 1)) + 1;
+    if (*pde & (1ull << 7)) {
+      *pde = 0;
+    } else if (*pde & pte::kPresent) {
+      uint64_t pt = *pde & pte::kAddressMask;
+      for (uint64_t p = a; p < std::min(next_2mib, base + size); p += kPageSize) *entry(pt, (p >> 12) & 511) = 0;
+      bool empty = true;
+      for (uint64_t i = 0; i < kEntries && empty; i++) empty = *entry(pt, i) == 0;
+      if (empty) {
+        *pde = 0;
+        release_table(pt);
+      }
+    }
+    a = next_2mib;
+    bool pd_empty = true;
+    for (uint64_t i = 0; i < kEntries && pd_empty; i++) pd_empty = *entry(pd, i) == 0;
+    if (pd_empty && pd >= pool_gpa_) {
+      *pdpte = 0;
+      release_table(pd);
+    }
+  }
+}
+
 std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa, uint64_t address) {
   uint64_t table = tables_gpa;
   for (int level = 3; level >= 0; level--) {
@@ -68,7 +174,7 @@ std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64
     if (table < tables_gpa || offset + 8 > tables.size()) return std::nullopt;
     uint64_t entry = read_entry(tables, offset);
     if ((entry & pte::kPresent) == 0) return std::nullopt;
-    if (level == 0) return entry;
+    if (level == 0 || (level == 1 && (entry & (1ull << 7)))) return entry;  // 4 KiB or 2 MiB leaf
     table = entry & pte::kAddressMask;
   }
   return std::nullopt;

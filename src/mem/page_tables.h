@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "mem/layout.h"
 
@@ -35,6 +36,34 @@ struct PageMapping {
 // Later mappings override earlier ones for the same page.
 void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t memory_size,
                        std::span<const PageMapping> mappings);
+
+// Adds and removes identity mappings in existing tables, taking page
+// directory / page table pages from a fixed pool (and giving emptied page
+// tables back). Uses 2 MiB pages where a region covers a whole aligned 2 MiB.
+class PageTableEditor {
+ public:
+  // tables: host view of the whole page-table area at tables_gpa; the pool
+  // is `pool_pages` pages starting at guest address pool_gpa inside it.
+  PageTableEditor(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t pool_gpa, uint64_t pool_pages);
+
+  // Throws Error(HL_ERROR_TOO_LARGE) when the pool runs out (nothing is
+  // left half-mapped then). base and size must be page-aligned.
+  void map(uint64_t base, uint64_t size, PagePermissions permissions);
+  void unmap(uint64_t base, uint64_t size);
+  uint64_t free_pool_pages() const;
+
+ private:
+  uint64_t *entry(uint64_t table_gpa, uint64_t index);
+  uint64_t allocate_table();
+  void release_table(uint64_t table_gpa);
+  // The next-level table under entry e, allocating it if absent.
+  uint64_t next_table(uint64_t *e);
+  void unmap_range(uint64_t base, uint64_t size);
+
+  std::span<uint8_t> tables_;
+  uint64_t tables_gpa_, pool_gpa_, pool_pages_;
+  std::vector<bool> used_;
+};
 
 // Walks the tables like the MMU does and returns the leaf PTE for `address`,
 // or nothing if some level is not present. For tests and diagnostics.

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/error.h"
 #include "mem/layout.h"
 #include "mem/page_tables.h"
 
@@ -85,6 +86,87 @@ TEST(PageTables, RejectsMappingsOutsideMemory) {
   EXPECT_ANY_THROW(build_page_tables(b.tables, b.layout.page_tables, b.layout.memory_size, bad));
   std::vector<PageMapping> unaligned = {{0x1234, kPageSize, {}}};
   EXPECT_ANY_THROW(build_page_tables(b.tables, b.layout.page_tables, b.layout.memory_size, unaligned));
+}
+
+}  // namespace
+
+namespace {
+
+using namespace hl::mem;
+
+struct Editable {
+  Layout layout;
+  std::vector<uint8_t> tables;
+  PageTableEditor editor() {
+    return PageTableEditor(tables, layout.page_tables, layout.mapping_table_pool, kMappingTablePages);
+  }
+};
+
+Editable editable() {
+  LayoutSizes s;
+  s.image = 0x3000;
+  s.input_buffer = s.output_buffer = 0x4000;
+  s.heap = 0x10000;
+  s.stack = 0x8000;
+  Editable e{Layout::compute(s), {}};
+  e.tables.resize(e.layout.page_tables_size);
+  std::vector<PageMapping> maps = {{e.layout.heap, e.layout.heap_size, {true, true, false}}};
+  build_page_tables(e.tables, e.layout.page_tables, e.layout.memory_size, maps);
+  return e;
+}
+
+TEST(PageTableEditor, MapsAndUnmapsSmallRegions) {
+  Editable e = editable();
+  PageTableEditor ed = e.editor();
+  const uint64_t base = 5ull << 30;  // in a GiB the main tables do not cover
+  ed.map(base, 3 * kPageSize, {true, false, true});
+  EXPECT_EQ(ed.free_pool_pages(), kMappingTablePages - 2) << "one page directory, one page table";
+  for (uint64_t a = base; a < base + 3 * kPageSize; a += kPageSize) {
+    auto leaf = walk_page_tables(e.tables, e.layout.page_tables, a);
+    ASSERT_TRUE(leaf.has_value());
+    EXPECT_EQ(*leaf & pte::kAddressMask, a);
+    EXPECT_EQ(*leaf & pte::kWritable, 0u);
+    EXPECT_EQ(*leaf & pte::kNoExecute, 0u);
+  }
+  EXPECT_FALSE(walk_page_tables(e.tables, e.layout.page_tables, base + 3 * kPageSize).has_value());
+  EXPECT_TRUE(walk_page_tables(e.tables, e.layout.page_tables, e.layout.heap).has_value()) << "untouched";
+  ed.unmap(base, 3 * kPageSize);
+  EXPECT_FALSE(walk_page_tables(e.tables, e.layout.page_tables, base).has_value());
+  EXPECT_EQ(ed.free_pool_pages(), kMappingTablePages) << "emptied tables go back to the pool";
+}
+
+TEST(PageTableEditor, UsesTwoMibPagesWhenAligned) {
+  Editable e = editable();
+  PageTableEditor ed = e.editor();
+  const uint64_t base = 6ull << 30;
+  ed.map(base, 8ull << 20, {true, false, false});
+  EXPECT_EQ(ed.free_pool_pages(), kMappingTablePages - 1) << "only a page directory";
+  auto leaf = walk_page_tables(e.tables, e.layout.page_tables, base + (5ull << 20) + 123);
+  ASSERT_TRUE(leaf.has_value());
+  EXPECT_NE(*leaf & (1ull << 7), 0u) << "a 2 MiB leaf";
+  ed.unmap(base, 8ull << 20);
+  EXPECT_FALSE(walk_page_tables(e.tables, e.layout.page_tables, base).has_value());
+  EXPECT_EQ(ed.free_pool_pages(), kMappingTablePages);
+}
+
+TEST(PageTableEditor, RunningOutOfPoolLeavesNothingHalfMapped) {
+  Editable e = editable();
+  PageTableEditor ed = e.editor();
+  // One 4 KiB page in each of 20 different 2 MiB ranges needs 20 page tables.
+  const uint64_t base = 7ull << 30;
+  ed.map(base, kPageSize, {true, false, false});
+  const uint64_t before = ed.free_pool_pages();
+  std::vector<uint8_t> copy = e.tables;
+  bool threw = false;
+  try {
+    for (uint64_t i = 1; i < 20; i++) ed.map(base + i * (2ull << 20) + kPageSize, kPageSize, {true, false, false});
+  } catch (const hl::Error &err) {
+    threw = true;
+    EXPECT_EQ(err.code(), HL_ERROR_TOO_LARGE);
+  }
+  EXPECT_TRUE(threw);
+  EXPECT_LT(ed.free_pool_pages(), before);
+  EXPECT_TRUE(walk_page_tables(e.tables, e.layout.page_tables, base).has_value()) << "earlier mappings survive";
 }
 
 }  // namespace
