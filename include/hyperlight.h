@@ -139,6 +139,15 @@ typedef uint32_t hl_log_level_t;
 #define HL_ERROR_MEMORY_ACCESS_VIOLATION 25
 /** The guest ran past the end of its stack (hit the guard page). */
 #define HL_ERROR_STACK_OVERFLOW 26
+/** An address or size that must be page-aligned (4 KiB) is not. */
+#define HL_ERROR_NOT_ALIGNED 27
+/**
+ * A region to map overlaps guest memory or another mapped region (the message
+ * names which).
+ */
+#define HL_ERROR_REGION_OVERLAP 28
+/** No mapped region starts at the given guest address. */
+#define HL_ERROR_REGION_NOT_FOUND 29
 /** @} */
 
 /**
@@ -199,6 +208,19 @@ typedef uint32_t hl_log_level_t;
 #define HL_LOG_DEBUG 4
 /** Everything. */
 #define HL_LOG_TRACE 5
+/** @} */
+
+/**
+ * @name HL_MAP_* (uint32_t)
+ * Guest access to a mapped region (hl_sandbox_map_region). Append-only.
+ * @{
+ */
+/** The guest may read the region (required). */
+#define HL_MAP_READ 1
+/** Reserved: writable mappings are refused (see docs/memory.md). */
+#define HL_MAP_WRITE 2
+/** The guest may execute code in the region. */
+#define HL_MAP_EXECUTE 4
 /** @} */
 
 /**
@@ -634,6 +656,73 @@ HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config,
  * Thread-safety: Any thread, concurrently with calls on the sandbox.
  */
 HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox);
+
+/**
+ * Makes host memory visible to the guest at guest_address, read-only (and
+ * executable if asked), from the next call on. Guest writes to it fail with
+ * HL_ERROR_MEMORY_ACCESS_VIOLATION naming the region.
+ *
+ * @param sandbox The sandbox.
+ * @param host_address Start of the host memory, page-aligned.
+ * @param size Bytes to map, a non-zero multiple of 4 KiB.
+ * @param guest_address Where the guest sees it: page-aligned, above the
+ *     sandbox's own memory (hl_sandbox_memory_size()) and below 512 GiB.
+ * @param flags HL_MAP_READ, optionally | HL_MAP_EXECUTE. HL_MAP_WRITE is
+ *     refused.
+ * @return NULL, or HL_ERROR_NOT_ALIGNED, HL_ERROR_REGION_OVERLAP,
+ *     HL_ERROR_INVALID_ARGUMENT, HL_ERROR_TOO_LARGE (no page-table or slot
+ *     space left), HL_ERROR_BUSY.
+ *
+ * Ownership: Borrows the memory: the caller must keep [host_address, +size)
+ * mapped and unchanged in layout until hl_sandbox_unmap_region() or
+ * hl_sandbox_delete(); changes the host makes to it are visible to the guest.
+ *
+ * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox,
+                                         const void *host_address,
+                                         uint64_t size,
+                                         uint64_t guest_address,
+                                         uint32_t flags);
+
+/**
+ * Removes a mapped region; later guest accesses fail with
+ * HL_ERROR_MEMORY_ACCESS_VIOLATION.
+ *
+ * @param sandbox The sandbox.
+ * @param guest_address The guest_address the region was mapped at.
+ * @return NULL, or HL_ERROR_REGION_NOT_FOUND, HL_ERROR_BUSY.
+ *
+ * Ownership: Borrows sandbox. The host memory of a region from
+ * hl_sandbox_map_region() is the caller's again.
+ *
+ * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox,
+                                           uint64_t guest_address);
+
+/**
+ * Maps a private copy-on-write view of a file, readable and executable by the
+ * guest. The file is never modified. Remove it with hl_sandbox_unmap_region().
+ *
+ * @param sandbox The sandbox.
+ * @param path The file to map.
+ * @param guest_address Where the guest sees it (rules as for
+ *     hl_sandbox_map_region()).
+ * @param size Receives the mapped size (the file size rounded up to 4 KiB); may
+ *     be NULL.
+ * @return NULL, or HL_ERROR_IO, HL_ERROR_INVALID_ARGUMENT (empty file),
+ *     HL_ERROR_NOT_ALIGNED, HL_ERROR_REGION_OVERLAP, ...
+ *
+ * Ownership: Borrows path. hyperlight owns the file mapping until unmap or
+ * delete.
+ *
+ * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_sandbox_map_file_cow(hl_sandbox_t *sandbox,
+                                           const char *path,
+                                           uint64_t guest_address,
+                                           uint64_t *size);
 
 /**
  * Destroys a sandbox: its VM, memory and host functions (each finalizer runs

@@ -123,6 +123,18 @@ const (
 	// ErrorStackOverflow is HL_ERROR_STACK_OVERFLOW. The guest ran past the end
 	// of its stack (hit the guard page).
 	ErrorStackOverflow ErrorCode = 26
+
+	// ErrorNotAligned is HL_ERROR_NOT_ALIGNED. An address or size that must be
+	// page-aligned (4 KiB) is not.
+	ErrorNotAligned ErrorCode = 27
+
+	// ErrorRegionOverlap is HL_ERROR_REGION_OVERLAP. A region to map overlaps
+	// guest memory or another mapped region (the message names which).
+	ErrorRegionOverlap ErrorCode = 28
+
+	// ErrorRegionNotFound is HL_ERROR_REGION_NOT_FOUND. No mapped region starts
+	// at the given guest address.
+	ErrorRegionNotFound ErrorCode = 29
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -180,6 +192,12 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_MEMORY_ACCESS_VIOLATION"
 	case ErrorStackOverflow:
 		return "HL_ERROR_STACK_OVERFLOW"
+	case ErrorNotAligned:
+		return "HL_ERROR_NOT_ALIGNED"
+	case ErrorRegionOverlap:
+		return "HL_ERROR_REGION_OVERLAP"
+	case ErrorRegionNotFound:
+		return "HL_ERROR_REGION_NOT_FOUND"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
@@ -327,6 +345,37 @@ func (c LogLevel) String() string {
 		return "HL_LOG_TRACE"
 	}
 	return "LogLevel(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// MapFlag holds the HL_MAP_* constants (C type uint32_t).
+//
+// Guest access to a mapped region (hl_sandbox_map_region). Append-only.
+type MapFlag uint32
+
+// MapFlag values.
+const (
+	// MapRead is HL_MAP_READ. The guest may read the region (required).
+	MapRead MapFlag = 1
+
+	// MapWrite is HL_MAP_WRITE. Reserved: writable mappings are refused (see
+	// docs/memory.md).
+	MapWrite MapFlag = 2
+
+	// MapExecute is HL_MAP_EXECUTE. The guest may execute code in the region.
+	MapExecute MapFlag = 4
+)
+
+// String returns the C name of c, such as "HL_MAP_READ".
+func (c MapFlag) String() string {
+	switch c {
+	case MapRead:
+		return "HL_MAP_READ"
+	case MapWrite:
+		return "HL_MAP_WRITE"
+	case MapExecute:
+		return "HL_MAP_EXECUTE"
+	}
+	return "MapFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
 
 // ValFlag holds the HL_VAL_FLAG_* constants (C type uint8_t).

@@ -86,6 +86,30 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
 
 HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) { delete sandbox; }
 
+HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host_address, uint64_t size,
+                                         uint64_t guest_address, uint32_t flags) {
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_sandbox_map_region: sandbox is NULL");
+    sandbox->sandbox->map_region(host_address, size, guest_address, flags);
+  });
+}
+
+HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox, uint64_t guest_address) {
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_sandbox_unmap_region: sandbox is NULL");
+    sandbox->sandbox->unmap_region(guest_address);
+  });
+}
+
+HL_API hl_error_t *hl_sandbox_map_file_cow(hl_sandbox_t *sandbox, const char *path, uint64_t guest_address,
+                                           uint64_t *size) {
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr && path != nullptr, "hl_sandbox_map_file_cow: sandbox or path is NULL");
+    uint64_t mapped = sandbox->sandbox->map_file_cow(path, guest_address);
+    if (size != nullptr) *size = mapped;
+  });
+}
+
 HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl_val_kind_t *param_kinds,
                                size_t nparams, hl_val_kind_t return_kind, hl_host_fn_t callback, void *user_data,
                                hl_finalizer_t finalizer) {

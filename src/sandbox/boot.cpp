@@ -101,6 +101,7 @@ void Sandbox::boot(const mem::ElfImage &image) {
                                                 : "image read-only data";
     regions_.push_back({name, l.image + s.offset, s.size, s.permissions});
   }
+  fixed_regions_ = regions_;
   std::vector<mem::PageMapping> mappings;
   for (const mem::Region &r : regions_) mappings.push_back({r.base, r.size, r.permissions});
   mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size, mappings);

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/error_object.h"
 #include "mem/system_tables.h"
+#include "sandbox/busy_guard.h"
 #include "sandbox/fault_report.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
@@ -18,21 +19,6 @@ namespace hl {
 namespace {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
-
-// Clears busy_ when a call ends, however it ends.
-class BusyGuard {
- public:
-  explicit BusyGuard(std::atomic<bool> &busy) : busy_(busy) {
-    if (busy_.exchange(true, std::memory_order_acquire))
-      throw Error(HL_ERROR_BUSY, "the sandbox is already in a call (concurrent use or re-entry from a host function)");
-  }
-  ~BusyGuard() { busy_.store(false, std::memory_order_release); }
-  BusyGuard(const BusyGuard &) = delete;
-  BusyGuard &operator=(const BusyGuard &) = delete;
-
- private:
-  std::atomic<bool> &busy_;
-};
 
 class RunGuard {
  public:

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/unique_mapping.h"
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
 #include "mem/elf_image.h"
@@ -38,6 +39,11 @@ class Sandbox {
   // result may be null. Throws Error; result is left void on error.
   void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result);
 
+  // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
+  void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);
+  void unmap_region(uint64_t guest_address);
+  uint64_t map_file_cow(const char *path, uint64_t guest_address);
+
   std::shared_ptr<InterruptControl> interrupt_control() const { return interrupt_; }
   const mem::Layout &layout() const { return layout_; }
   // Host view of guest memory (internal: tests use it to break things a
@@ -47,6 +53,19 @@ class Sandbox {
  private:
   Sandbox(const SandboxConfig &config, const mem::ElfImage &image);
   void map_memory_slots();
+  struct MappedRegion {
+    uint64_t base, size;
+    uint32_t slot;
+    mem::PagePermissions permissions;
+    std::string name;
+    UniqueMapping file_view;  // owned for hl_sandbox_map_file_cow
+  };
+  void add_mapping(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags, std::string name,
+                   UniqueMapping file_view);
+  void rebuild_fault_regions();
+  void reload_guest_mmu();
+  std::map<uint64_t, std::unique_ptr<MappedRegion>> mapped_;
+  std::vector<mem::Region> fixed_regions_;  // regions_ without the mapped ones
   void boot(const mem::ElfImage &image);
   void initialise_guest();
 

@@ -133,6 +133,20 @@ public enum ErrorCode : uint
     /// The guest ran past the end of its stack (hit the guard page).
     /// </summary>
     StackOverflow = 26,
+
+    /// <summary>
+    /// An address or size that must be page-aligned (4 KiB) is not.
+    /// </summary>
+    NotAligned = 27,
+
+    /// <summary>
+    /// A region to map overlaps guest memory or another mapped region (the
+    /// message names which).
+    /// </summary>
+    RegionOverlap = 28,
+
+    /// <summary>No mapped region starts at the given guest address.</summary>
+    RegionNotFound = 29,
 }
 
 /// <summary>
@@ -218,6 +232,25 @@ public enum LogLevel : uint
 
     /// <summary>Everything.</summary>
     Trace = 5,
+}
+
+/// <summary>
+/// Guest access to a mapped region (hl_sandbox_map_region). Append-only.
+/// C: HL_MAP_* (uint32_t).
+/// </summary>
+[System.Flags]
+public enum MapFlags : uint
+{
+    /// <summary>The guest may read the region (required).</summary>
+    Read = 1,
+
+    /// <summary>
+    /// Reserved: writable mappings are refused (see docs/memory.md).
+    /// </summary>
+    Write = 2,
+
+    /// <summary>The guest may execute code in the region.</summary>
+    Execute = 4,
 }
 
 /// <summary>
