@@ -93,8 +93,8 @@ const Attack kAttacks[] = {
     // which faults on the never-mapped null page.
     {"SystemCall", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SystemCall'", true, HL_ERROR_MEMORY_ACCESS_VIOLATION},
     // Memory it must not touch.
-    // RSP = 0x12345: `ret` reads whatever is there and jumps to it.
-    {"SmashStack", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SmashStack'", true, HL_ERROR_MEMORY_ACCESS_VIOLATION},
+    // RSP = 0x10: `ret` reads its return address from the null page.
+    {"SmashStack", HL_ERROR_MEMORY_ACCESS_VIOLATION, "READ at 0x10, the null page", true},
     {"JumpToZero", HL_ERROR_MEMORY_ACCESS_VIOLATION, "EXECUTE at 0x0, the null page", true},
     {"ExecuteStack", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'stack' (flags RW- user)", true},
     {"ReadAboveMemory", HL_ERROR_MEMORY_ACCESS_VIOLATION, "past the end of guest memory", true},
