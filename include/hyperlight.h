@@ -148,6 +148,8 @@ typedef uint32_t hl_log_level_t;
 #define HL_ERROR_REGION_OVERLAP 28
 /** No mapped region starts at the given guest address. */
 #define HL_ERROR_REGION_NOT_FOUND 29
+/** A value would leave its range (guest counter overflow or underflow). */
+#define HL_ERROR_OUT_OF_RANGE 30
 /** @} */
 
 /**
@@ -604,6 +606,28 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
                                                hl_log_level_t level);
 
 /**
+ * Gives every sandbox made with this config a copy of data in its own memory,
+ * readable by the guest through hlg_init_data() from its first instruction on.
+ *
+ * @param config The config.
+ * @param data The bytes (copied); may be NULL when len is 0, which removes the
+ *     blob.
+ * @param len Their length.
+ * @param flags Guest access, HL_MAP_* bits: 0 means HL_MAP_READ. The blob is
+ *     the sandbox's own copy, so HL_MAP_WRITE is allowed here.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL data with len > 0, unknown
+ *     flags, or more than 256 MiB).
+ *
+ * Ownership: Copies data.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config,
+                                           const uint8_t *data,
+                                           size_t len,
+                                           uint32_t flags);
+
+/**
  * Creates a sandbox from a guest file and runs the guest's initialisation.
  *
  * @param config Settings, or NULL for defaults. Copied.
@@ -723,6 +747,49 @@ HL_API hl_error_t *hl_sandbox_map_file_cow(hl_sandbox_t *sandbox,
                                            const char *path,
                                            uint64_t guest_address,
                                            uint64_t *size);
+
+/**
+ * Adds one to the sandbox's guest counter: a u64 the host owns and the guest
+ * can only read (hlg_counter()). It starts at 0.
+ *
+ * @param sandbox The sandbox.
+ * @param value Receives the new value; may be NULL.
+ * @return NULL, or HL_ERROR_OUT_OF_RANGE at UINT64_MAX (the counter is
+ *     unchanged then).
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread, also while a call is running on the sandbox.
+ */
+HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox,
+                                                uint64_t *value);
+
+/**
+ * Subtracts one from the sandbox's guest counter.
+ *
+ * @param sandbox The sandbox.
+ * @param value Receives the new value; may be NULL.
+ * @return NULL, or HL_ERROR_OUT_OF_RANGE at 0 (the counter is unchanged then).
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread, also while a call is running on the sandbox.
+ */
+HL_API hl_error_t *hl_sandbox_counter_decrement(hl_sandbox_t *sandbox,
+                                                uint64_t *value);
+
+/**
+ * The guest counter's value, from the host's own copy (never read back from
+ * guest memory).
+ *
+ * @param sandbox The sandbox.
+ * @return The counter, or 0 if sandbox is NULL.
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread, also while a call is running on the sandbox.
+ */
+HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox);
 
 /**
  * Destroys a sandbox: its VM, memory and host functions (each finalizer runs

@@ -135,6 +135,10 @@ const (
 	// ErrorRegionNotFound is HL_ERROR_REGION_NOT_FOUND. No mapped region starts
 	// at the given guest address.
 	ErrorRegionNotFound ErrorCode = 29
+
+	// ErrorOutOfRange is HL_ERROR_OUT_OF_RANGE. A value would leave its range
+	// (guest counter overflow or underflow).
+	ErrorOutOfRange ErrorCode = 30
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -198,6 +202,8 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_REGION_OVERLAP"
 	case ErrorRegionNotFound:
 		return "HL_ERROR_REGION_NOT_FOUND"
+	case ErrorOutOfRange:
+		return "HL_ERROR_OUT_OF_RANGE"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

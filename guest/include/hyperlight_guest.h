@@ -353,6 +353,14 @@ char *hlg_scratch_printf(const char *fmt, ...) __attribute__((format(printf, 1, 
 /* The random seed the host passed at start-up. */
 uint64_t hlg_random_seed(void);
 
+/* The init-data blob the host configured (hl_config_set_init_data): sets
+ * *data and *len and returns 1, or returns 0 (and sets them to NULL, 0) when
+ * there is none. Its permissions are the host's choice (default read-only). */
+int hlg_init_data(const uint8_t **data, size_t *len);
+
+/* The guest counter: a value only the host changes (hl_sandbox_counter_*). */
+uint64_t hlg_counter(void);
+
 /* ------------------------------------------------------------------------ */
 /* Implementation details of the macros above (not API)                     */
 /* ------------------------------------------------------------------------ */

@@ -50,4 +50,11 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config, hl_log_level
   });
 }
 
+HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config, const uint8_t *data, size_t len, uint32_t flags) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_init_data: config is NULL");
+    config->config.set_init_data(data, len, flags);
+  });
+}
+
 }  // extern "C"

@@ -86,6 +86,26 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
 
 HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) { delete sandbox; }
 
+HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox, uint64_t *value) {
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_sandbox_counter_increment: sandbox is NULL");
+    uint64_t v = sandbox->sandbox->counter_increment();
+    if (value != nullptr) *value = v;
+  });
+}
+
+HL_API hl_error_t *hl_sandbox_counter_decrement(hl_sandbox_t *sandbox, uint64_t *value) {
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_sandbox_counter_decrement: sandbox is NULL");
+    uint64_t v = sandbox->sandbox->counter_decrement();
+    if (value != nullptr) *value = v;
+  });
+}
+
+HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox) {
+  return sandbox != nullptr ? sandbox->sandbox->counter_value() : 0;
+}
+
 HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host_address, uint64_t size,
                                          uint64_t guest_address, uint32_t flags) {
   return hl::guarded([&] {

@@ -31,6 +31,9 @@ Layout place(const LayoutSizes &s, uint64_t table_pages) {
   l.idt = take(c, kPageSize, "IDT");
   l.exception_stub = take(c, kPageSize, "exception stub");
   l.peb = take(c, kPageSize, "PEB");
+  l.init_data_size = page_round_up(s.init_data);
+  l.init_data = l.init_data_size != 0 ? take(c, l.init_data_size, "init data") : 0;
+  l.init_data_permissions = s.init_data_permissions;
   c = align_up(c, s.image_alignment);
   l.image_size = page_round_up(s.image);
   l.image = take(c, l.image_size, "guest image");
@@ -80,6 +83,13 @@ Layout Layout::compute(const LayoutSizes &s) {
 }
 
 std::vector<Region> Layout::regions() const {
+  std::vector<Region> out = fixed_regions();
+  if (init_data_size != 0)
+    out.insert(out.begin() + 5, Region{"init data", init_data, init_data_size, init_data_permissions});
+  return out;
+}
+
+std::vector<Region> Layout::fixed_regions() const {
   const PagePermissions kernel_ro{false, false, false};
   const PagePermissions kernel_rx{false, false, true};
   const PagePermissions kernel_rw{false, true, false};

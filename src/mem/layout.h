@@ -56,6 +56,8 @@ struct LayoutSizes {
   uint64_t heap = 0;
   uint64_t stack = 0;
   uint64_t exception_stack = 2 * kPageSize;
+  uint64_t init_data = 0;  // bytes of the init-data blob (0: no region)
+  PagePermissions init_data_permissions{true, false, false};
 };
 
 struct Layout {
@@ -66,9 +68,15 @@ struct Layout {
   // no permissions: its pages get the ELF segments' permissions instead.
   std::vector<Region> regions() const;
 
+ private:
+  std::vector<Region> fixed_regions() const;
+
+ public:
   uint64_t page_tables = 0, page_tables_size = 0;  // includes the mapping pool at its end
   uint64_t mapping_table_pool = 0;                 // first of kMappingTablePages pool pages
   uint64_t gdt_tss = 0, idt = 0, exception_stub = 0, peb = 0;
+  uint64_t init_data = 0, init_data_size = 0;  // size page-rounded; 0 when there is no blob
+  PagePermissions init_data_permissions;
   uint64_t image = 0, image_size = 0;
   uint64_t input_buffer = 0, input_buffer_size = 0;
   uint64_t output_buffer = 0, output_buffer_size = 0;

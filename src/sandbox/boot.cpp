@@ -28,6 +28,9 @@ mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &ima
   s.output_buffer = config.output_buffer_size;
   s.heap = config.heap_size;
   s.stack = config.stack_size;
+  s.init_data = config.init_data.size();
+  s.init_data_permissions = {true, (config.init_data_flags & HL_MAP_WRITE) != 0,
+                             (config.init_data_flags & HL_MAP_EXECUTE) != 0};
   return s;
 }
 
@@ -58,6 +61,9 @@ std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<
   mem::ElfImage image = mem::ElfImage::parse(elf);
   std::unique_ptr<Sandbox> sandbox(new Sandbox(config, image));
   sandbox->boot(image);
+  if (!config.init_data.empty())
+    std::memcpy(sandbox->memory_.span(sandbox->layout_.init_data, config.init_data.size()).data(),
+                config.init_data.data(), config.init_data.size());
   sandbox->initialise_guest();
   return sandbox;
 }
@@ -71,7 +77,8 @@ Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())),
       log_callback_(config.log_callback),
       log_user_data_(config.log_user_data),
-      max_log_level_(config.effective_max_log_level()) {
+      max_log_level_(config.effective_max_log_level()),
+      init_data_bytes_(config.init_data.size()) {
   install_interrupt_signal_handler();
 }
 
@@ -121,6 +128,8 @@ void Sandbox::boot(const mem::ElfImage &image) {
   peb.heap_size = l.heap_size;
   peb.stack_top = l.stack_top;
   peb.stack_size = l.stack_size;
+  peb.init_data = l.init_data;
+  peb.init_data_size = init_data_bytes_;
   std::memcpy(memory_.span(l.peb, sizeof peb).data(), &peb, sizeof peb);
 
   kvm_sregs sregs = vcpu_.get_sregs();

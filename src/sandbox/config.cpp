@@ -38,6 +38,17 @@ void SandboxConfig::set_output_buffer_size(uint64_t bytes) {
       checked_size("hl_config_set_output_buffer_size: output buffer size", bytes, kMinBuffer, kMaxBuffer);
 }
 
+void SandboxConfig::set_init_data(const uint8_t *data, size_t len, uint32_t flags) {
+  if (data == nullptr && len != 0) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_config_set_init_data: data is NULL");
+  if (len > kMaxBuffer)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: %zu bytes is more than the %llu allowed",
+                                                  len, static_cast<unsigned long long>(kMaxBuffer)));
+  if ((flags & ~(HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE)) != 0)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: unknown flags 0x%x", flags));
+  init_data.assign(data, data + len);
+  init_data_flags = flags;
+}
+
 void SandboxConfig::set_max_log_level(hl_log_level_t level) {
   if (level > HL_LOG_TRACE)
     throw Error(HL_ERROR_INVALID_ARGUMENT,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "hyperlight.h"
 
@@ -17,6 +18,10 @@ struct SandboxConfig {
   uint64_t stack_size = 256ull << 10;
   uint64_t input_buffer_size = 64ull << 10;
   uint64_t output_buffer_size = 64ull << 10;
+
+  std::vector<uint8_t> init_data;
+  uint32_t init_data_flags = 0;  // HL_MAP_* (0 = read)
+  void set_init_data(const uint8_t *data, size_t len, uint32_t flags);
 
   // Guest log records go here; nullptr means the default (stderr).
   hl_log_fn_t log_callback = nullptr;

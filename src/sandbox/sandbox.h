@@ -8,6 +8,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +44,11 @@ class Sandbox {
   void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);
   void unmap_region(uint64_t guest_address);
   uint64_t map_file_cow(const char *path, uint64_t guest_address);
+
+  // The guest counter (guest_counter.cpp): host-owned, guest-readable.
+  uint64_t counter_increment();
+  uint64_t counter_decrement();
+  uint64_t counter_value() const { return counter_.load(); }
 
   std::shared_ptr<InterruptControl> interrupt_control() const { return interrupt_; }
   const mem::Layout &layout() const { return layout_; }
@@ -106,6 +112,10 @@ class Sandbox {
   hl_log_fn_t log_callback_;
   void *log_user_data_;
   hl_log_level_t max_log_level_;
+  uint64_t init_data_bytes_;
+  std::atomic<uint64_t> counter_{0};  // authoritative; mirrored into the PEB
+  std::mutex counter_publish_mu_;
+  void publish_counter();
   uint64_t dispatch_address_ = 0;
   uint64_t reply_offset_ = 0;     // where host-call replies go in the input buffer
   std::string current_function_;  // for messages: "" during initialisation

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 1u
+#define HL_ABI_VERSION 2u
 
 /* Ports the guest `out`s to (32-bit OUT, one element). Only these are open in
  * the TSS I/O-permission bitmap; any other port from ring 3 raises #GP. */
@@ -39,6 +39,11 @@ struct hl_peb {
   uint64_t heap_size;
   uint64_t stack_top;
   uint64_t stack_size;
+  uint64_t init_data; /* guest address of the init-data blob (0 if none) */
+  uint64_t init_data_size;
+  /* The guest counter: written only by the host (hl_sandbox_counter_*);
+   * the page is read-only to the guest. */
+  volatile uint64_t counter;
 };
 
 /* Entry registers: RDI = PEB address, RSI = random seed, RDX = page size,

@@ -162,6 +162,38 @@ static uint32_t mix11(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   return HLG_OK;
 }
 
+static uint32_t read_counter(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  *result = hlg_i64((int64_t)hlg_counter());
+  return HLG_OK;
+}
+
+/* The init-data blob as bytes (empty when there is none). */
+static uint32_t get_init_data(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  const uint8_t *data;
+  size_t len;
+  hlg_init_data(&data, &len);
+  result->kind = HLG_BYTES;
+  result->of.buf.ptr = data;
+  result->of.buf.len = (uint32_t)len;
+  return HLG_OK;
+}
+
+/* Writes to the init-data blob: allowed only when the host chose HL_MAP_WRITE. */
+static uint32_t write_init_data(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)args;
+  (void)nargs;
+  const uint8_t *data;
+  size_t len;
+  if (!hlg_init_data(&data, &len)) return hlg_error(HLG_ERROR_GUEST_ERROR, "no init data");
+  *(volatile uint8_t *)data = 0xEE;
+  *result = hlg_i32(*data);
+  return HLG_OK;
+}
+
 void hyperlight_main(void) {
   static const uint8_t all_kinds[] = {HLG_I32, HLG_U32,  HLG_I64,    HLG_U64,  HLG_F32,
                                       HLG_F64, HLG_BOOL, HLG_STRING, HLG_BYTES};
@@ -169,6 +201,9 @@ void hyperlight_main(void) {
                                    HLG_BOOL, HLG_STRING, HLG_BYTES, HLG_I32, HLG_I64};
   hlg_register("EchoAllViaHost", echo_all_via_host, HLG_I32, 9, all_kinds);
   hlg_register("Mix11", mix11, HLG_I64, 11, eleven);
+  hlg_register("ReadCounter", read_counter, HLG_I64, 0, 0);
+  hlg_register("GetInitData", get_init_data, HLG_BYTES, 0, 0);
+  hlg_register("WriteInitData", write_init_data, HLG_I32, 0, 0);
   static const uint8_t two_i32[] = {HLG_I32, HLG_I32};
   static const uint8_t two_i64[] = {HLG_I64, HLG_I64};
   static const uint8_t one_i32[] = {HLG_I32};

@@ -147,6 +147,11 @@ public enum ErrorCode : uint
 
     /// <summary>No mapped region starts at the given guest address.</summary>
     RegionNotFound = 29,
+
+    /// <summary>
+    /// A value would leave its range (guest counter overflow or underflow).
+    /// </summary>
+    OutOfRange = 30,
 }
 
 /// <summary>
