@@ -292,6 +292,39 @@ ATTACK(huge_stack_array) {
   return HLG_OK;
 }
 
+/* Copies a `ret` into the heap (no execute permission) and calls it. */
+ATTACK(execute_heap) {
+  UNUSED;
+  volatile uint8_t *code = (volatile uint8_t *)(uintptr_t)hlg_peb->heap + hlg_peb->heap_size - 64;
+  code[0] = 0xC3;
+  void (*fn)(void) = (void (*)(void))(uintptr_t)code;
+  fn();
+  return HLG_OK;
+}
+
+static volatile uintptr_t g_null_plus_8 = 8; /* opaque, so the compiler cannot see the null write */
+
+ATTACK(write_null) {
+  UNUSED;
+  *(volatile uint64_t *)g_null_plus_8 = 1;
+  return HLG_OK;
+}
+
+/* Grows the stack by alloca in a loop until it runs out. */
+static volatile uint32_t g_alloca_rounds = 0xFFFFFFFFu;
+
+ATTACK(alloca_forever) {
+  UNUSED;
+  uint32_t total = 0;
+  for (uint32_t i = 0; i < g_alloca_rounds; i++) {
+    volatile uint8_t *chunk = __builtin_alloca(1024);
+    chunk[0] = (uint8_t)i;
+    total += chunk[0];
+  }
+  *result = hlg_i32((int32_t)total);
+  return HLG_OK;
+}
+
 ATTACK(return_wrong_kind) {
   UNUSED;
   *result = hlg_string("not an i32");
@@ -338,6 +371,9 @@ void hyperlight_main(void) {
       {"WritePeb", write_peb, HLG_VOID},
       {"RecurseForever", recurse_forever, HLG_I32},
       {"HugeStackArray", huge_stack_array, HLG_I32},
+      {"AllocaForever", alloca_forever, HLG_I32},
+      {"ExecuteHeap", execute_heap, HLG_VOID},
+      {"WriteNull", write_null, HLG_VOID},
       {"ReturnWrongKind", return_wrong_kind, HLG_I32},
   };
   for (uint32_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++)

@@ -103,6 +103,9 @@ const Attack kAttacks[] = {
     {"WritePeb", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'PEB' (flags R-- user)", true},
     {"RecurseForever", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
     {"HugeStackArray", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
+    {"AllocaForever", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
+    {"ExecuteHeap", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'heap' (flags RW- user)", true},
+    {"WriteNull", HL_ERROR_MEMORY_ACCESS_VIOLATION, "WRITE at 0x8, the null page", true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Attacks, HostileGuest, testing::ValuesIn(kAttacks),
