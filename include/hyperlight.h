@@ -60,6 +60,9 @@ typedef uint32_t hl_kill_result_t;
 /** An HL_LOG_* level. */
 typedef uint32_t hl_log_level_t;
 
+/** An HL_SANDBOX_* status. */
+typedef uint32_t hl_sandbox_status_t;
+
 /**
  * @name HL_ERROR_* (hl_error_code_t)
  * Stable error codes returned by hl_error_code(). Append-only.
@@ -150,6 +153,11 @@ typedef uint32_t hl_log_level_t;
 #define HL_ERROR_REGION_NOT_FOUND 29
 /** A value would leave its range (guest counter overflow or underflow). */
 #define HL_ERROR_OUT_OF_RANGE 30
+/**
+ * The call exceeded its time limit (hl_call_with_timeout,
+ * hl_config_set_call_timeout_ns).
+ */
+#define HL_ERROR_TIMEOUT 31
 /** @} */
 
 /**
@@ -210,6 +218,20 @@ typedef uint32_t hl_log_level_t;
 #define HL_LOG_DEBUG 4
 /** Everything. */
 #define HL_LOG_TRACE 5
+/** @} */
+
+/**
+ * @name HL_SANDBOX_* (hl_sandbox_status_t)
+ * What hl_sandbox_status() reports. Append-only.
+ * @{
+ */
+/** Calls may be made. */
+#define HL_SANDBOX_READY 0
+/**
+ * An earlier failure left the guest's state unknown; every call fails with
+ * HL_ERROR_POISONED (its message says why). Delete the sandbox.
+ */
+#define HL_SANDBOX_POISONED 1
 /** @} */
 
 /**
@@ -606,6 +628,23 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
                                                hl_log_level_t level);
 
 /**
+ * Sets the default time limit of every hl_call() on sandboxes made with this
+ * config, and of the guest's initialisation in hl_sandbox_new(). A call that
+ * exceeds it fails with HL_ERROR_TIMEOUT and poisons the sandbox. One
+ * process-wide timer thread serves all deadlines.
+ *
+ * @param config The config.
+ * @param timeout_ns Time limit in nanoseconds; 0 (the default) means none.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
+                                                 uint64_t timeout_ns);
+
+/**
  * Gives every sandbox made with this config a copy of data in its own memory,
  * readable by the guest through hlg_init_data() from its first instruction on.
  *
@@ -859,6 +898,68 @@ HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox,
                            const hl_val_t *args,
                            size_t nargs,
                            hl_val_t *result);
+
+/**
+ * hl_call() with its own time limit instead of the config's default.
+ *
+ * @param sandbox The sandbox.
+ * @param function The guest function's name.
+ * @param args The arguments; may be NULL when nargs is 0.
+ * @param nargs Number of arguments (at most 32).
+ * @param result Receives the result; may be NULL.
+ * @param timeout_ns Time limit for this call in nanoseconds (host functions
+ *     included); 0 means none.
+ * @return As hl_call(), plus HL_ERROR_TIMEOUT when the limit passes.
+ *
+ * Ownership: As hl_call().
+ *
+ * Thread-safety: As hl_call().
+ */
+HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox,
+                                        const char *function,
+                                        const hl_val_t *args,
+                                        size_t nargs,
+                                        hl_val_t *result,
+                                        uint64_t timeout_ns);
+
+/**
+ * Whether the sandbox accepts calls.
+ *
+ * @param sandbox The sandbox.
+ * @return HL_SANDBOX_READY or HL_SANDBOX_POISONED (also for NULL).
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Not concurrently with a call on the same sandbox.
+ */
+HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
+
+/**
+ * Chooses the signal hl_kill() and deadlines use, process-wide. Call it before
+ * creating the first sandbox; pick a signal nothing else in the process uses
+ * (CoreCLR uses SIGRTMIN itself).
+ *
+ * @param offset The real-time signal SIGRTMIN + offset interrupts vCPU threads
+ *     (default 5).
+ * @return NULL, HL_ERROR_INVALID_ARGUMENT above SIGRTMAX, or HL_ERROR_BUSY once
+ *     a sandbox has been created with another offset.
+ *
+ * Ownership: None.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset);
+
+/**
+ * The signal hyperlight uses (or will use) to interrupt vCPU threads.
+ *
+ * @return The signal number (SIGRTMIN + offset).
+ *
+ * Ownership: None.
+ *
+ * Thread-safety: Any thread, any time.
+ */
+HL_API int32_t hl_interrupt_signal(void);
 
 /**
  * Gets a handle that can stop this sandbox's running call from another thread.

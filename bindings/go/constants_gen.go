@@ -139,6 +139,10 @@ const (
 	// ErrorOutOfRange is HL_ERROR_OUT_OF_RANGE. A value would leave its range
 	// (guest counter overflow or underflow).
 	ErrorOutOfRange ErrorCode = 30
+
+	// ErrorTimeout is HL_ERROR_TIMEOUT. The call exceeded its time limit
+	// (hl_call_with_timeout, hl_config_set_call_timeout_ns).
+	ErrorTimeout ErrorCode = 31
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -204,6 +208,8 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_REGION_NOT_FOUND"
 	case ErrorOutOfRange:
 		return "HL_ERROR_OUT_OF_RANGE"
+	case ErrorTimeout:
+		return "HL_ERROR_TIMEOUT"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
@@ -351,6 +357,33 @@ func (c LogLevel) String() string {
 		return "HL_LOG_TRACE"
 	}
 	return "LogLevel(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// SandboxStatus holds the HL_SANDBOX_* constants (C type hl_sandbox_status_t).
+//
+// What hl_sandbox_status() reports. Append-only.
+type SandboxStatus uint32
+
+// SandboxStatus values.
+const (
+	// SandboxReady is HL_SANDBOX_READY. Calls may be made.
+	SandboxReady SandboxStatus = 0
+
+	// SandboxPoisoned is HL_SANDBOX_POISONED. An earlier failure left the
+	// guest's state unknown; every call fails with HL_ERROR_POISONED (its
+	// message says why). Delete the sandbox.
+	SandboxPoisoned SandboxStatus = 1
+)
+
+// String returns the C name of c, such as "HL_SANDBOX_READY".
+func (c SandboxStatus) String() string {
+	switch c {
+	case SandboxReady:
+		return "HL_SANDBOX_READY"
+	case SandboxPoisoned:
+		return "HL_SANDBOX_POISONED"
+	}
+	return "SandboxStatus(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
 
 // MapFlag holds the HL_MAP_* constants (C type uint32_t).

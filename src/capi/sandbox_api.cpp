@@ -168,6 +168,26 @@ HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl
   });
 }
 
+HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
+                                        hl_val_t *result, uint64_t timeout_ns) {
+  if (result != nullptr) *result = hl_val_t{};
+  return hl::guarded([&] {
+    hl::require(sandbox != nullptr, "hl_call_with_timeout: sandbox is NULL");
+    hl::require(function != nullptr, "hl_call_with_timeout: function is NULL");
+    sandbox->sandbox->call(function, args, nargs, result, timeout_ns);
+  });
+}
+
+HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox) {
+  return sandbox == nullptr || sandbox->sandbox->poisoned() ? HL_SANDBOX_POISONED : HL_SANDBOX_READY;
+}
+
+HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset) {
+  return hl::guarded([&] { hl::set_interrupt_signal_offset(offset); });
+}
+
+HL_API int32_t hl_interrupt_signal(void) { return hl::interrupt_signal(); }
+
 HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interrupt_handle_t **out) {
   return hl::guarded([&] {
     hl::require(out != nullptr, "hl_sandbox_interrupt_handle: out is NULL");

@@ -78,7 +78,8 @@ Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
       log_callback_(config.log_callback),
       log_user_data_(config.log_user_data),
       max_log_level_(config.effective_max_log_level()),
-      init_data_bytes_(config.init_data.size()) {
+      init_data_bytes_(config.init_data.size()),
+      default_timeout_ns_(config.call_timeout_ns) {
   install_interrupt_signal_handler();
 }
 
@@ -174,7 +175,7 @@ void Sandbox::initialise_guest() {
   current_function_.clear();
   reply_offset_ = 0;
   try {
-    run_until_done();
+    run_until_done(default_timeout_ns_);  // a guest stuck in its init cannot hang hl_sandbox_new
     hl_wire_reader r;
     std::span<const uint8_t> out = output_buffer();
     uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));

@@ -19,6 +19,7 @@ struct SandboxConfig {
   uint64_t input_buffer_size = 64ull << 10;
   uint64_t output_buffer_size = 64ull << 10;
 
+  uint64_t call_timeout_ns = 0;  // 0: calls have no time limit
   std::vector<uint8_t> init_data;
   uint32_t init_data_flags = 0;  // HL_MAP_* (0 = read)
   void set_init_data(const uint8_t *data, size_t len, uint32_t flags);

@@ -4,13 +4,25 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
+
+#include "common/error.h"
 
 namespace hl {
 namespace {
 
 struct sigaction g_previous_action;
 bool g_has_previous_action = false;
+std::mutex g_signal_mu;
+int g_signal_offset = kDefaultInterruptSignalOffset;
+bool g_handler_installed = false;
+
+// Re-send the signal this often while the vCPU is still inside KVM_RUN (a
+// signal can be missed, e.g. while the thread briefly blocks it).
+constexpr auto kRetryDelay = std::chrono::microseconds(200);
+constexpr int kMaxRetries = 5000;  // 1 s: then immediate_exit alone must do
 
 // Interrupts KVM_RUN by its mere delivery. Signals that some other part of
 // the process sent go on to whatever handler was installed before ours.
@@ -31,47 +43,91 @@ void store_immediate_exit(kvm_run *run, uint8_t value) {
 
 }  // namespace
 
-int interrupt_signal() { return SIGRTMIN + kDefaultInterruptSignalOffset; }
+int interrupt_signal() {
+  std::lock_guard<std::mutex> lock(g_signal_mu);
+  return SIGRTMIN + g_signal_offset;
+}
+
+void set_interrupt_signal_offset(uint32_t offset) {
+  std::lock_guard<std::mutex> lock(g_signal_mu);
+  if (offset > static_cast<uint32_t>(SIGRTMAX - SIGRTMIN))
+    throw Error(HL_ERROR_INVALID_ARGUMENT,
+                format("hl_set_interrupt_signal_offset: SIGRTMIN + %u is above SIGRTMAX (offsets 0 to %d)", offset,
+                       SIGRTMAX - SIGRTMIN));
+  if (g_handler_installed && static_cast<int>(offset) != g_signal_offset)
+    throw Error(HL_ERROR_BUSY, format("hl_set_interrupt_signal_offset: signal SIGRTMIN + %d is already in use; set "
+                                      "the offset before creating the first sandbox",
+                                      g_signal_offset));
+  g_signal_offset = static_cast<int>(offset);
+}
 
 void install_interrupt_signal_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction action;
-    std::memset(&action, 0, sizeof action);
-    action.sa_sigaction = on_interrupt_signal;
-    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    struct sigaction previous;
-    if (sigaction(interrupt_signal(), &action, &previous) == 0 && previous.sa_sigaction != on_interrupt_signal) {
-      g_previous_action = previous;
-      g_has_previous_action = true;
-    }
-  });
+  std::lock_guard<std::mutex> lock(g_signal_mu);
+  if (g_handler_installed) return;
+  struct sigaction action;
+  std::memset(&action, 0, sizeof action);
+  action.sa_sigaction = on_interrupt_signal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  struct sigaction previous;
+  if (sigaction(SIGRTMIN + g_signal_offset, &action, &previous) != 0)
+    throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
+  if (previous.sa_sigaction != on_interrupt_signal) {
+    g_previous_action = previous;
+    g_has_previous_action = true;
+  }
+  g_handler_installed = true;
+}
+
+void InterruptControl::cancel_locked(CancelReason reason) {
+  uint32_t none = 0;
+  cancel_reason_.compare_exchange_strong(none, static_cast<uint32_t>(reason));  // the first reason wins
+  store_immediate_exit(run_, 1);
+  // tid_ cannot have exited: end_run() needs mu_ first.
+  ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());
 }
 
 hl_kill_result_t InterruptControl::kill() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (gone_) return HL_KILL_SANDBOX_GONE;
-  if (!running_) return HL_KILL_NOT_RUNNING;
-  cancel_.store(true, std::memory_order_seq_cst);
-  store_immediate_exit(run_, 1);
-  // tid_ cannot have exited: end_run() needs this mutex first.
-  ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gone_) return HL_KILL_SANDBOX_GONE;
+    if (!running_) return HL_KILL_NOT_RUNNING;
+    generation = generation_;
+    cancel_locked(CancelReason::kKilled);
+  }
+  // Keep kicking while that same call is still inside KVM_RUN. Outside it
+  // (host function, between exits) the run loop checks the reason itself.
+  for (int i = 0; i < kMaxRetries; i++) {
+    std::this_thread::sleep_for(kRetryDelay);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gone_ || !running_ || generation_ != generation || !in_guest_.load()) break;
+    ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());
+  }
   return HL_KILL_INTERRUPTED;
 }
 
-void InterruptControl::begin_run() {
+void InterruptControl::time_out(uint64_t generation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || !running_ || generation_ != generation) return;
+  cancel_locked(CancelReason::kTimedOut);
+}
+
+uint64_t InterruptControl::begin_run() {
   std::lock_guard<std::mutex> lock(mu_);
   running_ = true;
-  cancel_.store(false, std::memory_order_seq_cst);
+  generation_++;
+  cancel_reason_.store(0, std::memory_order_seq_cst);
   tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
   store_immediate_exit(run_, 0);
+  return generation_;
 }
 
 void InterruptControl::end_run() {
   std::lock_guard<std::mutex> lock(mu_);
   running_ = false;
-  cancel_.store(false, std::memory_order_seq_cst);
+  in_guest_.store(false);
+  cancel_reason_.store(0, std::memory_order_seq_cst);
   store_immediate_exit(run_, 0);
 }
 

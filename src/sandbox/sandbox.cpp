@@ -10,6 +10,7 @@
 #include "common/error_object.h"
 #include "mem/system_tables.h"
 #include "sandbox/busy_guard.h"
+#include "sandbox/deadline_timer.h"
 #include "sandbox/fault_report.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
@@ -20,16 +21,30 @@ namespace {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
+// One run of the vCPU: its generation, and its deadline while it lasts.
 class RunGuard {
  public:
-  explicit RunGuard(InterruptControl &ic) : ic_(ic) { ic_.begin_run(); }
-  ~RunGuard() { ic_.end_run(); }
+  RunGuard(const std::shared_ptr<InterruptControl> &ic, uint64_t timeout_ns) : ic_(*ic) {
+    uint64_t generation = ic_.begin_run();
+    if (timeout_ns != 0)
+      timer_id_ = DeadlineTimer::instance().schedule(DeadlineTimer::Clock::now() + std::chrono::nanoseconds(timeout_ns),
+                                                     ic, generation);
+  }
+  ~RunGuard() {
+    if (timer_id_ != 0) DeadlineTimer::instance().cancel(timer_id_);
+    ic_.end_run();
+  }
   RunGuard(const RunGuard &) = delete;
   RunGuard &operator=(const RunGuard &) = delete;
 
  private:
   InterruptControl &ic_;
+  uint64_t timer_id_ = 0;
 };
+
+std::string what_ran(const std::string &function) {
+  return function.empty() ? std::string("guest initialisation") : format("call to '%s'", function.c_str());
+}
 
 // Codes a guest may report for its own function; anything else becomes
 // HL_ERROR_GUEST_ERROR so a guest cannot impersonate host-side failures.
@@ -64,6 +79,11 @@ std::span<const uint8_t> Sandbox::output_buffer() const {
 }
 
 void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result) {
+  call(function, args, nargs, result, default_timeout_ns_);
+}
+
+void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
+                   uint64_t timeout_ns) {
   if (result != nullptr) *result = hl_val_t{};
   BusyGuard busy(busy_);
   if (!poisoned_reason_.empty())
@@ -103,7 +123,7 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   regs.rsp = layout_.stack_top - 8;
   regs.rflags = 0x2;
   vcpu_.mark_sync_regs_dirty();
-  run_until_done();
+  run_until_done(timeout_ns);
 
   hl_wire_reader r;
   std::span<const uint8_t> out = output_buffer();
@@ -155,16 +175,21 @@ void Sandbox::check_call_against_signature(const std::string &name, const hl_val
                          kind_name(args[i].kind)));
 }
 
-void Sandbox::run_until_done() {
-  RunGuard running(*interrupt_);
+void Sandbox::run_until_done(uint64_t timeout_ns) {
+  RunGuard running(interrupt_, timeout_ns);
   kvm_run *run = vcpu_.run_state();
   for (;;) {
-    if (interrupt_->cancel_requested())
-      poison_and_throw(HL_ERROR_CANCELLED,
-                       current_function_.empty()
-                           ? std::string("guest initialisation was cancelled by hl_kill")
-                           : format("call to '%s' was cancelled by hl_kill", current_function_.c_str()));
+    switch (interrupt_->cancel_reason()) {
+      case CancelReason::kNone: break;
+      case CancelReason::kKilled:
+        poison_and_throw(HL_ERROR_CANCELLED, what_ran(current_function_) + " was cancelled by hl_kill");
+      case CancelReason::kTimedOut:
+        poison_and_throw(HL_ERROR_TIMEOUT, format("%s exceeded its time limit of %.3f ms",
+                                                  what_ran(current_function_).c_str(), timeout_ns / 1e6));
+    }
+    interrupt_->set_in_guest(true);
     int rc = vcpu_.run();
+    interrupt_->set_in_guest(false);
     if (rc == -EINTR || rc == -EAGAIN) {
       interrupt_->clear_immediate_exit();
       continue;  // the cancel check above decides; EINTR alone means nothing

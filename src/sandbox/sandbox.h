@@ -37,8 +37,11 @@ class Sandbox {
 
   void register_host_function(std::unique_ptr<HostFunction> fn);
 
-  // result may be null. Throws Error; result is left void on error.
+  // result may be null. Throws Error; result is left void on error. The
+  // first form uses the config's default time limit; 0 means none.
   void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result);
+  void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result, uint64_t timeout_ns);
+  bool poisoned() const { return !poisoned_reason_.empty(); }
 
   // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
   void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);
@@ -77,7 +80,7 @@ class Sandbox {
 
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
   // and prints on the way. Throws (and poisons) on any other stop.
-  void run_until_done();
+  void run_until_done(uint64_t timeout_ns);
   void serve_host_call();
   void serve_print();
   void serve_log();
@@ -113,6 +116,7 @@ class Sandbox {
   void *log_user_data_;
   hl_log_level_t max_log_level_;
   uint64_t init_data_bytes_;
+  uint64_t default_timeout_ns_;
   std::atomic<uint64_t> counter_{0};  // authoritative; mirrored into the PEB
   std::mutex counter_publish_mu_;
   void publish_counter();

@@ -152,6 +152,12 @@ public enum ErrorCode : uint
     /// A value would leave its range (guest counter overflow or underflow).
     /// </summary>
     OutOfRange = 30,
+
+    /// <summary>
+    /// The call exceeded its time limit (hl_call_with_timeout,
+    /// hl_config_set_call_timeout_ns).
+    /// </summary>
+    Timeout = 31,
 }
 
 /// <summary>
@@ -237,6 +243,22 @@ public enum LogLevel : uint
 
     /// <summary>Everything.</summary>
     Trace = 5,
+}
+
+/// <summary>
+/// What hl_sandbox_status() reports. Append-only.
+/// C: HL_SANDBOX_* (hl_sandbox_status_t).
+/// </summary>
+public enum SandboxStatus : uint
+{
+    /// <summary>Calls may be made.</summary>
+    Ready = 0,
+
+    /// <summary>
+    /// An earlier failure left the guest's state unknown; every call fails with
+    /// HL_ERROR_POISONED (its message says why). Delete the sandbox.
+    /// </summary>
+    Poisoned = 1,
 }
 
 /// <summary>

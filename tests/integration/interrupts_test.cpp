@@ -1,0 +1,203 @@
+// Kill and deadline semantics (docs/interrupts.md), on real KVM.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "test_support.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+HandlePtr handle_of(hl_sandbox_t *sb) {
+  hl_interrupt_handle_t *raw = nullptr;
+  ErrorPtr err(hl_sandbox_interrupt_handle(sb, &raw));
+  EXPECT_FALSE(err) << describe(err);
+  return HandlePtr(raw);
+}
+
+// Kills until a running call is hit (the call may not have started yet).
+std::thread killer_of(hl_interrupt_handle_t *handle) {
+  return std::thread([handle] {
+    for (int i = 0; i < 4000 && hl_kill(handle) != HL_KILL_INTERRUPTED; i++) std::this_thread::sleep_for(1ms);
+  });
+}
+
+bool add_works(hl_sandbox_t *sb) {
+  hl_val_t args[] = {i32(2), i32(3)};
+  Result r;
+  ErrorPtr err(hl_call(sb, "Add", args, 2, &r.val));
+  return !err && r.val.of.i32 == 5;
+}
+
+TEST(Deadlines, PerCallTimeoutStopsASpinningGuest) {
+  SandboxPtr sb = new_sandbox();
+  auto start = std::chrono::steady_clock::now();
+  Result r;
+  ErrorPtr err(hl_call_with_timeout(sb.get(), "Spin", nullptr, 0, &r.val, 50'000'000));
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(err);
+  EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_TIMEOUT) << hl_error_message(err.get());
+  EXPECT_NE(std::string(hl_error_message(err.get())).find("time limit of 50.000 ms"), std::string::npos);
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_POISONED);
+}
+
+TEST(Deadlines, ConfigDefaultAppliesAndFastCallsAreUnaffected) {
+  ConfigPtr cfg(hl_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_config_set_call_timeout_ns(cfg.get(), 2'000'000'000)));
+  SandboxPtr sb = new_sandbox(cfg.get());
+  for (int i = 0; i < 500; i++) ASSERT_TRUE(add_works(sb.get())) << "call " << i;
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+  // A shorter per-call limit overrides the default.
+  ErrorPtr err(hl_call_with_timeout(sb.get(), "Spin", nullptr, 0, nullptr, 20'000'000));
+  ASSERT_TRUE(err);
+  EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_TIMEOUT);
+}
+
+TEST(Deadlines, TimeoutIsDistinctFromKill) {
+  SandboxPtr sb = new_sandbox();
+  HandlePtr h = handle_of(sb.get());
+  std::thread k = killer_of(h.get());
+  ErrorPtr err(hl_call_with_timeout(sb.get(), "Spin", nullptr, 0, nullptr, 60'000'000'000));
+  k.join();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_CANCELLED);
+}
+
+TEST(Interrupts, KillDuringAHostFunctionLetsItFinishAndNeverReentersTheGuest) {
+  SandboxPtr sb = new_sandbox();
+  HandlePtr h = handle_of(sb.get());
+  struct State {
+    hl_interrupt_handle_t *handle;
+    std::atomic<int> invocations{0};
+    hl_kill_result_t kill_result = HL_KILL_NOT_RUNNING;
+  } state{h.get()};
+  auto host_add_that_kills = [](void *user, const hl_val_t *args, size_t, hl_val_t *result) -> hl_error_t * {
+    auto *s = static_cast<State *>(user);
+    if (s->invocations++ == 0) s->kill_result = hl_kill(s->handle);  // from inside the host function
+    result->kind = HL_VAL_I32;
+    result->of.i32 = args[0].of.i32 + args[1].of.i32;
+    return nullptr;
+  };
+  const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+  ASSERT_FALSE(ErrorPtr(hl_register(sb.get(), "HostAdd", params, 2, HL_VAL_I32, host_add_that_kills, &state, nullptr)));
+  hl_val_t arg = i32(1000);
+  expect_call_error(sb.get(), "CountViaHost", &arg, 1, HL_ERROR_CANCELLED);
+  EXPECT_EQ(state.kill_result, HL_KILL_INTERRUPTED);
+  EXPECT_EQ(state.invocations.load(), 1) << "the guest must not run again after the kill";
+}
+
+TEST(Interrupts, KillsAfterACallNeverCancelALaterOne) {
+  SandboxPtr sb = new_sandbox();
+  HandlePtr h = handle_of(sb.get());
+  for (int i = 0; i < 200; i++) {
+    ASSERT_TRUE(add_works(sb.get())) << "round " << i;
+    EXPECT_EQ(hl_kill(h.get()), HL_KILL_NOT_RUNNING);
+  }
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+}
+
+TEST(Interrupts, ThreeSandboxesOnOneThreadOnlyTheMiddleIsKilled) {
+  SandboxPtr a = new_sandbox(), b = new_sandbox(), c = new_sandbox();
+  HandlePtr hb = handle_of(b.get());
+  ASSERT_TRUE(add_works(a.get()));
+  std::thread k = killer_of(hb.get());
+  expect_call_error(b.get(), "Spin", nullptr, 0, HL_ERROR_CANCELLED);
+  k.join();
+  EXPECT_TRUE(add_works(a.get()));
+  EXPECT_TRUE(add_works(c.get()));
+  EXPECT_EQ(hl_sandbox_status(a.get()), HL_SANDBOX_READY);
+  EXPECT_EQ(hl_sandbox_status(b.get()), HL_SANDBOX_POISONED);
+  EXPECT_EQ(hl_sandbox_status(c.get()), HL_SANDBOX_READY);
+}
+
+TEST(Interrupts, ASandboxMovedToAnotherThreadIsStillKillable) {
+  SandboxPtr sb = new_sandbox();
+  HandlePtr h = handle_of(sb.get());
+  ASSERT_TRUE(add_works(sb.get()));  // first used on this thread
+  std::atomic<hl_error_code_t> code{0};
+  std::thread other([&] {
+    ErrorPtr err(hl_call(sb.get(), "Spin", nullptr, 0, nullptr));
+    code = err ? hl_error_code(err.get()) : 0;
+  });
+  std::thread k = killer_of(h.get());
+  other.join();
+  k.join();
+  EXPECT_EQ(code.load(), HL_ERROR_CANCELLED);
+}
+
+TEST(Interrupts, SignalOffsetIsFixedOnceSandboxesExist) {
+  SandboxPtr sb = new_sandbox();
+  EXPECT_EQ(hl_interrupt_signal(), SIGRTMIN + 5);
+  ErrorPtr busy(hl_set_interrupt_signal_offset(7));
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(hl_error_code(busy.get()), HL_ERROR_BUSY);
+  EXPECT_FALSE(ErrorPtr(hl_set_interrupt_signal_offset(5))) << "the offset in use may be set again";
+  ErrorPtr range(hl_set_interrupt_signal_offset(1000));
+  ASSERT_TRUE(range);
+  EXPECT_EQ(hl_error_code(range.get()), HL_ERROR_INVALID_ARGUMENT);
+}
+
+// Eight callers hammer short calls while eight killers fire at them at
+// random; the invariant: a call is cancelled only by a kill that reported
+// HL_KILL_INTERRUPTED (each such kill cancels at most one call), and
+// nothing hangs.
+TEST(Interrupts, StressSixteenThreadsRandomKills) {
+  constexpr int kPairs = 8;
+  const auto until = std::chrono::steady_clock::now() + 3s;
+  std::atomic<int> violations{0}, total_calls{0}, total_cancelled{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kPairs; p++) {
+    struct Pair {
+      std::mutex mu;
+      SandboxPtr sb;
+      HandlePtr handle;
+      std::atomic<int> interrupted{0}, cancelled{0};
+      std::atomic<bool> done{false};
+    };
+    auto pair = std::make_shared<Pair>();
+    pair->sb = new_sandbox();
+    pair->handle = handle_of(pair->sb.get());
+    threads.emplace_back([pair, until, &violations, &total_calls, &total_cancelled, p] {
+      std::mt19937 rng(p);
+      while (std::chrono::steady_clock::now() < until) {
+        const char *fn = rng() % 4 == 0 ? "Spin" : "Add";
+        hl_val_t args[] = {i32(1), i32(2)};
+        ErrorPtr err(hl_call(pair->sb.get(), fn, args, fn[0] == 'A' ? 2 : 0, nullptr));
+        total_calls++;
+        if (!err) continue;
+        if (hl_error_code(err.get()) != HL_ERROR_CANCELLED) violations++;
+        pair->cancelled++;
+        total_cancelled++;
+        std::lock_guard<std::mutex> lock(pair->mu);  // replace the poisoned sandbox
+        pair->sb = new_sandbox();
+        pair->handle = handle_of(pair->sb.get());
+      }
+      pair->done = true;
+    });
+    threads.emplace_back([pair, p] {
+      std::mt19937 rng(1000 + p);
+      while (!pair->done) {
+        {
+          std::lock_guard<std::mutex> lock(pair->mu);
+          if (hl_kill(pair->handle.get()) == HL_KILL_INTERRUPTED) pair->interrupted++;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+      }
+      if (pair->cancelled > pair->interrupted) ADD_FAILURE() << "pair " << p << ": more cancels than kills";
+    });
+  }
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(total_calls.load(), 100);
+  EXPECT_GT(total_cancelled.load(), 0);
+  std::printf("stress: %d calls, %d cancelled\n", total_calls.load(), total_cancelled.load());
+}
+
+}  // namespace
