@@ -951,6 +951,22 @@ HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
 HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset);
 
 /**
+ * Sets, process-wide, how often a kill re-sends its signal while the call has
+ * not left the guest yet (a signal can be missed while the thread briefly
+ * blocks it). Re-sending stops when the call leaves the guest, or after one
+ * second.
+ *
+ * @param delay_ns How long hl_kill() waits before re-sending the signal to a
+ *     vCPU still inside the guest (default 200 us).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT outside 1 us to 100 ms.
+ *
+ * Ownership: None.
+ *
+ * Thread-safety: Any thread, any time.
+ */
+HL_API hl_error_t *hl_set_interrupt_retry_delay_ns(uint64_t delay_ns);
+
+/**
  * The signal hyperlight uses (or will use) to interrupt vCPU threads.
  *
  * @return The signal number (SIGRTMIN + offset).

@@ -188,6 +188,10 @@ HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset) {
 
 HL_API int32_t hl_interrupt_signal(void) { return hl::interrupt_signal(); }
 
+HL_API hl_error_t *hl_set_interrupt_retry_delay_ns(uint64_t delay_ns) {
+  return hl::guarded([&] { hl::set_interrupt_retry_delay_ns(delay_ns); });
+}
+
 HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interrupt_handle_t **out) {
   return hl::guarded([&] {
     hl::require(out != nullptr, "hl_sandbox_interrupt_handle: out is NULL");

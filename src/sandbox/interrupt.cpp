@@ -20,9 +20,10 @@ int g_signal_offset = kDefaultInterruptSignalOffset;
 bool g_handler_installed = false;
 
 // Re-send the signal this often while the vCPU is still inside KVM_RUN (a
-// signal can be missed, e.g. while the thread briefly blocks it).
-constexpr auto kRetryDelay = std::chrono::microseconds(200);
-constexpr int kMaxRetries = 5000;  // 1 s: then immediate_exit alone must do
+// signal can be missed, e.g. while the thread briefly blocks it), for at
+// most kMaxResendTime: then immediate_exit alone must do.
+std::atomic<uint64_t> g_retry_delay_ns{200'000};
+constexpr auto kMaxResendTime = std::chrono::seconds(1);
 
 // Interrupts KVM_RUN by its mere delivery. Signals that some other part of
 // the process sent go on to whatever handler was installed before ours.
@@ -59,6 +60,13 @@ void set_interrupt_signal_offset(uint32_t offset) {
                                       "the offset before creating the first sandbox",
                                       g_signal_offset));
   g_signal_offset = static_cast<int>(offset);
+}
+
+void set_interrupt_retry_delay_ns(uint64_t delay_ns) {
+  if (delay_ns < 1'000 || delay_ns > 100'000'000)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_set_interrupt_retry_delay_ns: %llu ns is outside 1 us to 100 ms",
+                                                  static_cast<unsigned long long>(delay_ns)));
+  g_retry_delay_ns.store(delay_ns);
 }
 
 void install_interrupt_signal_handler() {
@@ -98,8 +106,9 @@ hl_kill_result_t InterruptControl::kill() {
   }
   // Keep kicking while that same call is still inside KVM_RUN. Outside it
   // (host function, between exits) the run loop checks the reason itself.
-  for (int i = 0; i < kMaxRetries; i++) {
-    std::this_thread::sleep_for(kRetryDelay);
+  const auto give_up = std::chrono::steady_clock::now() + kMaxResendTime;
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(g_retry_delay_ns.load()));
     std::lock_guard<std::mutex> lock(mu_);
     if (gone_ || !running_ || generation_ != generation || !in_guest_.load()) break;
     ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());

@@ -27,6 +27,8 @@ int interrupt_signal();
 // Before the first sandbox only: Error(HL_ERROR_BUSY) afterwards,
 // Error(HL_ERROR_INVALID_ARGUMENT) beyond SIGRTMAX.
 void set_interrupt_signal_offset(uint32_t offset);
+// 1 us to 100 ms; Error(HL_ERROR_INVALID_ARGUMENT) otherwise.
+void set_interrupt_retry_delay_ns(uint64_t delay_ns);
 // Installs the (empty) handler once per process; chains foreign senders.
 void install_interrupt_signal_handler();
 

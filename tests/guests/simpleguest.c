@@ -162,6 +162,18 @@ static uint32_t mix11(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   return HLG_OK;
 }
 
+/* Busy for n iterations of pure computation (no exits): a long, finite call. */
+static uint32_t spin_for(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  uint64_t x = 1;
+  for (int64_t i = 0; i < args[0].of.i64; i++) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    __asm__ volatile("" : "+r"(x));
+  }
+  *result = hlg_i64((int64_t)x);
+  return HLG_OK;
+}
+
 static uint32_t read_counter(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   (void)args;
   (void)nargs;
@@ -202,6 +214,8 @@ void hyperlight_main(void) {
   hlg_register("EchoAllViaHost", echo_all_via_host, HLG_I32, 9, all_kinds);
   hlg_register("Mix11", mix11, HLG_I64, 11, eleven);
   hlg_register("ReadCounter", read_counter, HLG_I64, 0, 0);
+  static const uint8_t one_i64_param[] = {HLG_I64};
+  hlg_register("SpinFor", spin_for, HLG_I64, 1, one_i64_param);
   hlg_register("GetInitData", get_init_data, HLG_BYTES, 0, 0);
   hlg_register("WriteInitData", write_init_data, HLG_I32, 0, 0);
   static const uint8_t two_i32[] = {HLG_I32, HLG_I32};

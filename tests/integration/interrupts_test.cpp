@@ -144,6 +144,37 @@ TEST(Interrupts, SignalOffsetIsFixedOnceSandboxesExist) {
   EXPECT_EQ(hl_error_code(range.get()), HL_ERROR_INVALID_ARGUMENT);
 }
 
+void on_foreign_signal(int) {}
+
+// Signals that are not ours (Go's SIGURG preemption, profilers' SIGPROF)
+// interrupt KVM_RUN too; they must never cancel the call.
+TEST(Interrupts, ForeignSignalsNeverCancel) {
+  SandboxPtr sb = new_sandbox();
+  struct sigaction sa {};
+  sa.sa_handler = on_foreign_signal;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGURG, &sa, nullptr);
+  std::atomic<bool> running{true};
+  pthread_t caller = pthread_self();
+  std::thread spammer([&] {
+    while (running) {
+      pthread_kill(caller, SIGURG);
+      std::this_thread::sleep_for(200us);
+    }
+  });
+  hl_val_t n = i64(300'000'000);  // a few hundred ms of guest work
+  Result r;
+  ErrorPtr err(hl_call(sb.get(), "SpinFor", &n, 1, &r.val));
+  running = false;
+  spammer.join();
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+  ErrorPtr bad(hl_set_interrupt_retry_delay_ns(10));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(hl_error_code(bad.get()), HL_ERROR_INVALID_ARGUMENT);
+  EXPECT_FALSE(ErrorPtr(hl_set_interrupt_retry_delay_ns(200'000)));
+}
+
 // Eight callers hammer short calls while eight killers fire at them at
 // random; the invariant: a call is cancelled only by a kill that reported
 // HL_KILL_INTERRUPTED (each such kill cancels at most one call), and
