@@ -11,6 +11,7 @@ packages=(
   golang-go                                   # bindings/go
   clang-format                                # style check
   valgrind                                    # leak check
+  clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
 )
 
 missing=()

@@ -24,4 +24,5 @@ echo "== C# binding (xunit)"
 (cd bindings/csharp && HYPERLIGHT_LIB_DIR="$root/build/src" \
   HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" scripts/test.sh)
 
+scripts/sanitize-and-fuzz.sh
 echo "all tests passed"
