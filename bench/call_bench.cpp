@@ -5,10 +5,13 @@
 // The ratio hl_call / floor is printed at the end.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hyperlight.h"
@@ -138,6 +141,35 @@ BENCHMARK(BM_HlCallAdd)->UseRealTime()->MinTime(1.0);
 void BM_HlCallAddViaHost(benchmark::State &state) { run_calls(state, "AddViaHost"); }
 BENCHMARK(BM_HlCallAddViaHost)->UseRealTime()->MinTime(1.0);
 
+// From hl_kill() to the killed hl_call() returning, for a guest spinning
+// in ring 3 (one fresh sandbox per iteration: a killed sandbox is poisoned).
+void BM_KillLatency(benchmark::State &state) {
+  for (auto _ : state) {
+    hl_sandbox_t *sb = make_sandbox();
+    hl_interrupt_handle_t *handle = nullptr;
+    hl_error_delete(hl_sandbox_interrupt_handle(sb, &handle));
+    std::atomic<int64_t> returned_ns{0};
+    std::thread caller([&] {
+      hl_error_delete(hl_call(sb, "Spin", nullptr, 0, nullptr));
+      returned_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+    });
+    // Kill until the call is running; time from the kill that hit it.
+    int64_t killed_ns = 0;
+    hl_kill_result_t r = HL_KILL_NOT_RUNNING;
+    for (int attempt = 0; attempt < 10000 && r != HL_KILL_INTERRUPTED; attempt++) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      killed_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+      r = hl_kill(handle);
+    }
+    caller.join();
+    if (r != HL_KILL_INTERRUPTED) state.SkipWithError("the call never started");
+    state.SetIterationTime(static_cast<double>(returned_ns - killed_ns) / 1e9);
+    hl_interrupt_handle_delete(handle);
+    hl_sandbox_delete(sb);
+  }
+}
+BENCHMARK(BM_KillLatency)->UseManualTime()->Iterations(200);
+
 void BM_SandboxCreateDelete(benchmark::State &state) {
   for (auto _ : state) hl_sandbox_delete(make_sandbox());
 }
@@ -151,12 +183,13 @@ class RatioReporter : public benchmark::ConsoleReporter {
     for (const Run &r : runs)
       if (!r.error_occurred && r.run_type == Run::RT_Iteration)
         ns_[r.benchmark_name()] = r.GetAdjustedRealTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+    // Manual-time runs report real time as the manual time.
   }
   void print_ratios() const {
     auto floor = find("BM_RawKvmExitFloor");
     if (floor <= 0) return;
     std::printf("\nratios to the raw KVM exit floor (%.2f us):\n", floor / 1e3);
-    for (const char *name : {"BM_HlCallAdd", "BM_HlCallAddViaHost"}) {
+    for (const char *name : {"BM_HlCallAdd", "BM_HlCallAddViaHost", "BM_KillLatency"}) {
       double t = find(name);
       if (t > 0) std::printf("  %-22s %8.2f us  %5.2fx floor\n", name, t / 1e3, t / floor);
     }
