@@ -18,7 +18,9 @@ ctest --test-dir build --output-on-failure -j2
 
 echo "== Go binding (go test -race)"
 (cd bindings/go && HYPERLIGHT_LIB_DIR="$root/build/src" HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" \
-  go test -race -count=1 ./...)
+  go test -race -count=1 ./... &&
+  echo "== Go: kills while the Go runtime is busy, 20 rounds" &&
+  go test -race -count=20 -run TestKillWhileTheGoRuntimeIsBusy ./...)
 
 echo "== C# binding (xunit)"
 (cd bindings/csharp && HYPERLIGHT_LIB_DIR="$root/build/src" \
