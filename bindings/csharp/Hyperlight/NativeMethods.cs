@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -83,6 +84,24 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_stack_size")]
     internal static partial IntPtr hl_config_set_stack_size(IntPtr config, ulong bytes);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_input_buffer_size")]
+    internal static partial IntPtr hl_config_set_input_buffer_size(IntPtr config, ulong bytes);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_output_buffer_size")]
+    internal static partial IntPtr hl_config_set_output_buffer_size(IntPtr config, ulong bytes);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_log_callback")]
+    internal static partial IntPtr hl_config_set_log_callback(
+        IntPtr config,
+        delegate* unmanaged[Cdecl]<IntPtr, uint, byte*, nuint, uint, byte*, nuint, void> callback,
+        IntPtr userData);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_max_log_level")]
+    internal static partial IntPtr hl_config_set_max_log_level(IntPtr config, uint level);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_data")]
+    internal static partial IntPtr hl_config_set_init_data(IntPtr config, byte* data, nuint len, uint flags);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_sandbox_new(IntPtr config, string guestPath, out SandboxSafeHandle sandbox);
 
@@ -92,6 +111,31 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_delete")]
     internal static partial void hl_sandbox_delete(IntPtr sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_memory_size")]
+    internal static partial ulong hl_sandbox_memory_size(SandboxSafeHandle sandbox);
+
+    // map/unmap take the raw pointer: the binding holds a reference on the
+    // SafeHandle itself around them (see Sandbox.MapRegion).
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_map_region")]
+    internal static partial IntPtr hl_sandbox_map_region(IntPtr sandbox, void* hostAddress, ulong size,
+                                                         ulong guestAddress, uint flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_unmap_region")]
+    internal static partial IntPtr hl_sandbox_unmap_region(IntPtr sandbox, ulong guestAddress);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_map_file_cow", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_sandbox_map_file_cow(SandboxSafeHandle sandbox, string path,
+                                                           ulong guestAddress, ulong* size);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_counter_increment")]
+    internal static partial IntPtr hl_sandbox_counter_increment(SandboxSafeHandle sandbox, ulong* value);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_counter_decrement")]
+    internal static partial IntPtr hl_sandbox_counter_decrement(SandboxSafeHandle sandbox, ulong* value);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_counter_value")]
+    internal static partial ulong hl_sandbox_counter_value(SandboxSafeHandle sandbox);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_register", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_register(SandboxSafeHandle sandbox, string name, byte* paramKinds, nuint nparams,
@@ -115,9 +159,19 @@ internal static unsafe partial class NativeMethods
     internal static partial void hl_interrupt_handle_delete(IntPtr handle);
 }
 
-/// <summary>Owns an hl_sandbox_t*; releasing it calls hl_sandbox_delete.</summary>
+/// <summary>
+/// Owns an hl_sandbox_t* and everything the native sandbox borrows from .NET:
+/// the GCHandle of its log callback and the <see cref="SharedMemory"/> blocks
+/// mapped into it. Releasing it calls hl_sandbox_delete first and only then
+/// lets go of those, so they outlive the native sandbox whether it goes away
+/// through Dispose or through the (critical) finalizer.
+/// </summary>
 internal sealed class SandboxSafeHandle : SafeHandle
 {
+    private readonly object _gate = new();
+    private readonly Dictionary<ulong, SharedMemory> _regions = new();
+    private GCHandle _logState;
+
     /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
     public SandboxSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
     {
@@ -125,9 +179,44 @@ internal sealed class SandboxSafeHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
+    /// <summary>Serialises map/unmap and the region table.</summary>
+    internal object Gate => _gate;
+
+    /// <summary>Takes ownership of the GCHandle passed as the log callback's user_data.</summary>
+    internal void AdoptLogState(GCHandle state)
+    {
+        _logState = state;
+    }
+
+    /// <summary>Records a region mapped at guestAddress (the caller holds <see cref="Gate"/>).</summary>
+    internal void AddRegion(ulong guestAddress, SharedMemory memory)
+    {
+        _regions.Add(guestAddress, memory);
+    }
+
+    /// <summary>Forgets the region at guestAddress, if it is a SharedMemory (the caller holds <see cref="Gate"/>).</summary>
+    internal SharedMemory? RemoveRegion(ulong guestAddress)
+    {
+        return _regions.Remove(guestAddress, out SharedMemory? memory) ? memory : null;
+    }
+
     protected override bool ReleaseHandle()
     {
         NativeMethods.hl_sandbox_delete(handle);
+        // The native sandbox is gone: nothing refers to the mapped memory or
+        // to the log state any more.
+        lock (_gate)
+        {
+            foreach (SharedMemory memory in _regions.Values)
+            {
+                memory.ReleaseMapping();
+            }
+            _regions.Clear();
+        }
+        if (_logState.IsAllocated)
+        {
+            _logState.Free();
+        }
         return true;
     }
 }

@@ -16,8 +16,11 @@ namespace Hyperlight;
 /// <see cref="HyperlightException"/> whose code is <see cref="ErrorCode.Busy"/>;
 /// they never corrupt the sandbox. The only members meant for other threads
 /// are those of the <see cref="InterruptHandle"/> from
-/// <see cref="GetInterruptHandle"/>, and cancellation through a
-/// <see cref="CancellationToken"/>.
+/// <see cref="GetInterruptHandle"/>, cancellation through a
+/// <see cref="CancellationToken"/>, the guest counter
+/// (<see cref="CounterIncrement"/>, <see cref="CounterDecrement"/>,
+/// <see cref="CounterValue"/>) and <see cref="MemorySize"/>. Mapping and
+/// unmapping memory while a call runs fails with <see cref="ErrorCode.Busy"/>.
 /// </para>
 /// <para>
 /// After a call is cancelled, or the guest faults or breaks the protocol, the
@@ -74,23 +77,12 @@ public sealed unsafe class Sandbox : IDisposable
     private static Sandbox Create(SandboxOptions? options, Func<IntPtr, (IntPtr Error, SandboxSafeHandle Handle)> create)
     {
         IntPtr config = IntPtr.Zero;
+        GCHandle logState = default; // owned here until the sandbox's SafeHandle adopts it
         try
         {
             if (options != null)
             {
-                config = NativeMethods.hl_config_new();
-                if (config == IntPtr.Zero)
-                {
-                    throw new HyperlightException(ErrorCode.OutOfMemory, "hl_config_new failed");
-                }
-                if (options.HeapSize is ulong heap)
-                {
-                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_heap_size(config, heap));
-                }
-                if (options.StackSize is ulong stack)
-                {
-                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_stack_size(config, stack));
-                }
+                config = NewConfig(options, ref logState);
             }
             (IntPtr error, SandboxSafeHandle handle) = create(config);
             if (error != IntPtr.Zero)
@@ -98,11 +90,74 @@ public sealed unsafe class Sandbox : IDisposable
                 handle.Dispose();
                 HyperlightException.ThrowIfError(error);
             }
+            // From here the log state lives as long as the native sandbox:
+            // the SafeHandle frees it after hl_sandbox_delete.
+            handle.AdoptLogState(logState);
+            logState = default;
             return new Sandbox(handle);
         }
         finally
         {
+            // hl_sandbox_new copies the config, so each sandbox has its own
+            // copy; only the log state (user_data) must outlive it.
             NativeMethods.hl_config_delete(config); // NULL is ignored
+            if (logState.IsAllocated)
+            {
+                logState.Free(); // no native sandbox was made with it
+            }
+        }
+    }
+
+    /// <summary>Builds an hl_config_t from the options; a logger's GCHandle goes to <paramref name="logState"/>.</summary>
+    private static IntPtr NewConfig(SandboxOptions options, ref GCHandle logState)
+    {
+        IntPtr config = NativeMethods.hl_config_new();
+        if (config == IntPtr.Zero)
+        {
+            throw new HyperlightException(ErrorCode.OutOfMemory, "hl_config_new failed");
+        }
+        try
+        {
+            if (options.HeapSize is ulong heap)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_heap_size(config, heap));
+            }
+            if (options.StackSize is ulong stack)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_stack_size(config, stack));
+            }
+            if (options.InputBufferSize is ulong input)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_input_buffer_size(config, input));
+            }
+            if (options.OutputBufferSize is ulong output)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_output_buffer_size(config, output));
+            }
+            if (options.MaxLogLevel is LogLevel level)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_max_log_level(config, (uint)level));
+            }
+            if (options.Logger is Action<LogLevel, string, uint, string> logger)
+            {
+                logState = GCHandle.Alloc(new GuestLogSink(logger));
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_log_callback(
+                    config, GuestLogSink.CallbackPointer, GCHandle.ToIntPtr(logState)));
+            }
+            if (options.InitData is byte[] initData)
+            {
+                fixed (byte* p = initData)
+                {
+                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_init_data(
+                        config, p, (nuint)initData.Length, (uint)options.InitDataFlags));
+                }
+            }
+            return config;
+        }
+        catch
+        {
+            NativeMethods.hl_config_delete(config);
+            throw;
         }
     }
 
@@ -207,9 +262,171 @@ public sealed unsafe class Sandbox : IDisposable
     }
 
     /// <summary>
-    /// Destroys the VM and releases every registered host function. Safe to
-    /// call more than once. If a call is running on another thread, the
-    /// native sandbox is deleted when that call returns.
+    /// Bytes of guest-physical memory reserved for the sandbox (page tables,
+    /// system pages, image, buffers, heap, stacks, guard pages). Reserved, not
+    /// committed: untouched pages cost no RAM. Guest addresses at or above it
+    /// (and below 512 GiB) are free for <see cref="MapRegion"/> and
+    /// <see cref="MapFile"/>. Any thread.
+    /// </summary>
+    public ulong MemorySize
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return NativeMethods.hl_sandbox_memory_size(_handle);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="memory"/> visible to the guest at
+    /// <paramref name="guestAddress"/> from the next call on: read-only, and
+    /// executable with <see cref="MapFlags.Execute"/>. Guest writes fail with
+    /// <see cref="ErrorCode.MemoryAccessViolation"/>; changes the host makes
+    /// through <see cref="SharedMemory.Span"/> are seen by the guest. The
+    /// sandbox keeps the memory alive (and <see cref="SharedMemory.Dispose"/>
+    /// refuses) until <see cref="UnmapRegion"/> or <see cref="Dispose"/>.
+    /// </summary>
+    /// <param name="memory">The memory; it may be mapped into several sandboxes.</param>
+    /// <param name="guestAddress">Page-aligned, at or above <see cref="MemorySize"/>, below 512 GiB.</param>
+    /// <param name="flags"><see cref="MapFlags.Read"/>, optionally | <see cref="MapFlags.Execute"/>;
+    /// <see cref="MapFlags.Write"/> is refused.</param>
+    /// <exception cref="ObjectDisposedException">The sandbox or the memory was disposed.</exception>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NotAligned"/>,
+    /// <see cref="ErrorCode.RegionOverlap"/>, <see cref="ErrorCode.InvalidArgument"/> (bad flags or
+    /// address), <see cref="ErrorCode.Busy"/> (a call is running).</exception>
+    public void MapRegion(SharedMemory memory, ulong guestAddress, MapFlags flags = MapFlags.Read)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ThrowIfDisposed();
+        // Hold the SafeHandle across the native call and the bookkeeping, so
+        // a concurrent Dispose cannot delete the sandbox in between (its
+        // release would miss the region and never let go of the memory).
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            lock (_handle.Gate)
+            {
+                void* host = memory.AcquireMapping();
+                IntPtr err;
+                try
+                {
+                    err = NativeMethods.hl_sandbox_map_region(_handle.DangerousGetHandle(), host,
+                                                              (ulong)memory.Length, guestAddress, (uint)flags);
+                }
+                catch
+                {
+                    memory.ReleaseMapping();
+                    throw;
+                }
+                if (err != IntPtr.Zero)
+                {
+                    memory.ReleaseMapping();
+                    HyperlightException.ThrowIfError(err);
+                }
+                _handle.AddRegion(guestAddress, memory);
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Removes the region mapped at <paramref name="guestAddress"/> (by
+    /// <see cref="MapRegion"/> or <see cref="MapFile"/>); later guest accesses
+    /// fail with <see cref="ErrorCode.MemoryAccessViolation"/>. A
+    /// <see cref="SharedMemory"/> is released by the sandbox.
+    /// </summary>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.RegionNotFound"/>,
+    /// <see cref="ErrorCode.Busy"/>.</exception>
+    public void UnmapRegion(ulong guestAddress)
+    {
+        ThrowIfDisposed();
+        bool added = false;
+        _handle.DangerousAddRef(ref added);
+        try
+        {
+            lock (_handle.Gate)
+            {
+                HyperlightException.ThrowIfError(
+                    NativeMethods.hl_sandbox_unmap_region(_handle.DangerousGetHandle(), guestAddress));
+                _handle.RemoveRegion(guestAddress)?.ReleaseMapping();
+            }
+        }
+        finally
+        {
+            _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Maps a private copy-on-write view of a file at
+    /// <paramref name="guestAddress"/>, readable and executable by the guest.
+    /// The file is never modified. Remove it with <see cref="UnmapRegion"/>.
+    /// </summary>
+    /// <param name="path">The file (not empty).</param>
+    /// <param name="guestAddress">As for <see cref="MapRegion"/>.</param>
+    /// <returns>The mapped size: the file size rounded up to 4 KiB.</returns>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Io"/>,
+    /// <see cref="ErrorCode.InvalidArgument"/> (empty file), <see cref="ErrorCode.NotAligned"/>,
+    /// <see cref="ErrorCode.RegionOverlap"/>.</exception>
+    public ulong MapFile(string path, ulong guestAddress)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ThrowIfDisposed();
+        ulong size = 0;
+        lock (_handle.Gate)
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_map_file_cow(_handle, path, guestAddress, &size));
+        }
+        return size;
+    }
+
+    /// <summary>
+    /// Adds one to the guest counter: a value the host owns and the guest can
+    /// only read (hlg_counter()). Starts at 0. Any thread, also during a call.
+    /// </summary>
+    /// <returns>The new value.</returns>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.OutOfRange"/> at
+    /// <see cref="ulong.MaxValue"/> (the counter is unchanged).</exception>
+    public ulong CounterIncrement()
+    {
+        ThrowIfDisposed();
+        ulong value;
+        HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_counter_increment(_handle, &value));
+        return value;
+    }
+
+    /// <summary>Subtracts one from the guest counter. Any thread, also during a call.</summary>
+    /// <returns>The new value.</returns>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.OutOfRange"/> at 0
+    /// (the counter is unchanged).</exception>
+    public ulong CounterDecrement()
+    {
+        ThrowIfDisposed();
+        ulong value;
+        HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_counter_decrement(_handle, &value));
+        return value;
+    }
+
+    /// <summary>The guest counter's value (the host's own copy). Any thread, also during a call.</summary>
+    public ulong CounterValue
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return NativeMethods.hl_sandbox_counter_value(_handle);
+        }
+    }
+
+    /// <summary>
+    /// Destroys the VM and releases every registered host function, the
+    /// logger and the <see cref="SharedMemory"/> still mapped into it (in that
+    /// order: only after the native sandbox is gone). Safe to call more than
+    /// once. If a call is running on another thread, the native sandbox is
+    /// deleted when that call returns.
     /// </summary>
     public void Dispose()
     {

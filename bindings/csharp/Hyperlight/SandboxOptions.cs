@@ -1,6 +1,11 @@
+using System;
+
 namespace Hyperlight;
 
-/// <summary>Sandbox settings; null properties keep the library's defaults.</summary>
+/// <summary>
+/// Sandbox settings; null properties keep the library's defaults. Read when a
+/// sandbox is created: changing the options later does not affect it.
+/// </summary>
 public sealed class SandboxOptions
 {
     /// <summary>Guest heap size in bytes (rounded up to 4 KiB; 64 KiB to 1 GiB). Default 4 MiB.</summary>
@@ -8,4 +13,56 @@ public sealed class SandboxOptions
 
     /// <summary>Guest stack size in bytes (rounded up to 4 KiB; 16 KiB to 256 MiB). Default 256 KiB.</summary>
     public ulong? StackSize { get; set; }
+
+    /// <summary>
+    /// Size in bytes of the buffer that carries calls (name and arguments) and
+    /// host-function results into the guest (rounded up to 4 KiB; 4 KiB to
+    /// 256 MiB). Default 64 KiB. Larger arguments fail with
+    /// <see cref="ErrorCode.TooLarge"/>.
+    /// </summary>
+    public ulong? InputBufferSize { get; set; }
+
+    /// <summary>
+    /// Size in bytes of the buffer that carries results, host calls and log
+    /// records out of the guest (rounded up to 4 KiB; 4 KiB to 256 MiB).
+    /// Default 64 KiB.
+    /// </summary>
+    public ulong? OutputBufferSize { get; set; }
+
+    /// <summary>
+    /// The most verbose level the guest sends (<see cref="LogLevel.Off"/> ..
+    /// <see cref="LogLevel.Trace"/>); records above it cost the guest nothing.
+    /// Null: the HYPERLIGHT_LOG environment variable (off, error, warn, info,
+    /// debug, trace), else <see cref="LogLevel.Warn"/>.
+    /// </summary>
+    public LogLevel? MaxLogLevel { get; set; }
+
+    /// <summary>
+    /// Receives the guest's log records: level (<see cref="LogLevel.Error"/> ..
+    /// <see cref="LogLevel.Trace"/>), guest source file, line and message.
+    /// Null: records go to stderr.
+    /// </summary>
+    /// <remarks>
+    /// Runs on the thread that called <see cref="Sandbox.Call(string, object[])"/>,
+    /// or that created the sandbox (records of the guest's initialisation).
+    /// One logger shared by several sandboxes may run on several threads at
+    /// once. It must not use the sandbox. Exceptions it throws are swallowed
+    /// (the record is dropped). The text comes from the guest: treat it as
+    /// untrusted. The sandbox keeps the delegate alive until it is disposed.
+    /// </remarks>
+    public Action<LogLevel, string, uint, string>? Logger { get; set; }
+
+    /// <summary>
+    /// A blob every sandbox created with these options gets its own copy of,
+    /// readable by the guest (hlg_init_data()) from its first instruction.
+    /// Null: none. At most 256 MiB.
+    /// </summary>
+    public byte[]? InitData { get; set; }
+
+    /// <summary>
+    /// The guest's access to <see cref="InitData"/>: <see cref="MapFlags.Read"/>
+    /// (the default), optionally with <see cref="MapFlags.Write"/> (allowed
+    /// here: the blob is the sandbox's own copy) or <see cref="MapFlags.Execute"/>.
+    /// </summary>
+    public MapFlags InitDataFlags { get; set; } = MapFlags.Read;
 }

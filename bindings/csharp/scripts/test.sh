@@ -2,6 +2,7 @@
 # Builds the C# binding and runs its xunit tests against the native library.
 #   HYPERLIGHT_LIB_DIR     directory of libhyperlight.so (default: <repo>/build/src)
 #   HYPERLIGHT_TEST_GUEST  path of simpleguest.elf (default: found under <repo>/build)
+#   HYPERLIGHT_TEST_SDK_GUEST  path of sdkguest.elf (default: next to simpleguest.elf)
 # Extra arguments go to `dotnet test`.
 set -euo pipefail
 
@@ -17,6 +18,9 @@ fi
 export HYPERLIGHT_LIB_DIR
 if [[ -n "${HYPERLIGHT_TEST_GUEST:-}" ]]; then
   export HYPERLIGHT_TEST_GUEST
+fi
+if [[ -n "${HYPERLIGHT_TEST_SDK_GUEST:-}" ]]; then
+  export HYPERLIGHT_TEST_SDK_GUEST
 fi
 
 dotnet test Hyperlight.Tests/Hyperlight.Tests.csproj "$@"
