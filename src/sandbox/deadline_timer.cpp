@@ -65,7 +65,9 @@ void DeadlineTimer::run() {
     }
     auto first = s.by_time.begin();
     if (Clock::now() < first->first) {
-      s.wake.wait_until(lock, first->first);
+      // A copy: while we wait (lock released) cancel() may erase that entry.
+      const Clock::time_point next = first->first;
+      s.wake.wait_until(lock, next);
       continue;
     }
     auto entry = s.by_id.find(first->second);
