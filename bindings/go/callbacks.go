@@ -1,8 +1,9 @@
 package hyperlight
 
 // The Go side of the C callbacks. cgo cannot take the address of a Go
-// function, so the hl_host_fn_t and hl_finalizer_t given to hl_register are
-// the C trampolines in callbacks.c, which call these exported functions.
+// function, so the hl_host_fn_t and hl_finalizer_t given to hl_register, and
+// the hl_log_fn_t given to hl_config_set_log_callback, are the C trampolines
+// in callbacks.c, which call these exported functions.
 // (A file with //export may only declare things in its preamble.)
 
 /*
@@ -19,4 +20,10 @@ func hlgoHostCall(handle C.uintptr_t, args *C.hl_val_t, nargs C.size_t, result *
 //export hlgoFinalize
 func hlgoFinalize(handle C.uintptr_t) {
 	finalize(handle)
+}
+
+//export hlgoLog
+func hlgoLog(handle C.uintptr_t, level C.hl_log_level_t, file *C.char, fileLen C.size_t, line C.uint32_t,
+	message *C.char, messageLen C.size_t) {
+	logRecord(handle, level, file, fileLen, line, message, messageLen)
 }

@@ -41,7 +41,26 @@
 // InterruptHandle.Kill may be called from any goroutine at any time.
 //
 // Host functions run synchronously on the goroutine that called Call (on
-// its OS thread, inside the cgo call), never on a goroutine of their own.
+// its OS thread, inside the cgo call), never on a goroutine of their own;
+// so does a Config.Logger. The counter methods (CounterIncrement and
+// friends), MemorySize and InterruptHandle may be used while a call runs;
+// MapRegion, UnmapRegion and MapFile then fail with ErrorBusy.
+//
+// # Configuration, logging and memory
+//
+// A Config sets memory and buffer sizes, the guest's log level and a Go
+// Logger for its records, and an init-data blob the guest reads at start.
+// Host memory from AllocateSharedMemory (outside the Go heap, since the
+// library keeps its address) can be mapped read-only into a sandbox with
+// MapRegion, a file with MapFile; the guest counter is a uint64 the host
+// sets and the guest reads:
+//
+//	mem, err := hyperlight.AllocateSharedMemory(1 << 20)
+//	copy(mem.Bytes(), table)
+//	err = sb.MapRegion(mem, 4<<30, hyperlight.MapRead) // the guest reads it at 4 GiB
+//	...
+//	err = sb.UnmapRegion(4 << 30)
+//	err = mem.Close()
 package hyperlight
 
 /*
@@ -54,6 +73,7 @@ import "C"
 
 import (
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"unsafe"
@@ -66,15 +86,59 @@ func LibraryVersion() string {
 	return C.GoString(C.hl_version_string())
 }
 
-// Config holds sandbox settings. A zero field keeps the library's default
-// (heap 4 MiB, stack 256 KiB); a nil *Config means all defaults.
+// Config holds sandbox settings. A zero field keeps the library's default;
+// a nil *Config means all defaults. A Config is read when a sandbox is
+// created: changing it later does not affect that sandbox, and one Config
+// may be used for any number of sandboxes.
 type Config struct {
 	// HeapSize is the guest heap size in bytes: 64 KiB to 1 GiB, rounded
-	// up to 4 KiB.
+	// up to 4 KiB (default 4 MiB).
 	HeapSize uint64
 	// StackSize is the guest stack size in bytes: 16 KiB to 256 MiB,
-	// rounded up to 4 KiB.
+	// rounded up to 4 KiB (default 256 KiB).
 	StackSize uint64
+	// InputBufferSize is the size in bytes of the buffer that carries
+	// calls (name and arguments) and host-function results into the guest:
+	// 4 KiB to 256 MiB, rounded up to 4 KiB (default 64 KiB). A call whose
+	// arguments do not fit fails with ErrorTooLarge.
+	InputBufferSize uint64
+	// OutputBufferSize is the size in bytes of the buffer that carries
+	// results, host calls and log records out of the guest: 4 KiB to
+	// 256 MiB, rounded up to 4 KiB (default 64 KiB).
+	OutputBufferSize uint64
+
+	// MaxLogLevel is the most verbose level the guest sends; records above
+	// it cost the guest nothing. nil keeps the default: the level named by
+	// the HYPERLIGHT_LOG environment variable (off, error, warn, info,
+	// debug, trace), else LogWarn. A level above LogTrace fails with
+	// ErrorInvalidArgument. Point it at a variable:
+	//
+	//	level := hyperlight.LogDebug
+	//	cfg := &hyperlight.Config{MaxLogLevel: &level}
+	MaxLogLevel *LogLevel
+	// Logger receives the guest's log records; nil keeps the default,
+	// which writes them to stderr. level is LogError to LogTrace, file and
+	// line locate the record in the guest's source, and file and message
+	// are Go copies of untrusted guest text that Logger may keep.
+	//
+	// Logger runs synchronously on the goroutine that called Call (or
+	// NewSandbox, for records of the guest's initialisation), inside that
+	// call. It must not use the sandbox that logs: a Call, Register,
+	// MapRegion, UnmapRegion, MapFile or Close on it fails with ErrorBusy.
+	// Sandboxes made with the same Config share Logger, which may then run
+	// on several goroutines at once. A panic in Logger is recovered and
+	// the record dropped; Logger must not call runtime.Goexit (t.Fatal).
+	// Logger stays referenced until the sandbox is closed.
+	Logger func(level LogLevel, file string, line uint32, message string)
+
+	// InitData is copied into the memory of each sandbox made with this
+	// Config, where the guest reads it (hlg_init_data) from its first
+	// instruction on; at most 256 MiB. Empty means none.
+	InitData []byte
+	// InitDataFlags is the guest's access to InitData: MapRead (the
+	// default, also meant by 0), optionally with MapWrite (the blob is the
+	// sandbox's own copy, so writing to it is allowed) or MapExecute.
+	InitDataFlags MapFlag
 }
 
 // Sandbox is one micro-VM running one guest. Create it with NewSandbox or
@@ -83,85 +147,124 @@ type Config struct {
 // A Sandbox runs one call at a time; see the package documentation on
 // concurrency.
 type Sandbox struct {
-	// mu protects ptr: Call, Register and InterruptHandle hold it for
-	// reading while they use ptr; Close takes it for writing without
-	// waiting (see Close).
+	// mu protects ptr, logger and regions: every method that uses ptr
+	// holds it for reading; Close takes it for writing without waiting
+	// (see Close).
 	mu  sync.RWMutex
 	ptr *C.hl_sandbox_t
+	// logger is the cgo.Handle of Config.Logger, the log callback's
+	// user_data; 0 for none. Close deletes it after the sandbox.
+	logger cgo.Handle
+
+	// regionsMu serializes MapRegion and UnmapRegion (under mu.RLock) and
+	// protects regions.
+	regionsMu sync.Mutex
+	// regions holds the SharedMemory mapped at each guest address, so that
+	// it cannot be closed while the library uses it.
+	regions map[uint64]*SharedMemory
 }
 
 // NewSandbox creates a sandbox from the guest ELF file at guestPath and runs
 // the guest's initialisation. cfg may be nil for the defaults.
 //
 // Errors include ErrorNoHypervisor (no usable /dev/kvm), ErrorIo,
-// ErrorInvalidElf and ErrorGuestInitFailed.
+// ErrorInvalidElf, ErrorGuestInitFailed and ErrorInvalidArgument (a Config
+// value out of range).
 func NewSandbox(guestPath string, cfg *Config) (*Sandbox, error) {
 	if strings.IndexByte(guestPath, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, "NewSandbox: the guest path contains a NUL byte")
 	}
-	config, err := cfg.toC()
-	if err != nil {
-		return nil, err
-	}
-	defer C.hl_config_delete(config)
 	path := C.CString(guestPath)
 	defer C.free(unsafe.Pointer(path))
-	var ptr *C.hl_sandbox_t
-	if err := takeError(C.hl_sandbox_new(config, path, &ptr)); err != nil {
-		return nil, err
-	}
-	return newSandbox(ptr), nil
+	return createSandbox(cfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
+		return C.hl_sandbox_new(config, path, out)
+	})
 }
 
 // NewSandboxFromBytes creates a sandbox from a guest ELF image in memory and
 // runs the guest's initialisation. The image is copied; elf may be reused
 // afterwards. cfg may be nil for the defaults.
 func NewSandboxFromBytes(elf []byte, cfg *Config) (*Sandbox, error) {
-	config, err := cfg.toC()
+	var data *C.uint8_t
+	if len(elf) > 0 {
+		data = (*C.uint8_t)(unsafe.Pointer(&elf[0])) // read during the call only
+	}
+	return createSandbox(cfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
+		return C.hl_sandbox_new_from_memory(config, data, C.size_t(len(elf)), out)
+	})
+}
+
+// createSandbox converts cfg into a C config of its own, which create turns
+// into a sandbox. The config is deleted at once (the sandbox keeps a copy);
+// the Logger's handle lives as long as the sandbox.
+func createSandbox(cfg *Config, create func(*C.hl_config_t, **C.hl_sandbox_t) *C.hl_error_t) (*Sandbox, error) {
+	config, logger, err := cfg.toC()
 	if err != nil {
 		return nil, err
 	}
-	defer C.hl_config_delete(config)
-	var data *C.uint8_t
-	if len(elf) > 0 {
-		data = (*C.uint8_t)(unsafe.Pointer(&elf[0]))
-	}
 	var ptr *C.hl_sandbox_t
-	if err := takeError(C.hl_sandbox_new_from_memory(config, data, C.size_t(len(elf)), &ptr)); err != nil {
+	cerr := create(config, &ptr)
+	C.hl_config_delete(config)
+	if err := takeError(cerr); err != nil {
+		deleteLogger(logger) // no sandbox uses it
 		return nil, err
 	}
-	return newSandbox(ptr), nil
+	return newSandbox(ptr, logger), nil
 }
 
-// toC returns a C config for cfg, or NULL for all defaults. The caller
-// deletes it with hl_config_delete (which ignores NULL).
-func (cfg *Config) toC() (*C.hl_config_t, error) {
-	if cfg == nil || (cfg.HeapSize == 0 && cfg.StackSize == 0) {
-		return nil, nil
+// toC returns a new C config for cfg (NULL for a nil cfg, meaning all
+// defaults), which the caller deletes with hl_config_delete, and the handle
+// of cfg.Logger that the config refers to (0 for none), which must outlive
+// every sandbox made with the config.
+func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
+	if cfg == nil {
+		return nil, 0, nil
 	}
 	config := C.hl_config_new()
 	if config == nil {
-		return nil, newError(ErrorOutOfMemory, "hl_config_new failed")
+		return nil, 0, newError(ErrorOutOfMemory, "hl_config_new failed")
 	}
+	// Each setter runs only while the previous ones succeeded.
+	var cerr *C.hl_error_t
 	if cfg.HeapSize != 0 {
-		if err := takeError(C.hl_config_set_heap_size(config, C.uint64_t(cfg.HeapSize))); err != nil {
-			C.hl_config_delete(config)
-			return nil, err
-		}
+		cerr = C.hl_config_set_heap_size(config, C.uint64_t(cfg.HeapSize))
 	}
-	if cfg.StackSize != 0 {
-		if err := takeError(C.hl_config_set_stack_size(config, C.uint64_t(cfg.StackSize))); err != nil {
-			C.hl_config_delete(config)
-			return nil, err
-		}
+	if cerr == nil && cfg.StackSize != 0 {
+		cerr = C.hl_config_set_stack_size(config, C.uint64_t(cfg.StackSize))
 	}
-	return config, nil
+	if cerr == nil && cfg.InputBufferSize != 0 {
+		cerr = C.hl_config_set_input_buffer_size(config, C.uint64_t(cfg.InputBufferSize))
+	}
+	if cerr == nil && cfg.OutputBufferSize != 0 {
+		cerr = C.hl_config_set_output_buffer_size(config, C.uint64_t(cfg.OutputBufferSize))
+	}
+	if cerr == nil && cfg.MaxLogLevel != nil {
+		cerr = C.hl_config_set_max_log_level(config, C.hl_log_level_t(*cfg.MaxLogLevel))
+	}
+	if cerr == nil && (len(cfg.InitData) > 0 || cfg.InitDataFlags != 0) {
+		var data *C.uint8_t
+		if len(cfg.InitData) > 0 {
+			data = (*C.uint8_t)(unsafe.Pointer(&cfg.InitData[0])) // copied by the call
+		}
+		cerr = C.hl_config_set_init_data(config, data, C.size_t(len(cfg.InitData)), C.uint32_t(cfg.InitDataFlags))
+	}
+	var logger cgo.Handle
+	if cerr == nil && cfg.Logger != nil {
+		logger, cerr = setLogger(config, cfg.Logger)
+	}
+	if cerr != nil {
+		deleteLogger(logger)
+		C.hl_config_delete(config)
+		return nil, 0, takeError(cerr)
+	}
+	return config, logger, nil
 }
 
-func newSandbox(ptr *C.hl_sandbox_t) *Sandbox {
-	s := &Sandbox{ptr: ptr}
+func newSandbox(ptr *C.hl_sandbox_t, logger cgo.Handle) *Sandbox {
+	s := &Sandbox{ptr: ptr, logger: logger}
 	// A safety net for a forgotten Close. An unreachable sandbox has no
-	// call running, so Close cannot fail here.
+	// call running, so Close cannot fail here. (A Logger that refers to
+	// its own sandbox keeps it reachable: close such sandboxes yourself.)
 	runtime.SetFinalizer(s, func(s *Sandbox) { _ = s.Close() })
 	return s
 }
@@ -177,8 +280,10 @@ func (s *Sandbox) acquire(what string) (*C.hl_sandbox_t, error) {
 	return s.ptr, nil
 }
 
-// Close destroys the sandbox: its VM, its memory and its host functions.
-// Closing a closed sandbox does nothing and returns nil.
+// Close destroys the sandbox: its VM, its memory, its host functions and its
+// Logger's handle; SharedMemory mapped into it is released (it is then the
+// caller's to reuse or close). Closing a closed sandbox does nothing and
+// returns nil.
 //
 // Close never waits: if a Call, Register or InterruptHandle is running on
 // the sandbox (on another goroutine, or Close is called from one of its host
@@ -197,6 +302,13 @@ func (s *Sandbox) Close() error {
 	// Runs the finalizer of every host function: their handles are deleted.
 	C.hl_sandbox_delete(s.ptr)
 	s.ptr = nil
+	// No sandbox uses these any more.
+	deleteLogger(s.logger)
+	s.logger = 0
+	for _, m := range s.regions {
+		m.unpin()
+	}
+	s.regions = nil
 	return nil
 }
 
