@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Threading;
 using Xunit;
 
@@ -13,28 +12,10 @@ namespace Hyperlight.Tests;
 /// </summary>
 public sealed class RuntimeKillTests
 {
-    private static string GuestPath()
-    {
-        string? fromEnv = Environment.GetEnvironmentVariable("HYPERLIGHT_TEST_GUEST");
-        if (!string.IsNullOrEmpty(fromEnv))
-        {
-            return fromEnv;
-        }
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "build", "tests", "guests", "simpleguest.elf");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException("simpleguest.elf not found; set HYPERLIGHT_TEST_GUEST");
-    }
-
     [Fact]
     public void KillsLandWhileTheGarbageCollectorRuns()
     {
-        string guest = GuestPath();
+        string guest = TestGuests.Simple;
         using var stop = new CancellationTokenSource();
         var collectors = new Thread[2];
         for (int i = 0; i < collectors.Length; i++)
