@@ -10,8 +10,8 @@ namespace Hyperlight;
 /// The raw C ABI of include/hyperlight.h. Every parameter and return type is
 /// the exact fixed-width type of the header (no bool, no enum): pointers to
 /// opaque types are <see cref="IntPtr"/> or a <see cref="SafeHandle"/>,
-/// hl_val_kind_t is <see cref="byte"/>, hl_error_code_t and hl_kill_result_t
-/// are <see cref="uint"/>, size_t is <see cref="nuint"/>.
+/// hl_val_kind_t is <see cref="byte"/>, hl_error_code_t, hl_kill_result_t and
+/// hl_sandbox_status_t are <see cref="uint"/>, size_t is <see cref="nuint"/>.
 /// </summary>
 internal static unsafe partial class NativeMethods
 {
@@ -99,6 +99,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_max_log_level")]
     internal static partial IntPtr hl_config_set_max_log_level(IntPtr config, uint level);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_call_timeout_ns")]
+    internal static partial IntPtr hl_config_set_call_timeout_ns(IntPtr config, ulong timeoutNs);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_data")]
     internal static partial IntPtr hl_config_set_init_data(IntPtr config, byte* data, nuint len, uint flags);
 
@@ -147,6 +150,22 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_call", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_call(SandboxSafeHandle sandbox, string function, HlVal* args, nuint nargs,
                                            HlVal* result);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_call_with_timeout", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_call_with_timeout(SandboxSafeHandle sandbox, string function, HlVal* args,
+                                                        nuint nargs, HlVal* result, ulong timeoutNs);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_status")]
+    internal static partial uint hl_sandbox_status(SandboxSafeHandle sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_set_interrupt_signal_offset")]
+    internal static partial IntPtr hl_set_interrupt_signal_offset(uint offset);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_set_interrupt_retry_delay_ns")]
+    internal static partial IntPtr hl_set_interrupt_retry_delay_ns(ulong delayNs);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_interrupt_signal")]
+    internal static partial int hl_interrupt_signal();
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_interrupt_handle")]
     internal static partial IntPtr hl_sandbox_interrupt_handle(SandboxSafeHandle sandbox,

@@ -23,9 +23,9 @@ namespace Hyperlight;
 /// unmapping memory while a call runs fails with <see cref="ErrorCode.Busy"/>.
 /// </para>
 /// <para>
-/// After a call is cancelled, or the guest faults or breaks the protocol, the
-/// sandbox is poisoned: later calls fail with <see cref="ErrorCode.Poisoned"/>.
-/// Dispose it and create a new one.
+/// After a call is cancelled or times out, or the guest faults or breaks the protocol, the
+/// sandbox is poisoned (<see cref="Status"/>): later calls fail with
+/// <see cref="ErrorCode.Poisoned"/>. Dispose it and create a new one.
 /// </para>
 /// <para>
 /// Values: int, uint, long, ulong, float, double, bool, string (UTF-8 on the
@@ -144,6 +144,11 @@ public sealed unsafe class Sandbox : IDisposable
                 HyperlightException.ThrowIfError(NativeMethods.hl_config_set_log_callback(
                     config, GuestLogSink.CallbackPointer, GCHandle.ToIntPtr(logState)));
             }
+            if (options.CallTimeout is TimeSpan callTimeout)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_call_timeout_ns(
+                    config, HyperlightLibrary.ToTimeoutNs(callTimeout, nameof(options.CallTimeout))));
+            }
             if (options.InitData is byte[] initData)
             {
                 fixed (byte* p = initData)
@@ -226,7 +231,24 @@ public sealed unsafe class Sandbox : IDisposable
     /// <returns>The result, or null for a void function.</returns>
     /// <exception cref="ArgumentException">An argument is null or of an unsupported type.</exception>
     /// <exception cref="HyperlightException">The call failed (see <see cref="HyperlightException.Code"/>).</exception>
-    public object? Call(string name, params object[] args) => CallCore(name, args, CancellationToken.None);
+    public object? Call(string name, params object[] args) =>
+        CallCore(name, args, CancellationToken.None, timeoutNs: null);
+
+    /// <summary>
+    /// Calls a guest function with its own time limit instead of
+    /// <see cref="SandboxOptions.CallTimeout"/> (hl_call_with_timeout). Host
+    /// functions the guest calls count towards the limit. A call that exceeds
+    /// it fails with <see cref="ErrorCode.Timeout"/> and poisons the sandbox.
+    /// </summary>
+    /// <param name="name">The guest function.</param>
+    /// <param name="timeout">Positive, or <see cref="Timeout.InfiniteTimeSpan"/> for no limit
+    /// (not even the options' default).</param>
+    /// <param name="args">The arguments.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is zero or negative
+    /// (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Timeout"/>.</exception>
+    public object? Call(string name, TimeSpan timeout, params object[] args) =>
+        CallCore(name, args, CancellationToken.None, HyperlightLibrary.ToTimeoutNs(timeout, nameof(timeout)));
 
     /// <summary>
     /// Calls a guest function; if <paramref name="cancellationToken"/> fires
@@ -236,14 +258,61 @@ public sealed unsafe class Sandbox : IDisposable
     /// without entering the guest.
     /// </summary>
     public object? Call(string name, CancellationToken cancellationToken, params object[] args) =>
-        CallCore(name, args, cancellationToken);
+        CallCore(name, args, cancellationToken, timeoutNs: null);
 
     /// <summary>Calls a guest function and converts its result to <typeparamref name="T"/>.</summary>
-    public T Call<T>(string name, params object[] args) => Convert<T>(name, CallCore(name, args, CancellationToken.None));
+    public T Call<T>(string name, params object[] args) =>
+        Convert<T>(name, CallCore(name, args, CancellationToken.None, timeoutNs: null));
+
+    /// <summary>
+    /// Calls a guest function with its own time limit (see
+    /// <see cref="Call(string, TimeSpan, object[])"/>) and converts its result to <typeparamref name="T"/>.
+    /// </summary>
+    public T Call<T>(string name, TimeSpan timeout, params object[] args) =>
+        Convert<T>(name, CallCore(name, args, CancellationToken.None,
+                                  HyperlightLibrary.ToTimeoutNs(timeout, nameof(timeout))));
 
     /// <summary>Calls a guest function with cancellation and converts its result to <typeparamref name="T"/>.</summary>
     public T Call<T>(string name, CancellationToken cancellationToken, params object[] args) =>
-        Convert<T>(name, CallCore(name, args, cancellationToken));
+        Convert<T>(name, CallCore(name, args, cancellationToken, timeoutNs: null));
+
+    /// <summary>
+    /// Whether the sandbox accepts calls: <see cref="SandboxStatus.Poisoned"/>
+    /// after a call was cancelled or timed out, or the guest faulted (then
+    /// every call fails with <see cref="ErrorCode.Poisoned"/>), and once the
+    /// sandbox is disposed.
+    /// </summary>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.Busy"/> if a call is running
+    /// (like <see cref="Call(string, object[])"/>, read it from the thread using the sandbox).</exception>
+    public SandboxStatus Status
+    {
+        get
+        {
+            if (_handle.IsClosed)
+            {
+                return SandboxStatus.Poisoned;
+            }
+            // hl_sandbox_status must not run concurrently with a call: hold
+            // the call slot meanwhile (a concurrent Call fails with Busy).
+            if (Interlocked.CompareExchange(ref _inCall, 1, 0) != 0)
+            {
+                throw new HyperlightException(ErrorCode.Busy,
+                    "hl_sandbox_status: the sandbox is in a call");
+            }
+            try
+            {
+                return (SandboxStatus)NativeMethods.hl_sandbox_status(_handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                return SandboxStatus.Poisoned; // disposed meanwhile
+            }
+            finally
+            {
+                Volatile.Write(ref _inCall, 0);
+            }
+        }
+    }
 
     /// <summary>
     /// Gets a new handle that can stop this sandbox's running call from any
@@ -450,7 +519,8 @@ public sealed unsafe class Sandbox : IDisposable
         throw new InvalidCastException($"guest function '{name}' returned {actual}, not {typeof(T)}");
     }
 
-    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken)
+    // timeoutNs: null uses the config's default (hl_call), else hl_call_with_timeout (0 = none).
+    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs)
     {
         ArgumentNullException.ThrowIfNull(name);
         args ??= Array.Empty<object>();
@@ -484,7 +554,9 @@ public sealed unsafe class Sandbox : IDisposable
             {
                 fixed (HlVal* pArgs = vals)
                 {
-                    err = NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
+                    err = timeoutNs is ulong ns
+                        ? NativeMethods.hl_call_with_timeout(_handle, name, pArgs, (nuint)vals.Length, &result, ns)
+                        : NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
                 }
             }
             finally

@@ -53,6 +53,32 @@ public sealed class SandboxOptions
     public Action<LogLevel, string, uint, string>? Logger { get; set; }
 
     /// <summary>
+    /// Default time limit of every call on the sandbox
+    /// (<see cref="Sandbox.Call(string, object[])"/> and its overloads without
+    /// their own timeout) and of the guest's initialisation when it is created.
+    /// A call that exceeds it fails with <see cref="ErrorCode.Timeout"/> and
+    /// poisons the sandbox. Null (the default) or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: no limit.
+    /// Otherwise it must be positive.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative value
+    /// (other than <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>).</exception>
+    public TimeSpan? CallTimeout
+    {
+        get => _callTimeout;
+        set
+        {
+            if (value is TimeSpan t)
+            {
+                HyperlightLibrary.ToTimeoutNs(t, nameof(CallTimeout)); // validates
+            }
+            _callTimeout = value;
+        }
+    }
+
+    private TimeSpan? _callTimeout;
+
+    /// <summary>
     /// A blob every sandbox created with these options gets its own copy of,
     /// readable by the guest (hlg_init_data()) from its first instruction.
     /// Null: none. At most 256 MiB.
