@@ -72,10 +72,13 @@ package hyperlight
 import "C"
 
 import (
+	"context"
 	"runtime"
 	"runtime/cgo"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -139,6 +142,13 @@ type Config struct {
 	// default, also meant by 0), optionally with MapWrite (the blob is the
 	// sandbox's own copy, so writing to it is allowed) or MapExecute.
 	InitDataFlags MapFlag
+
+	// CallTimeout is the default time limit of every Call on sandboxes
+	// made with this Config, and of the guest's initialisation in
+	// NewSandbox; 0 (the default) means none, a negative value fails with
+	// ErrorInvalidArgument. A call that exceeds it fails with ErrorTimeout
+	// and poisons the sandbox. CallWithTimeout overrides it per call.
+	CallTimeout time.Duration
 }
 
 // Sandbox is one micro-VM running one guest. Create it with NewSandbox or
@@ -162,6 +172,14 @@ type Sandbox struct {
 	// regions holds the SharedMemory mapped at each guest address, so that
 	// it cannot be closed while the library uses it.
 	regions map[uint64]*SharedMemory
+
+	// calling is set while a call runs (under mu.RLock): a second call
+	// fails with ErrorBusy, and hl_sandbox_status, which must not run
+	// concurrently with a call, is read only by the call that set it.
+	calling atomic.Bool
+	// poisoned caches hl_sandbox_status after each call (only calls
+	// poison a sandbox); Status reads it.
+	poisoned atomic.Bool
 }
 
 // NewSandbox creates a sandbox from the guest ELF file at guestPath and runs
@@ -237,6 +255,13 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	}
 	if cerr == nil && cfg.OutputBufferSize != 0 {
 		cerr = C.hl_config_set_output_buffer_size(config, C.uint64_t(cfg.OutputBufferSize))
+	}
+	if cerr == nil && cfg.CallTimeout < 0 {
+		C.hl_config_delete(config)
+		return nil, 0, newError(ErrorInvalidArgument, "Config.CallTimeout is negative")
+	}
+	if cerr == nil && cfg.CallTimeout != 0 {
+		cerr = C.hl_config_set_call_timeout_ns(config, C.uint64_t(cfg.CallTimeout))
 	}
 	if cerr == nil && cfg.MaxLogLevel != nil {
 		cerr = C.hl_config_set_max_log_level(config, C.hl_log_level_t(*cfg.MaxLogLevel))
@@ -321,12 +346,43 @@ func (s *Sandbox) Close() error {
 // Host functions the guest calls run on the calling goroutine. Errors
 // include ErrorGuestFunctionNotFound, ErrorParameterTypeMismatch,
 // ErrorHostFunctionFailed, ErrorGuestError, ErrorCancelled (stopped by an
-// InterruptHandle) and ErrorBusy (another call is running). After a
-// cancellation, guest exception or abort the sandbox is poisoned: later
-// calls fail with ErrorPoisoned.
+// InterruptHandle), ErrorTimeout (past Config.CallTimeout) and ErrorBusy
+// (another call is running). After a cancellation, timeout, guest
+// exception or abort the sandbox is poisoned (see Status): later calls fail
+// with ErrorPoisoned.
 func (s *Sandbox) Call(name string, args ...any) (any, error) {
+	return s.call("Call", name, args, nil, nil)
+}
+
+// CallWithTimeout is Call with its own time limit instead of the Config's
+// CallTimeout; 0 means none, and a negative timeout fails with
+// ErrorInvalidArgument. The limit covers the host functions the guest
+// calls. When it passes the call fails with ErrorTimeout and the sandbox is
+// poisoned.
+func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...any) (any, error) {
+	if timeout < 0 {
+		return nil, newError(ErrorInvalidArgument, "CallWithTimeout: the timeout is negative")
+	}
+	ns := C.uint64_t(timeout)
+	return s.call("CallWithTimeout", name, args, &ns, nil)
+}
+
+// CallContext is Call, stopped when ctx is done: a goroutine then kills the
+// call (retrying Kill every millisecond until it interrupts the call or the
+// call returns). A stopped call returns the library's *Error with
+// ErrorCancelled, not ctx.Err(), and the sandbox is poisoned, as after
+// InterruptHandle.Kill. If ctx is done before the call starts, CallContext
+// returns an *Error with ErrorCancelled without entering the guest (the
+// sandbox is not poisoned). The Config's CallTimeout still applies.
+func (s *Sandbox) CallContext(ctx context.Context, name string, args ...any) (any, error) {
+	return s.call("CallContext", name, args, nil, ctx)
+}
+
+// call runs the guest function name for Call (timeoutNs and ctx nil),
+// CallWithTimeout (timeoutNs set) and CallContext (ctx set).
+func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx context.Context) (any, error) {
 	if strings.IndexByte(name, 0) >= 0 {
-		return nil, newError(ErrorInvalidArgument, "Call: the function name contains a NUL byte")
+		return nil, newError(ErrorInvalidArgument, what+": the function name contains a NUL byte")
 	}
 	block, err := newCallBlock(name, args)
 	if err != nil {
@@ -334,12 +390,34 @@ func (s *Sandbox) Call(name string, args ...any) (any, error) {
 	}
 	defer block.free()
 
-	ptr, err := s.acquire("Call")
+	ptr, err := s.acquire(what)
 	if err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	cerr := C.hl_call(ptr, block.name, block.args, C.size_t(len(args)), block.result)
+	if !s.calling.CompareAndSwap(false, true) {
+		return nil, newError(ErrorBusy, what+": the sandbox is busy: a call is running (concurrent use, or re-entry from a host function)")
+	}
+	defer s.calling.Store(false)
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, newError(ErrorCancelled, what+": "+err.Error()+" before the call started")
+		}
+		stop, err := killWhenDone(ptr, ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer stop() // before calling is cleared: no kill can reach a later call
+	}
+	var cerr *C.hl_error_t
+	if timeoutNs != nil {
+		cerr = C.hl_call_with_timeout(ptr, block.name, block.args, C.size_t(len(args)), block.result, *timeoutNs)
+	} else {
+		cerr = C.hl_call(ptr, block.name, block.args, C.size_t(len(args)), block.result)
+	}
+	if C.hl_sandbox_status(ptr) == C.HL_SANDBOX_POISONED {
+		s.poisoned.Store(true)
+	}
 	runtime.KeepAlive(s)
 	if err := takeError(cerr); err != nil {
 		return nil, err
@@ -347,6 +425,82 @@ func (s *Sandbox) Call(name string, args ...any) (any, error) {
 	result, err := goValue(block.result)
 	C.hl_val_release(block.result)
 	return result, err
+}
+
+// killWhenDone starts a goroutine that, once ctx is done, kills the call
+// running in the sandbox ptr, retrying every millisecond until the kill
+// interrupts a call. stop ends the goroutine and waits for it.
+func killWhenDone(ptr *C.hl_sandbox_t, ctx context.Context) (stop func(), err error) {
+	var handle *C.hl_interrupt_handle_t
+	if err := takeError(C.hl_sandbox_interrupt_handle(ptr, &handle)); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		ticker := time.NewTicker(time.Millisecond)
+		defer ticker.Stop()
+		for C.hl_kill(handle) == C.HL_KILL_NOT_RUNNING {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		C.hl_interrupt_handle_delete(handle)
+	}, nil
+}
+
+// Status reports whether the sandbox accepts calls: SandboxReady, or
+// SandboxPoisoned after a cancellation, timeout, guest exception or abort
+// (later calls fail with ErrorPoisoned), and for a closed sandbox. It may
+// be called from any goroutine at any time; while a call runs it reports
+// the status the previous call left.
+func (s *Sandbox) Status() SandboxStatus {
+	if _, err := s.acquire("Status"); err != nil {
+		return SandboxPoisoned
+	}
+	defer s.mu.RUnlock()
+	if s.poisoned.Load() {
+		return SandboxPoisoned
+	}
+	return SandboxReady
+}
+
+// SetInterruptSignalOffset chooses, process-wide, the real-time signal
+// SIGRTMIN+offset that kills and deadlines use to interrupt calls (default
+// offset 5). Call it before creating the first sandbox, with a signal
+// nothing else in the process uses. It fails with ErrorInvalidArgument
+// above SIGRTMAX and with ErrorBusy once a sandbox has been created with
+// another offset.
+func SetInterruptSignalOffset(offset uint32) error {
+	return takeError(C.hl_set_interrupt_signal_offset(C.uint32_t(offset)))
+}
+
+// InterruptSignal returns the signal number hyperlight uses (or will use)
+// to interrupt calls: SIGRTMIN plus the offset.
+func InterruptSignal() int {
+	return int(C.hl_interrupt_signal())
+}
+
+// SetInterruptRetryDelay sets, process-wide, how long a kill waits before
+// re-sending its signal to a call that has not left the guest yet (default
+// 200 µs). d must be 1 µs to 100 ms, else ErrorInvalidArgument.
+func SetInterruptRetryDelay(d time.Duration) error {
+	if d < 0 {
+		return newError(ErrorInvalidArgument, "SetInterruptRetryDelay: the delay is negative")
+	}
+	return takeError(C.hl_set_interrupt_retry_delay_ns(C.uint64_t(d)))
 }
 
 // InterruptHandle returns a handle that can stop the call running in this

@@ -1,0 +1,166 @@
+package hyperlight
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestCallWithTimeoutStopsSpinAndPoisons(t *testing.T) {
+	sb := newTestSandbox(t)
+	if got := sb.Status(); got != SandboxReady {
+		t.Fatalf("Status() of a fresh sandbox = %v, want SandboxReady", got)
+	}
+	start := time.Now()
+	_, err := sb.CallWithTimeout(50*time.Millisecond, "Spin")
+	wantCode(t, err, ErrorTimeout)
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Fatalf("Spin with a 50 ms limit took %v", elapsed)
+	}
+	if got := sb.Status(); got != SandboxPoisoned {
+		t.Fatalf("Status() after a timeout = %v, want SandboxPoisoned", got)
+	}
+	_, err = sb.Call("Add", int32(1), int32(2))
+	wantCode(t, err, ErrorPoisoned)
+}
+
+func TestCallWithTimeoutReturnsTheResult(t *testing.T) {
+	sb := newTestSandbox(t)
+	got, err := sb.CallWithTimeout(2*time.Second, "Add", int32(40), int32(2))
+	if err != nil || got != int32(42) {
+		t.Fatalf("CallWithTimeout(Add(40, 2)) = %#v, %v; want int32(42), nil", got, err)
+	}
+	_, err = sb.CallWithTimeout(-time.Second, "Add", int32(1), int32(2))
+	wantCode(t, err, ErrorInvalidArgument)
+}
+
+func TestStatusOfAClosedSandboxIsPoisoned(t *testing.T) {
+	sb, err := NewSandbox(guestPath(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := sb.Status(); got != SandboxPoisoned {
+		t.Fatalf("Status() of a closed sandbox = %v, want SandboxPoisoned", got)
+	}
+}
+
+func newSandboxWithTimeout(t *testing.T, timeout time.Duration) *Sandbox {
+	t.Helper()
+	sb, err := NewSandbox(guestPath(), &Config{CallTimeout: timeout})
+	if err != nil {
+		t.Fatalf("NewSandbox with CallTimeout %v: %v", timeout, err)
+	}
+	t.Cleanup(func() {
+		if err := sb.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return sb
+}
+
+func TestConfigCallTimeoutApplies(t *testing.T) {
+	sb := newSandboxWithTimeout(t, 500*time.Millisecond)
+	_, err := sb.Call("Spin")
+	wantCode(t, err, ErrorTimeout)
+	if got := sb.Status(); got != SandboxPoisoned {
+		t.Fatalf("Status() after a timeout = %v, want SandboxPoisoned", got)
+	}
+
+	fast := newSandboxWithTimeout(t, 2*time.Second)
+	for i := int32(0); i < 200; i++ {
+		got, err := fast.Call("Add", i, int32(1))
+		if err != nil || got != i+1 {
+			t.Fatalf("call %d: Add(%d, 1) = %#v, %v", i, i, got, err)
+		}
+	}
+	if got := fast.Status(); got != SandboxReady {
+		t.Fatalf("Status() after 200 fast calls = %v, want SandboxReady", got)
+	}
+
+	_, err = NewSandbox(guestPath(), &Config{CallTimeout: -time.Second})
+	wantCode(t, err, ErrorInvalidArgument)
+}
+
+func TestInterruptSignalSettings(t *testing.T) {
+	newTestSandbox(t) // makes sure a sandbox exists in this process
+	sig := InterruptSignal()
+	if sig <= 0 {
+		t.Fatalf("InterruptSignal() = %d, want > 0", sig)
+	}
+	// Once a sandbox exists only the offset in use is accepted (the same
+	// offset again succeeds, any other is ErrorBusy): find it by trying.
+	var current uint32
+	found := false
+	for offset := uint32(0); offset < 64; offset++ {
+		err := SetInterruptSignalOffset(offset)
+		if errors.Is(err, &Error{Code: ErrorInvalidArgument}) {
+			break // above SIGRTMAX
+		}
+		if err == nil {
+			if found {
+				t.Fatalf("offsets %d and %d both accepted after a sandbox was created", current, offset)
+			}
+			current, found = offset, true
+		} else {
+			wantCode(t, err, ErrorBusy)
+		}
+	}
+	if !found {
+		t.Fatal("SetInterruptSignalOffset refused every offset, the current one included")
+	}
+	if got := InterruptSignal(); got != sig {
+		t.Fatalf("InterruptSignal() changed from %d to %d", sig, got)
+	}
+	other := current + 1
+	if current > 0 {
+		other = current - 1
+	}
+	wantCode(t, SetInterruptSignalOffset(other), ErrorBusy)
+
+	wantCode(t, SetInterruptRetryDelay(time.Nanosecond), ErrorInvalidArgument)
+	wantCode(t, SetInterruptRetryDelay(-time.Millisecond), ErrorInvalidArgument)
+	if err := SetInterruptRetryDelay(200 * time.Microsecond); err != nil { // the default
+		t.Fatalf("SetInterruptRetryDelay(200µs): %v", err)
+	}
+}
+
+func TestCallContextCancelsSpin(t *testing.T) {
+	sb := newTestSandbox(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(20*time.Millisecond, cancel)
+	done := make(chan error, 1)
+	go func() {
+		_, err := sb.CallContext(ctx, "Spin")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		wantCode(t, err, ErrorCancelled)
+	case <-time.After(20 * time.Second):
+		t.Fatal("CallContext: Spin still runs 20 s after the context was cancelled")
+	}
+	if got := sb.Status(); got != SandboxPoisoned {
+		t.Fatalf("Status() after a cancellation = %v, want SandboxPoisoned", got)
+	}
+}
+
+func TestCallContextWithALiveContext(t *testing.T) {
+	sb := newTestSandbox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got, err := sb.CallContext(ctx, "Add", int32(40), int32(2))
+	if err != nil || got != int32(42) {
+		t.Fatalf("CallContext(Add(40, 2)) = %#v, %v; want int32(42), nil", got, err)
+	}
+	cancel()
+	_, err = sb.CallContext(ctx, "Add", int32(1), int32(2))
+	wantCode(t, err, ErrorCancelled)
+	if got := sb.Status(); got != SandboxReady {
+		t.Fatalf("Status() after a call refused before it started = %v, want SandboxReady", got)
+	}
+}
