@@ -103,8 +103,12 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   hl_wire_put_str(&w, name.data(), static_cast<uint32_t>(name.size()));
   hl_wire_put_u8(&w, static_cast<uint8_t>(nargs));
   for (size_t i = 0; i < nargs; i++) {
-    std::string what = format("hl_call('%s') argument %zu", name.c_str(), i);
-    hl_wire_val v = to_wire(args[i], what.c_str());
+    hl_wire_val v;
+    try {
+      v = to_wire(args[i], "");  // the message is built only on failure: this loop is on the call path
+    } catch (const Error &e) {
+      throw Error(e.code(), format("hl_call('%s') argument %zu: %s", name.c_str(), i, e.what()));
+    }
     hl_wire_put_val(&w, &v);
   }
   check_call_against_signature(name, args, nargs);  // after every argument's own validity
@@ -364,18 +368,6 @@ void Sandbox::serve_log() {
                file_text, line, static_cast<int>(message_len), message_text);
 }
 
-namespace {
-
-// "read" / "write" / "instruction fetch", plus why: the bits of a #PF error code.
-std::string page_fault_cause(uint64_t error_code) {
-  std::string access = (error_code & 0x10) ? "instruction fetch" : (error_code & 0x2) ? "write" : "read";
-  std::string why = (error_code & 0x1) ? "protection violation" : "page not present";
-  if (error_code & 0x8) why = "reserved bit set";
-  return access + ", " + why;
-}
-
-}  // namespace
-
 void Sandbox::fail_guest_exception(uint8_t vector) {
   // The stub pushed nothing: the CPU's frame ([error code], RIP, CS, RFLAGS,
   // RSP, SS) sits at the exception stack's top, which the guest cannot write.
@@ -394,10 +386,7 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
     if (!current_function_.empty()) report.message += format(" in guest function '%s'", current_function_.c_str());
     poison_and_throw(report.code, report.message);
   }
-  if (vector == 14) {
-    message += format(" accessing 0x%llx (%s; CR2 0x%llx, error code 0x%llx)", ull(vcpu_.get_sregs().cr2),
-                      page_fault_cause(error_code).c_str(), ull(vcpu_.get_sregs().cr2), ull(error_code));
-  } else if (words == 6) {
+  if (words == 6) {
     message += format(" (error code 0x%llx)", ull(error_code));
   }
   message += format(", RSP 0x%llx", ull(rsp));

@@ -20,6 +20,8 @@ const char *kind_name(uint8_t kind) {
 bool is_valid_kind(uint8_t kind) { return kind < HL_WIRE_KIND_COUNT; }
 
 hl_wire_val to_wire(const hl_val_t &v, const char *what) {
+  // Messages start with "<what>: " unless what is empty (the caller adds context).
+  const char *sep = what[0] != '\0' ? ": " : "";
   hl_wire_val w{};
   w.kind = v.kind;
   switch (v.kind) {
@@ -30,7 +32,7 @@ hl_wire_val to_wire(const hl_val_t &v, const char *what) {
     case HL_VAL_F32: w.of.f32 = v.of.f32; break;
     case HL_VAL_F64: w.of.f64 = v.of.f64; break;
     case HL_VAL_BOOL:
-      if (v.of.boolean > 1) throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: bool must be 0 or 1", what));
+      if (v.of.boolean > 1) throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s%sbool must be 0 or 1", what, sep));
       w.of.boolean = v.of.boolean;
       break;
     case HL_VAL_STRING:
@@ -38,15 +40,16 @@ hl_wire_val to_wire(const hl_val_t &v, const char *what) {
       const void *ptr = v.kind == HL_VAL_STRING ? static_cast<const void *>(v.of.string.ptr) : v.of.bytes.ptr;
       size_t len = v.kind == HL_VAL_STRING ? v.of.string.len : v.of.bytes.len;
       if (ptr == nullptr && len != 0)
-        throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: NULL %s with length %zu", what, kind_name(v.kind), len));
+        throw Error(HL_ERROR_INVALID_ARGUMENT,
+                    format("%s%sNULL %s with length %zu", what, sep, kind_name(v.kind), len));
       if (len > UINT32_MAX)
-        throw Error(HL_ERROR_TOO_LARGE, format("%s: %s of %zu bytes exceeds 4 GiB", what, kind_name(v.kind), len));
+        throw Error(HL_ERROR_TOO_LARGE, format("%s%s%s of %zu bytes exceeds 4 GiB", what, sep, kind_name(v.kind), len));
       w.of.buf.ptr = static_cast<const uint8_t *>(ptr);
       w.of.buf.len = static_cast<uint32_t>(len);
       break;
     }
-    case HL_VAL_VOID: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: an argument cannot be void", what));
-    default: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s: unknown value kind %u", what, v.kind));
+    case HL_VAL_VOID: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s%san argument cannot be void", what, sep));
+    default: throw Error(HL_ERROR_INVALID_ARGUMENT, format("%s%sunknown value kind %u", what, sep, v.kind));
   }
   return w;
 }

@@ -10,7 +10,8 @@ namespace hl {
 const char *kind_name(uint8_t kind);
 bool is_valid_kind(uint8_t kind);
 
-// A caller's argument to the wire form (borrows its memory). Throws
+// A caller's argument to the wire form (borrows its memory). what prefixes
+// error messages ("" for none). Throws
 // Error(HL_ERROR_INVALID_ARGUMENT / HL_ERROR_TOO_LARGE) naming `what`.
 hl_wire_val to_wire(const hl_val_t &v, const char *what);
 
