@@ -158,6 +158,21 @@ typedef uint32_t hl_sandbox_status_t;
  * hl_config_set_call_timeout_ns).
  */
 #define HL_ERROR_TIMEOUT 31
+/**
+ * The snapshot does not fit this sandbox (memory layout, or a host function it
+ * needs is missing or differs); the message says what. Nothing was changed.
+ */
+#define HL_ERROR_SNAPSHOT_MISMATCH 32
+/**
+ * A snapshot file is truncated, fails its checksum or is malformed; the message
+ * says where.
+ */
+#define HL_ERROR_SNAPSHOT_CORRUPT 33
+/**
+ * A snapshot file was written in a format version or for a guest ABI this
+ * library does not read.
+ */
+#define HL_ERROR_SNAPSHOT_VERSION 34
 /** @} */
 
 /**
@@ -270,6 +285,12 @@ typedef struct hl_config hl_config_t;
 
 /** One micro-VM running one guest. Free with hl_sandbox_delete(). */
 typedef struct hl_sandbox hl_sandbox_t;
+
+/**
+ * An immutable, refcounted copy of a sandbox's guest memory and vCPU state.
+ * Free with hl_snapshot_delete().
+ */
+typedef struct hl_snapshot hl_snapshot_t;
 
 /**
  * A refcounted handle that can stop a sandbox's running call from any thread.
@@ -933,6 +954,173 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox,
  * Thread-safety: Not concurrently with a call on the same sandbox.
  */
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
+
+/**
+ * Captures the sandbox's guest memory, complete vCPU state, mapped regions,
+ * guest counter and call state. The snapshot is immutable and may be restored
+ * onto this or any compatible sandbox, from any thread, any number of times. It
+ * becomes the sandbox's restore baseline: a later hl_sandbox_restore() of it
+ * copies only the pages written since.
+ *
+ * @param sandbox The sandbox (not poisoned, not in a call).
+ * @param out Receives the snapshot.
+ * @return NULL, or HL_ERROR_POISONED, HL_ERROR_BUSY, HL_ERROR_OUT_OF_MEMORY.
+ *
+ * Ownership: Borrows sandbox. The caller owns *out (hl_snapshot_delete());
+ * sandboxes keep their own reference, and regions mapped with
+ * hl_sandbox_map_region() must stay valid while a snapshot that holds them may
+ * be restored.
+ *
+ * Thread-safety: Not concurrently with a call on the same sandbox
+ * (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox,
+                                       hl_snapshot_t **out);
+
+/**
+ * Puts the sandbox back exactly into the snapshot's state: guest memory, vCPU
+ * registers (general, segment, control, FPU/SSE, debug, MSRs), mapped regions,
+ * guest counter and call state, and clears poisoning. The cost grows with the
+ * pages written since the snapshot was taken or last restored here, not with
+ * the sandbox's size. Refused before anything changes if the layout differs or
+ * a host function registered when the snapshot was taken is missing or has
+ * another signature.
+ *
+ * @param sandbox The sandbox; it may be poisoned.
+ * @param snapshot A snapshot of this sandbox or of one with the same memory
+ *     layout.
+ * @return NULL, or HL_ERROR_SNAPSHOT_MISMATCH (nothing changed), HL_ERROR_BUSY,
+ *     HL_ERROR_HYPERVISOR.
+ *
+ * Ownership: Borrows both; the sandbox keeps its own reference to the snapshot.
+ *
+ * Thread-safety: Not concurrently with a call on the same sandbox
+ * (HL_ERROR_BUSY). The snapshot may be used by other sandboxes at the same
+ * time.
+ */
+HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox,
+                                      const hl_snapshot_t *snapshot);
+
+/**
+ * hl_call() followed by hl_sandbox_restore(), whatever the call's outcome: one
+ * request on a clean sandbox. A poisoned sandbox is restored first, so the call
+ * always starts from the snapshot.
+ *
+ * @param sandbox The sandbox.
+ * @param snapshot The state to return to after the call.
+ * @param function The guest function's name.
+ * @param args The arguments; may be NULL when nargs is 0.
+ * @param nargs Number of arguments (at most 32).
+ * @param result Receives the result; may be NULL.
+ * @return The call's error, or NULL; if the restore itself fails, its error
+ *     instead (and the sandbox stays poisoned).
+ *
+ * Ownership: As hl_call().
+ *
+ * Thread-safety: As hl_call().
+ */
+HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
+                                       const hl_snapshot_t *snapshot,
+                                       const char *function,
+                                       const hl_val_t *args,
+                                       size_t nargs,
+                                       hl_val_t *result);
+
+/**
+ * Creates a sandbox already in the snapshot's state, without loading an ELF or
+ * running the guest's initialisation. The VM comes from a process-wide pool of
+ * pre-created VMs when one is ready (see hl_set_vm_pool_size). Host functions
+ * are not part of a snapshot: register them before the first call.
+ *
+ * @param snapshot The state to start from.
+ * @param config Runtime settings (log callback and level, call time limit); may
+ *     be NULL for defaults. Memory sizes and init data come from the snapshot.
+ * @param out Receives the sandbox.
+ * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_OUT_OF_MEMORY,
+ *     HL_ERROR_HYPERVISOR.
+ *
+ * Ownership: Borrows snapshot and config. The caller owns *out.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_sandbox_new_from_snapshot(const hl_snapshot_t *snapshot,
+                                                const hl_config_t *config,
+                                                hl_sandbox_t **out);
+
+/**
+ * Drops the caller's reference. Sandboxes that restored or were created from it
+ * keep theirs.
+ *
+ * @param snapshot The snapshot; NULL is ignored.
+ *
+ * Ownership: Takes snapshot.
+ *
+ * Thread-safety: Any thread, also while sandboxes use the snapshot.
+ */
+HL_API void hl_snapshot_delete(hl_snapshot_t *snapshot);
+
+/**
+ * The guest memory size of sandboxes the snapshot fits (as
+ * hl_sandbox_memory_size()).
+ *
+ * @param snapshot The snapshot.
+ * @return Bytes of guest memory the snapshot describes, or 0 if snapshot is
+ *     NULL.
+ *
+ * Ownership: Borrows snapshot.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API uint64_t hl_snapshot_memory_size(const hl_snapshot_t *snapshot);
+
+/**
+ * Writes the snapshot to a file: a versioned header, the memory layout, the
+ * host-function signatures, the vCPU state, the populated memory pages and a
+ * checksum (format in docs/snapshots.md).
+ *
+ * @param snapshot The snapshot.
+ * @param path The file to write (replaced atomically).
+ * @return NULL, or HL_ERROR_IO (naming the path and errno),
+ *     HL_ERROR_INVALID_ARGUMENT (the snapshot holds mapped regions, which point
+ *     at host memory).
+ *
+ * Ownership: Borrows both.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
+                                    const char *path);
+
+/**
+ * Reads a snapshot file, verifying its version, checksum and structure.
+ * Host-owned state (page tables, GDT, IDT, exception stubs) is rebuilt rather
+ * than trusted, and the vCPU's control state is checked.
+ *
+ * @param path A file written by hl_snapshot_save().
+ * @param out Receives the snapshot.
+ * @return NULL, or HL_ERROR_IO, HL_ERROR_SNAPSHOT_CORRUPT,
+ *     HL_ERROR_SNAPSHOT_VERSION.
+ *
+ * Ownership: Borrows path. The caller owns *out.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out);
+
+/**
+ * Sizes the process-wide pool of pre-created VMs that sandbox creation draws
+ * from. A background thread refills it and tears down deleted sandboxes' VMs,
+ * so neither costs the caller's thread.
+ *
+ * @param size How many pre-created VMs to keep ready (default 2; 0 turns the
+ *     pool off and frees idle VMs).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT above 64.
+ *
+ * Ownership: None.
+ *
+ * Thread-safety: Any thread, any time.
+ */
+HL_API hl_error_t *hl_set_vm_pool_size(uint32_t size);
 
 /**
  * Chooses the signal hl_kill() and deadlines use, process-wide. Call it before

@@ -143,6 +143,20 @@ const (
 	// ErrorTimeout is HL_ERROR_TIMEOUT. The call exceeded its time limit
 	// (hl_call_with_timeout, hl_config_set_call_timeout_ns).
 	ErrorTimeout ErrorCode = 31
+
+	// ErrorSnapshotMismatch is HL_ERROR_SNAPSHOT_MISMATCH. The snapshot does
+	// not fit this sandbox (memory layout, or a host function it needs is
+	// missing or differs); the message says what. Nothing was changed.
+	ErrorSnapshotMismatch ErrorCode = 32
+
+	// ErrorSnapshotCorrupt is HL_ERROR_SNAPSHOT_CORRUPT. A snapshot file is
+	// truncated, fails its checksum or is malformed; the message says where.
+	ErrorSnapshotCorrupt ErrorCode = 33
+
+	// ErrorSnapshotVersion is HL_ERROR_SNAPSHOT_VERSION. A snapshot file was
+	// written in a format version or for a guest ABI this library does not
+	// read.
+	ErrorSnapshotVersion ErrorCode = 34
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -210,6 +224,12 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_OUT_OF_RANGE"
 	case ErrorTimeout:
 		return "HL_ERROR_TIMEOUT"
+	case ErrorSnapshotMismatch:
+		return "HL_ERROR_SNAPSHOT_MISMATCH"
+	case ErrorSnapshotCorrupt:
+		return "HL_ERROR_SNAPSHOT_CORRUPT"
+	case ErrorSnapshotVersion:
+		return "HL_ERROR_SNAPSHOT_VERSION"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

@@ -21,6 +21,10 @@ struct hl_sandbox {
   std::unique_ptr<hl::Sandbox> sandbox;
 };
 
+struct hl_snapshot {
+  std::shared_ptr<const hl::Snapshot> snapshot;
+};
+
 struct hl_interrupt_handle {
   std::shared_ptr<hl::InterruptControl> control;
 };

@@ -29,4 +29,23 @@ static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2 size");
 inline constexpr unsigned long kGetSupportedCpuid = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, 8);
 inline constexpr unsigned long kSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, 8);
 
+// kvm_msrs: nmsrs + pad, then the entries (C sizeof 8).
+inline constexpr uint32_t kMaxMsrEntries = 16;
+struct MsrList {
+  uint32_t nmsrs;
+  uint32_t padding;
+  kvm_msr_entry entries[kMaxMsrEntries];
+};
+static_assert(offsetof(MsrList, entries) == 8, "kvm_msrs C layout: entries at offset 8");
+inline constexpr unsigned long kGetMsrs = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, 8);
+inline constexpr unsigned long kSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, 8);
+
+// kvm_xsave: a 4 KiB region, then a flexible array this code never uses
+// (KVM_CAP_XSAVE2 reports 4096 here: no dynamic features are enabled).
+struct XsaveArea {
+  uint32_t region[1024];
+};
+inline constexpr unsigned long kGetXsave = _IOC(_IOC_READ, KVMIO, 0xa4, sizeof(XsaveArea));
+inline constexpr unsigned long kSetXsave = _IOC(_IOC_WRITE, KVMIO, 0xa5, sizeof(XsaveArea));
+
 }  // namespace hl::kvm

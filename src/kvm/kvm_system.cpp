@@ -55,6 +55,11 @@ std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
   sys->cpuid_.nent = kMaxCpuidEntries;
   if (::ioctl(fd, kGetSupportedCpuid, &sys->cpuid_) < 0) no_hypervisor(errno_message("KVM_GET_SUPPORTED_CPUID", errno));
   hide_virtualisation(sys->cpuid_);
+  // 4096 entries (64 KiB) per vCPU: a sandbox can dirty 16 MiB between two
+  // restores before a ring-full exit makes it re-protect pages.
+  int ring_bytes = ::ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+  constexpr uint32_t kRingEntries = 4096;
+  if (ring_bytes >= static_cast<int>(kRingEntries * sizeof(kvm_dirty_gfn))) sys->dirty_ring_entries_ = kRingEntries;
   return sys;
 }
 
@@ -76,6 +81,13 @@ Vm KvmSystem::create_vm() const {
     throw Error(err == ENOMEM ? HL_ERROR_OUT_OF_MEMORY : HL_ERROR_HYPERVISOR, errno_message("KVM_CREATE_VM", err));
   }
   return Vm(UniqueFd(raw), vcpu_mmap_size_);
+}
+
+Machine KvmSystem::create_machine() const {
+  Vm vm = create_vm();
+  if (dirty_ring_entries_ != 0) vm.enable_dirty_ring(dirty_ring_entries_);
+  Vcpu vcpu = vm.create_vcpu(cpuid_);
+  return Machine{std::move(vm), std::move(vcpu)};
 }
 
 }  // namespace hl::kvm

@@ -21,6 +21,12 @@ class KvmSystem {
   static std::shared_ptr<const KvmSystem> open(const char *device_path);
 
   Vm create_vm() const;
+  // A VM with its vCPU (CPUID set, dirty ring on when KVM offers one) and
+  // no memory slots yet.
+  Machine create_machine() const;
+  // Entries per vCPU dirty ring; 0 when KVM has none (restores then copy
+  // all of a sandbox's populated memory).
+  uint32_t dirty_ring_entries() const { return dirty_ring_entries_; }
   size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
   // Supported CPUID with VMX/SVM hidden, ready for KVM_SET_CPUID2.
   const CpuidTable &guest_cpuid() const { return cpuid_; }
@@ -30,6 +36,7 @@ class KvmSystem {
   UniqueFd fd_;
   size_t vcpu_mmap_size_ = 0;
   CpuidTable cpuid_{};
+  uint32_t dirty_ring_entries_ = 0;
 };
 
 }  // namespace hl::kvm

@@ -1,5 +1,6 @@
 #include "mem/guest_memory.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -35,6 +36,30 @@ std::span<uint8_t> GuestMemory::span(uint64_t guest_address, uint64_t length) co
                 format("host range [0x%llx, +0x%llx) outside guest memory",
                        static_cast<unsigned long long>(guest_address), static_cast<unsigned long long>(length)));
   return {p, length};
+}
+
+std::vector<GuestMemory::Extent> GuestMemory::populated_extents() const {
+  std::vector<Extent> extents;
+  off_t pos = 0;
+  const off_t end = static_cast<off_t>(size_);
+  while (pos < end) {
+    off_t data = ::lseek(memfd_.get(), pos, SEEK_DATA);
+    if (data < 0) {
+      if (errno == ENXIO) break;  // no data after pos
+      throw Error(HL_ERROR_INTERNAL, errno_message("lseek(SEEK_DATA) on guest memory", errno));
+    }
+    off_t hole = ::lseek(memfd_.get(), data, SEEK_HOLE);
+    if (hole < 0) throw Error(HL_ERROR_INTERNAL, errno_message("lseek(SEEK_HOLE) on guest memory", errno));
+    if (hole > end) hole = end;
+    extents.push_back({static_cast<uint64_t>(data), static_cast<uint64_t>(hole - data)});
+    pos = hole;
+  }
+  return extents;
+}
+
+void GuestMemory::discard_all() {
+  if (::fallocate(memfd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size_)) < 0)
+    throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message("fallocate(PUNCH_HOLE) on guest memory", errno));
 }
 
 }  // namespace hl::mem

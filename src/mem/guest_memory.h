@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "common/unique_mapping.h"
@@ -28,6 +29,16 @@ class GuestMemory {
   // Like translate() for ranges the host itself chose: throws
   // Error(HL_ERROR_INTERNAL) instead of returning nullptr.
   std::span<uint8_t> span(uint64_t guest_address, uint64_t length) const;
+
+  // The byte ranges that hold data; the rest has never been written and
+  // reads as zero. (lseek SEEK_DATA/SEEK_HOLE on the memfd.)
+  struct Extent {
+    uint64_t offset, length;
+  };
+  std::vector<Extent> populated_extents() const;
+  // Returns every page to the never-written state (zero, no host memory).
+  // KVM drops its mappings of them through the kernel's MMU notifiers.
+  void discard_all();
 
  private:
   UniqueFd memfd_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "kvm/vm_pool.h"
 #include "mem/page_tables.h"
 #include "mem/system_tables.h"
 #include "sandbox/sandbox.h"
@@ -59,7 +60,8 @@ uint64_t random_seed() {
 
 std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<const uint8_t> elf) {
   mem::ElfImage image = mem::ElfImage::parse(elf);
-  std::unique_ptr<Sandbox> sandbox(new Sandbox(config, image));
+  std::unique_ptr<Sandbox> sandbox(new Sandbox(config, mem::Layout::compute(sizes_for(config, image))));
+  sandbox->map_memory_slots(false);  // writes are logged once there is a snapshot to restore
   sandbox->boot(image);
   if (!config.init_data.empty())
     std::memcpy(sandbox->memory_.span(sandbox->layout_.init_data, config.init_data.size()).data(),
@@ -68,33 +70,41 @@ std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<
   return sandbox;
 }
 
-Sandbox::Sandbox(const SandboxConfig &config, const mem::ElfImage &image)
+Sandbox::Sandbox(const SandboxConfig &config, const mem::Layout &layout)
     : kvm_(kvm::KvmSystem::instance()),
-      layout_(mem::Layout::compute(sizes_for(config, image))),
+      layout_(layout),
       memory_(layout_.memory_size),
-      vm_(kvm_->create_vm()),
-      vcpu_((map_memory_slots(), vm_.create_vcpu(kvm_->guest_cpuid()))),
+      machine_(kvm::VmPool::instance().take()),
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())),
       log_callback_(config.log_callback),
       log_user_data_(config.log_user_data),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
-      default_timeout_ns_(config.call_timeout_ns) {
+      default_timeout_ns_(config.call_timeout_ns),
+      dirty_pages_(layout_.memory_size / mem::kPageSize) {
   install_interrupt_signal_handler();
 }
 
-Sandbox::~Sandbox() { interrupt_->detach(); }
+Sandbox::~Sandbox() {
+  interrupt_->detach();
+  std::vector<uint32_t> slots = {0, 1, 2};
+  for (const auto &[base, r] : mapped_) slots.push_back(r->slot);
+  kvm::VmPool::instance().give_back(std::move(machine_), std::move(slots));
+}
 
 // Guest memory goes to KVM as three slots around the null page and the two
 // guard pages, so those are holes even to the hypervisor: besides their
 // not-present PTEs, no guest-physical memory backs them at all.
-void Sandbox::map_memory_slots() {
+void Sandbox::map_memory_slots(bool log_writes) {
   const mem::Layout &l = layout_;
   const struct {
     uint64_t begin, end;
   } slots[] = {{mem::kPageSize, l.stack_guard}, {l.stack, l.exception_guard}, {l.exception_stack, l.memory_size}};
   uint32_t slot = 0;
-  for (const auto &s : slots) vm_.set_memory_slot(slot++, s.begin, s.end - s.begin, memory_.host_base() + s.begin, 0);
+  const uint32_t flags = log_writes ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+  for (const auto &s : slots)
+    vm_.set_memory_slot(slot++, s.begin, s.end - s.begin, memory_.host_base() + s.begin, flags);
+  logging_writes_ = log_writes;
 }
 
 void Sandbox::boot(const mem::ElfImage &image) {
@@ -199,7 +209,7 @@ void Sandbox::initialise_guest() {
     if (dispatch < layout_.image || dispatch >= layout_.image + layout_.image_size)
       throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest dispatch address 0x%llx is outside its image",
                                                      static_cast<unsigned long long>(dispatch)));
-    dispatch_address_ = dispatch;
+    guest_.dispatch_address = dispatch;
   } catch (const Error &e) {
     if (e.code() == HL_ERROR_GUEST_INIT_FAILED) throw;
     throw Error(HL_ERROR_GUEST_INIT_FAILED, std::string("guest initialisation failed: ") + e.what());
@@ -213,7 +223,7 @@ void Sandbox::read_guest_functions(hl_wire_reader &r) {
     const uint8_t *name = nullptr;
     uint32_t name_len = 0;
     hl_wire_get_str(&r, &name, &name_len);
-    GuestFunction fn;
+    FunctionSignature fn;
     fn.result = hl_wire_get_u8(&r);
     uint8_t nparams = hl_wire_get_u8(&r);
     bool ok = !r.failed && name_len > 0 && name_len <= HL_WIRE_MAX_NAME && fn.result < HL_WIRE_KIND_COUNT &&
@@ -223,12 +233,12 @@ void Sandbox::read_guest_functions(hl_wire_reader &r) {
       ok = fn.params.back() != HL_VAL_VOID && fn.params.back() < HL_WIRE_KIND_COUNT;
     }
     if (!ok) throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest declared a malformed function (entry %u)", i));
-    guest_functions_[std::string(reinterpret_cast<const char *>(name), name_len)] = std::move(fn);
+    guest_.functions[std::string(reinterpret_cast<const char *>(name), name_len)] = std::move(fn);
   }
   uint8_t fallback = hl_wire_get_u8(&r);
   if (r.failed || fallback > 1) throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest sent a malformed function table");
-  guest_has_fallback_ = fallback == 1;
-  guest_functions_known_ = true;
+  guest_.has_fallback = fallback == 1;
+  guest_.functions_known = true;
 }
 
 }  // namespace hl

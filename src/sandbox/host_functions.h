@@ -43,6 +43,7 @@ class HostFunctionRegistry {
   // Throws Error(HL_ERROR_ALREADY_REGISTERED); fn is destroyed (finalized) then.
   void add(std::unique_ptr<HostFunction> fn);
   const HostFunction *find(std::string_view name) const;
+  const std::map<std::string, std::unique_ptr<HostFunction>, std::less<>> &all() const { return functions_; }
 
  private:
   std::map<std::string, std::unique_ptr<HostFunction>, std::less<>> functions_;

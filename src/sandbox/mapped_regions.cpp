@@ -30,7 +30,7 @@ bool aligned(uint64_t v) { return v % mem::kPageSize == 0; }
 }  // namespace
 
 void Sandbox::map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags) {
-  add_mapping(host_address, size, guest_address, flags, "mapped region", UniqueMapping());
+  add_mapping(host_address, size, guest_address, flags, "mapped region", nullptr);
 }
 
 uint64_t Sandbox::map_file_cow(const char *path, uint64_t guest_address) {
@@ -46,14 +46,14 @@ uint64_t Sandbox::map_file_cow(const char *path, uint64_t guest_address) {
   void *view = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (view == MAP_FAILED)
     throw Error(HL_ERROR_IO, errno_message(format("hl_sandbox_map_file_cow: mmap('%s')", path).c_str(), errno));
-  UniqueMapping owned(view, size);
+  auto owned = std::make_shared<UniqueMapping>(view, size);
   add_mapping(view, size, guest_address, HL_MAP_READ | HL_MAP_EXECUTE, format("mapped file '%s'", path),
               std::move(owned));
   return size;
 }
 
 void Sandbox::add_mapping(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags,
-                          std::string name, UniqueMapping file_view) {
+                          std::string name, std::shared_ptr<UniqueMapping> file_view) {
   BusyGuard busy(busy_);
   if (host_address == nullptr || size == 0)
     throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_sandbox_map_region: host_address is NULL or size is 0");
@@ -95,10 +95,12 @@ void Sandbox::add_mapping(const void *host_address, uint64_t size, uint64_t gues
   region->slot = slot;
   region->permissions = {true, false, (flags & HL_MAP_EXECUTE) != 0};
   region->name = std::move(name);
+  region->host_address = host_address;
   region->file_view = std::move(file_view);
 
   mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
+  page_tables_edited_ = true;  // the host writes them: KVM's dirty ring does not see it
   editor.map(guest_address, size, region->permissions);
   try {
     vm_.set_memory_slot(slot, guest_address, size, const_cast<void *>(host_address), KVM_MEM_READONLY);
@@ -120,6 +122,7 @@ void Sandbox::unmap_region(uint64_t guest_address) {
   MappedRegion &r = *it->second;
   mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
+  page_tables_edited_ = true;
   editor.unmap(r.base, r.size);
   vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);  // size 0 deletes the slot
   mapped_.erase(it);

@@ -119,11 +119,12 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
                        "hl_config_set_input_buffer_size",
                        name.c_str(), w.needed, ull(input_size)));
 
+  note_input_written(len);
   current_function_ = name;
   reply_offset_ = hl_wire_align8(len);
   kvm_regs &regs = vcpu_.sync_regs();
   regs = kvm_regs{};
-  regs.rip = dispatch_address_;
+  regs.rip = guest_.dispatch_address;
   regs.rsp = layout_.stack_top - 8;
   regs.rflags = 0x2;
   vcpu_.mark_sync_regs_dirty();
@@ -136,8 +137,8 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
     hl_wire_val v;
     if (!hl_wire_get_val(&r, &v) || !hl_wire_done(&r))
       poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed result", name.c_str()));
-    auto declared = guest_functions_.find(name);
-    if (declared != guest_functions_.end() && declared->second.result != v.kind)
+    auto declared = guest_.functions.find(name);
+    if (declared != guest_.functions.end() && declared->second.result != v.kind)
       poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned %s but declared %s", name.c_str(),
                                                  kind_name(v.kind), kind_name(declared->second.result)));
     if (result != nullptr) *result = from_wire(v, true);
@@ -162,13 +163,13 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
 }
 
 void Sandbox::check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const {
-  if (!guest_functions_known_) return;
-  auto it = guest_functions_.find(name);
-  if (it == guest_functions_.end()) {
-    if (guest_has_fallback_) return;  // the guest's fallback decides
+  if (!guest_.functions_known) return;
+  auto it = guest_.functions.find(name);
+  if (it == guest_.functions.end()) {
+    if (guest_.has_fallback) return;  // the guest's fallback decides
     throw Error(HL_ERROR_GUEST_FUNCTION_NOT_FOUND, format("hl_call: the guest has no function '%s'", name.c_str()));
   }
-  const GuestFunction &fn = it->second;
+  const FunctionSignature &fn = it->second;
   if (nargs != fn.params.size())
     throw Error(HL_ERROR_PARAMETER_COUNT_MISMATCH,
                 format("hl_call('%s'): takes %zu arguments, got %zu", name.c_str(), fn.params.size(), nargs));
@@ -224,6 +225,11 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
         }
         break;
       }
+      case KVM_EXIT_DIRTY_RING_FULL:
+        // Keep what KVM logged, then let it log again (snapshot_restore.cpp).
+        harvest_dirty_ring();
+        vm_.reset_dirty_rings();
+        break;
       case KVM_EXIT_SHUTDOWN: poison_and_throw(HL_ERROR_TRIPLE_FAULT, "guest vCPU shut down (triple fault)");
       case KVM_EXIT_MMIO:
         poison_and_throw(HL_ERROR_GUEST_EXCEPTION,
@@ -248,7 +254,10 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   if (result != nullptr) {
     hl_wire_begin(&w, base, space, HL_MSG_RESULT);
     hl_wire_put_val(&w, result);
-    if (hl_wire_end(&w) != 0) return;
+    if (uint32_t written = hl_wire_end(&w); written != 0) {
+      note_input_written(reply_offset_ + written);
+      return;
+    }
     code = HL_ERROR_TOO_LARGE;
   }
   std::string text = result != nullptr ? format(
@@ -260,8 +269,10 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   hl_wire_begin(&w, base, space, HL_MSG_ERROR);
   hl_wire_put_u32(&w, code);
   hl_wire_put_str(&w, text.data(), text_len);
-  if (hl_wire_end(&w) == 0)
+  uint32_t written = hl_wire_end(&w);
+  if (written == 0)
     poison_and_throw(HL_ERROR_TOO_LARGE, "no room left in the input buffer for a host function's reply");
+  note_input_written(reply_offset_ + written);
 }
 
 void Sandbox::serve_host_call() {
@@ -413,6 +424,7 @@ void Sandbox::fail_abort(uint32_t code) {
 
 void Sandbox::poison_and_throw(hl_error_code_t code, const std::string &message) {
   poisoned_reason_ = message;
+  vcpu_state_unknown_ = true;  // a restore rewrites every register, not only the CPL3-visible ones
   throw Error(code, message);
 }
 

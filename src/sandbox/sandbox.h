@@ -1,8 +1,9 @@
 // One sandbox: a KVM VM with one vCPU running one guest at CPL3.
 //
 // Created by booting the guest ELF (boot.cpp) and running its
-// initialisation; then call() runs guest functions by name, serving the
-// guest's host calls on the caller's thread (sandbox.cpp).
+// initialisation, or from a snapshot (snapshot_restore.cpp); then call()
+// runs guest functions by name, serving the guest's host calls on the
+// caller's thread (sandbox.cpp).
 #pragma once
 
 #include <atomic>
@@ -17,12 +18,16 @@
 #include "common/unique_mapping.h"
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
+#include "kvm/vm.h"
 #include "mem/elf_image.h"
 #include "mem/guest_memory.h"
 #include "mem/layout.h"
 #include "sandbox/config.h"
+#include "sandbox/guest_interface.h"
 #include "sandbox/host_functions.h"
 #include "sandbox/interrupt.h"
+#include "snapshot/dirty_page_set.h"
+#include "snapshot/snapshot.h"
 #include "wire/hl_wire.h"
 
 namespace hl {
@@ -31,6 +36,10 @@ class Sandbox {
  public:
   // Throws Error: NO_HYPERVISOR, INVALID_ELF, GUEST_INIT_FAILED, ...
   static std::unique_ptr<Sandbox> create(const SandboxConfig &config, std::span<const uint8_t> elf);
+  // Already in the snapshot's state: no ELF, no guest initialisation. The
+  // config's runtime settings apply; the memory layout is the snapshot's.
+  static std::unique_ptr<Sandbox> create_from_snapshot(const SandboxConfig &config,
+                                                       std::shared_ptr<const Snapshot> snapshot);
   ~Sandbox();
   Sandbox(const Sandbox &) = delete;
   Sandbox &operator=(const Sandbox &) = delete;
@@ -42,6 +51,16 @@ class Sandbox {
   void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result);
   void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result, uint64_t timeout_ns);
   bool poisoned() const { return !poisoned_reason_.empty(); }
+
+  // Snapshots (snapshot_restore.cpp). snapshot() makes the new snapshot this
+  // sandbox's restore baseline; restore() throws SNAPSHOT_MISMATCH before
+  // changing anything if the snapshot does not fit.
+  std::shared_ptr<const Snapshot> snapshot();
+  void restore(const std::shared_ptr<const Snapshot> &snapshot);
+  void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
+                        const hl_val_t *args, size_t nargs, hl_val_t *result);
+  // Guest pages the restore baseline tracks as written (tests, benchmarks).
+  size_t tracked_dirty_pages() const { return dirty_pages_.size(); }
 
   // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
   void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);
@@ -58,19 +77,25 @@ class Sandbox {
   // Host view of guest memory (internal: tests use it to break things a
   // guest cannot, such as the IDT).
   const mem::GuestMemory &memory() const { return memory_; }
+  // The vCPU's registers now (internal: the snapshot tests compare them).
+  kvm::VcpuState vcpu_state() const { return vcpu_.capture_state(); }
 
  private:
-  Sandbox(const SandboxConfig &config, const mem::ElfImage &image);
-  void map_memory_slots();
+  Sandbox(const SandboxConfig &config, const mem::Layout &layout);
+  // Guest memory as three KVM slots; log_writes turns on dirty tracking.
+  void map_memory_slots(bool log_writes);
   struct MappedRegion {
     uint64_t base, size;
     uint32_t slot;
     mem::PagePermissions permissions;
     std::string name;
-    UniqueMapping file_view;  // owned for hl_sandbox_map_file_cow
+    const void *host_address;
+    std::shared_ptr<UniqueMapping> file_view;  // hl_sandbox_map_file_cow's view, shared with snapshots
   };
   void add_mapping(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags, std::string name,
-                   UniqueMapping file_view);
+                   std::shared_ptr<UniqueMapping> file_view);
+  bool mapped_regions_match(const Snapshot &snapshot) const;
+  void replace_mapped_regions(const Snapshot &snapshot);
   void rebuild_fault_regions();
   void reload_guest_mmu();
   std::map<uint64_t, std::unique_ptr<MappedRegion>> mapped_;
@@ -90,26 +115,21 @@ class Sandbox {
   void write_reply(const hl_wire_val *result, hl_error_code_t code, const std::string &message);
   std::span<const uint8_t> output_buffer() const;
 
-  // Declaration order = reverse destruction order: the vCPU and VM go
-  // before the memory they map.
+  // Declaration order = reverse destruction order. The machine (VM and
+  // vCPU) goes back to the pool in ~Sandbox, before the memory it maps.
   std::shared_ptr<const kvm::KvmSystem> kvm_;
   mem::Layout layout_;
   std::vector<mem::Region> regions_;  // every mapped region, image segments by name
   mem::GuestMemory memory_;
-  kvm::Vm vm_;
-  kvm::Vcpu vcpu_;
+  kvm::Machine machine_;
+  kvm::Vm &vm_ = machine_.vm;
+  kvm::Vcpu &vcpu_ = machine_.vcpu;
   std::shared_ptr<InterruptControl> interrupt_;
   // The guest's functions as its READY message declared them: calls are
   // checked against them before entering the guest, results after.
-  struct GuestFunction {
-    std::vector<hl_val_kind_t> params;
-    hl_val_kind_t result;
-  };
   void read_guest_functions(hl_wire_reader &r);
   void check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const;
-  std::map<std::string, GuestFunction, std::less<>> guest_functions_;
-  bool guest_functions_known_ = false;
-  bool guest_has_fallback_ = false;
+  GuestInterface guest_;
 
   HostFunctionRegistry host_functions_;
   hl_log_fn_t log_callback_;
@@ -120,11 +140,26 @@ class Sandbox {
   std::atomic<uint64_t> counter_{0};  // authoritative; mirrored into the PEB
   std::mutex counter_publish_mu_;
   void publish_counter();
-  uint64_t dispatch_address_ = 0;
   uint64_t reply_offset_ = 0;     // where host-call replies go in the input buffer
   std::string current_function_;  // for messages: "" during initialisation
   std::string poisoned_reason_;
   std::atomic<bool> busy_{false};
+
+  // Restore tracking (snapshot_restore.cpp). Guest memory equals
+  // baseline_'s except in dirty_pages_ (guest writes, from KVM's dirty
+  // ring), the input buffer below input_written_end_, the PEB, and the page
+  // tables if page_tables_edited_ (host writes, which KVM does not log).
+  std::shared_ptr<const Snapshot> baseline_;
+  DirtyPageSet dirty_pages_;
+  uint64_t input_written_end_ = 0;
+  bool page_tables_edited_ = false;
+  bool logging_writes_ = false;     // the memory slots have KVM_MEM_LOG_DIRTY_PAGES
+  bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
+  uint32_t restores_since_reset_ = 0;
+  void harvest_dirty_ring();
+  void start_tracking_from(std::shared_ptr<const Snapshot> baseline);
+  void restore_memory(const Snapshot &snapshot);
+  void note_input_written(uint64_t end) { input_written_end_ = std::max(input_written_end_, end); }
 };
 
 }  // namespace hl

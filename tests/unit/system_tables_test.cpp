@@ -76,6 +76,10 @@ TEST(SystemTables, StubsReportTheirVector) {
 TEST(KvmAbi, IoctlNumbersMatchTheCLayout) {
   EXPECT_EQ(hl::kvm::kGetSupportedCpuid, 0xc008ae05ul);
   EXPECT_EQ(hl::kvm::kSetCpuid2, 0x4008ae90ul);
+  EXPECT_EQ(hl::kvm::kGetMsrs, 0xc008ae88ul);
+  EXPECT_EQ(hl::kvm::kSetMsrs, 0x4008ae89ul);
+  EXPECT_EQ(hl::kvm::kGetXsave, 0x9000aea4ul);
+  EXPECT_EQ(hl::kvm::kSetXsave, 0x5000aea5ul);
 }
 
 }  // namespace

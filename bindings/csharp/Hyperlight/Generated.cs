@@ -158,6 +158,25 @@ public enum ErrorCode : uint
     /// hl_config_set_call_timeout_ns).
     /// </summary>
     Timeout = 31,
+
+    /// <summary>
+    /// The snapshot does not fit this sandbox (memory layout, or a host
+    /// function it needs is missing or differs); the message says what. Nothing
+    /// was changed.
+    /// </summary>
+    SnapshotMismatch = 32,
+
+    /// <summary>
+    /// A snapshot file is truncated, fails its checksum or is malformed; the
+    /// message says where.
+    /// </summary>
+    SnapshotCorrupt = 33,
+
+    /// <summary>
+    /// A snapshot file was written in a format version or for a guest ABI this
+    /// library does not read.
+    /// </summary>
+    SnapshotVersion = 34,
 }
 
 /// <summary>

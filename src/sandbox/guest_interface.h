@@ -1,0 +1,28 @@
+// What a guest declared in its READY message: its functions' signatures,
+// whether it has a fallback, and where calls enter it. Snapshots carry it,
+// so a sandbox made from one needs no initialisation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hyperlight.h"
+
+namespace hl {
+
+struct FunctionSignature {
+  std::vector<hl_val_kind_t> params;
+  hl_val_kind_t result = HL_VAL_VOID;
+  bool operator==(const FunctionSignature &) const = default;
+};
+
+struct GuestInterface {
+  std::map<std::string, FunctionSignature, std::less<>> functions;
+  bool functions_known = false;  // guests built without a table call unchecked
+  bool has_fallback = false;
+  uint64_t dispatch_address = 0;
+};
+
+}  // namespace hl

@@ -1,0 +1,217 @@
+// Snapshots of a sandbox, restores onto it, and sandboxes made from one.
+//
+// Restore tracking: after a snapshot or restore, the sandbox's memory
+// equals its baseline snapshot's except for pages written since. The guest's
+// writes are in KVM's dirty ring (the slots log writes; pages start
+// write-protected, KVM records the first write to each). Harvested pages
+// stay writable and stay in dirty_pages_, so a guest with a steady working
+// set pays the ~2.4 us write-protect fault per page once, not per request;
+// every kResetInterval restores the set is emptied and the pages protected
+// again, so pages a request touched once stop being copied. The host's own
+// writes (input buffer, PEB, page tables) are not logged by KVM and are
+// tracked here. Nothing the guest can write decides what is restored.
+#include <cstring>
+
+#include "common/error.h"
+#include "kvm/vm_pool.h"
+#include "sandbox/busy_guard.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/values.h"
+#include "wire/hl_abi.h"
+
+namespace hl {
+namespace {
+
+constexpr uint32_t kResetInterval = 256;
+
+}  // namespace
+
+void Sandbox::harvest_dirty_ring() {
+  // Slot number -> first guest page of the slot (map_memory_slots).
+  const uint64_t slot_first_page[3] = {1, layout_.stack / mem::kPageSize, layout_.exception_stack / mem::kPageSize};
+  vcpu_.dirty_ring().harvest([&](uint32_t slot, uint64_t offset) {
+    if (slot < 3) dirty_pages_.insert(slot_first_page[slot] + offset);  // mapped regions are read-only
+  });
+}
+
+void Sandbox::start_tracking_from(std::shared_ptr<const Snapshot> baseline) {
+  if (kvm_->dirty_ring_entries() != 0) {
+    if (!logging_writes_) map_memory_slots(true);  // write-protects every page it maps
+    vcpu_.dirty_ring().harvest([](uint32_t, uint64_t) {});
+    vm_.reset_dirty_rings();  // and protects again those the guest wrote since
+  }
+  dirty_pages_.clear();
+  input_written_end_ = 0;
+  page_tables_edited_ = false;
+  restores_since_reset_ = 0;
+  baseline_ = std::move(baseline);
+}
+
+std::shared_ptr<const Snapshot> Sandbox::snapshot() {
+  BusyGuard busy(busy_);
+  if (!poisoned_reason_.empty())
+    throw Error(HL_ERROR_POISONED, "hl_sandbox_snapshot: the sandbox is poisoned (" + poisoned_reason_ +
+                                       "); its state is not worth keeping");
+  auto snap = std::make_shared<Snapshot>();
+  snap->layout = layout_;
+  snap->fixed_regions = fixed_regions_;
+  for (const auto &[base, r] : mapped_)
+    snap->mapped_regions.push_back(
+        {r->base, r->size, r->host_address, r->slot, r->permissions.executable, r->name, r->file_view});
+  snap->vcpu = vcpu_.capture_state();
+  snap->guest = guest_;
+  for (const auto &[name, fn] : host_functions_.all())
+    snap->host_functions[name] = FunctionSignature{fn->params(), fn->result_kind()};
+  {
+    std::lock_guard<std::mutex> lock(counter_publish_mu_);
+    snap->counter = counter_.load();
+    snap->memory = SnapshotMemory::capture(memory_);
+  }
+  std::shared_ptr<const Snapshot> shared = std::move(snap);
+  start_tracking_from(shared);
+  vcpu_state_unknown_ = false;
+  return shared;
+}
+
+bool Sandbox::mapped_regions_match(const Snapshot &snap) const {
+  if (snap.mapped_regions.size() != mapped_.size()) return false;
+  for (const SnapshotMappedRegion &want : snap.mapped_regions) {
+    auto it = mapped_.find(want.base);
+    if (it == mapped_.end()) return false;
+    const MappedRegion &have = *it->second;
+    if (have.size != want.size || have.host_address != want.host_address || have.slot != want.slot ||
+        have.permissions.executable != want.executable)
+      return false;
+  }
+  return true;
+}
+
+void Sandbox::replace_mapped_regions(const Snapshot &snap) {
+  for (const auto &[base, r] : mapped_) vm_.set_memory_slot(r->slot, r->base, 0, nullptr, 0);
+  mapped_.clear();
+  for (const SnapshotMappedRegion &want : snap.mapped_regions) {
+    auto region = std::make_unique<MappedRegion>();
+    region->base = want.base;
+    region->size = want.size;
+    region->slot = want.slot;
+    region->permissions = {true, false, want.executable};
+    region->name = want.name;
+    region->host_address = want.host_address;
+    region->file_view = want.file_view;
+    vm_.set_memory_slot(want.slot, want.base, want.size, const_cast<void *>(want.host_address), KVM_MEM_READONLY);
+    mapped_.emplace(want.base, std::move(region));
+  }
+}
+
+void Sandbox::restore_memory(const Snapshot &snap) {
+  const uint64_t page = mem::kPageSize;
+  harvest_dirty_ring();
+  for (uint32_t p : dirty_pages_.pages()) snap.memory.copy_pages(memory_, p, 1);
+  if (input_written_end_ != 0)
+    snap.memory.copy_pages(memory_, layout_.input_buffer / page, mem::page_round_up(input_written_end_) / page);
+  if (page_tables_edited_) snap.memory.copy_pages(memory_, layout_.page_tables / page, layout_.page_tables_size / page);
+  input_written_end_ = 0;
+  page_tables_edited_ = false;
+  if (++restores_since_reset_ >= kResetInterval) {
+    // Memory equals the baseline now: forget the working set and let KVM
+    // report it afresh, so pages one request wrote are not copied forever.
+    vm_.reset_dirty_rings();
+    dirty_pages_.clear();
+    restores_since_reset_ = 0;
+  }
+}
+
+void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
+  BusyGuard busy(busy_);
+  const Snapshot &snap = *snapshot;
+  // Refuse before changing anything.
+  if (std::string diff = describe_layout_difference(snap.layout, layout_); !diff.empty())
+    throw Error(HL_ERROR_SNAPSHOT_MISMATCH, "hl_sandbox_restore: the snapshot's memory layout does not fit: " + diff);
+  for (const auto &[name, want] : snap.host_functions) {
+    const HostFunction *have = host_functions_.find(name);
+    if (have == nullptr)
+      throw Error(HL_ERROR_SNAPSHOT_MISMATCH,
+                  format("hl_sandbox_restore: the snapshot's guest may call host function '%s', which this sandbox "
+                         "has not registered",
+                         name.c_str()));
+    if (have->params() != want.params || have->result_kind() != want.result)
+      throw Error(HL_ERROR_SNAPSHOT_MISMATCH,
+                  format("hl_sandbox_restore: host function '%s' is registered here with another signature than "
+                         "when the snapshot was taken",
+                         name.c_str()));
+  }
+
+  try {
+    const bool tracked = baseline_ == snapshot && logging_writes_;
+    {
+      std::lock_guard<std::mutex> lock(counter_publish_mu_);  // the PEB holds the counter
+      counter_.store(snap.counter);
+      if (tracked) {
+        restore_memory(snap);
+        snap.memory.copy_pages(memory_, layout_.peb / mem::kPageSize, 1);
+      } else {
+        memory_.discard_all();
+        snap.memory.copy_into_blank(memory_);
+      }
+    }
+    if (!mapped_regions_match(snap)) replace_mapped_regions(snap);
+    fixed_regions_ = snap.fixed_regions;
+    rebuild_fault_regions();
+    if (!tracked) start_tracking_from(snapshot);
+    if (vcpu_state_unknown_ || !tracked)
+      vcpu_.restore_all_state(snap.vcpu);
+    else
+      vcpu_.restore_user_state(snap.vcpu);
+    vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    vcpu_state_unknown_ = false;
+    guest_ = snap.guest;
+    current_function_.clear();
+    reply_offset_ = 0;
+    poisoned_reason_.clear();
+  } catch (const Error &e) {
+    poisoned_reason_ = std::string("a restore failed: ") + e.what();
+    vcpu_state_unknown_ = true;
+    baseline_.reset();  // nothing is known about memory any more: the next restore copies everything
+    throw;
+  }
+}
+
+void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
+                               const hl_val_t *args, size_t nargs, hl_val_t *result) {
+  if (result != nullptr) *result = hl_val_t{};
+  if (poisoned()) restore(snapshot);
+  try {
+    call(function, args, nargs, result);
+  } catch (const Error &e) {
+    if (e.code() == HL_ERROR_BUSY) throw;  // another thread's call: not ours to restore
+    restore(snapshot);
+    throw;
+  }
+  try {
+    restore(snapshot);
+  } catch (...) {
+    release_value(result);
+    throw;
+  }
+}
+
+std::unique_ptr<Sandbox> Sandbox::create_from_snapshot(const SandboxConfig &config,
+                                                       std::shared_ptr<const Snapshot> snapshot) {
+  const Snapshot &snap = *snapshot;
+  std::unique_ptr<Sandbox> sb(new Sandbox(config, snap.layout));
+  const bool track = sb->kvm_->dirty_ring_entries() != 0;
+  sb->map_memory_slots(track);  // fresh slots: every page starts write-protected
+  snap.memory.copy_into_blank(sb->memory_);
+  sb->replace_mapped_regions(snap);
+  sb->fixed_regions_ = snap.fixed_regions;
+  sb->rebuild_fault_regions();
+  sb->vcpu_.restore_all_state(snap.vcpu);
+  sb->vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
+  sb->vcpu_state_unknown_ = false;
+  sb->guest_ = snap.guest;
+  sb->counter_.store(snap.counter);
+  if (track) sb->baseline_ = std::move(snapshot);
+  return sb;
+}
+
+}  // namespace hl

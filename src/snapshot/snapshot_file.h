@@ -1,0 +1,20 @@
+// Snapshot files: hl_snapshot_save / hl_snapshot_load. The format is in
+// docs/snapshots.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "snapshot/snapshot.h"
+
+namespace hl {
+
+// Throws Error: IO, or INVALID_ARGUMENT if the snapshot holds mapped regions.
+void save_snapshot(const Snapshot &snapshot, const char *path);
+// Throws Error: IO, SNAPSHOT_CORRUPT, SNAPSHOT_VERSION.
+std::shared_ptr<const Snapshot> load_snapshot(const char *path);
+// The parser behind load_snapshot (the fuzz target calls it directly).
+std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file);
+
+}  // namespace hl
