@@ -9,17 +9,13 @@
 #include "kvm/vm_pool.h"
 #include "mem/page_tables.h"
 #include "mem/system_tables.h"
+#include "sandbox/cpu_state.h"
 #include "sandbox/sandbox.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
 
 namespace hl {
 namespace {
-
-constexpr uint64_t kCr0 = 0x80010033;  // PG | WP | NE | ET | MP | PE
-constexpr uint64_t kCr4 = 0x620;       // OSXMMEXCPT | OSFXSR | PAE
-constexpr uint64_t kEfer = 0xD00;      // NXE | LMA | LME; no SCE: `syscall` is #UD, not a jump to ring 0
-constexpr uint64_t kRflags = 0x2;      // IOPL 0: ring 3 reaches only the ports the TSS opens
 
 mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &image) {
   mem::LayoutSizes s;
@@ -32,21 +28,6 @@ mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &ima
   s.init_data = config.init_data.size();
   s.init_data_permissions = {true, (config.init_data_flags & HL_MAP_WRITE) != 0,
                              (config.init_data_flags & HL_MAP_EXECUTE) != 0};
-  return s;
-}
-
-kvm_segment segment(uint16_t selector, bool code) {
-  kvm_segment s{};
-  s.base = 0;
-  s.limit = 0xffffffff;
-  s.selector = selector;
-  s.type = code ? 11 : 3;  // execute/read accessed : read/write accessed
-  s.present = 1;
-  s.dpl = selector & 3;
-  s.db = code ? 0 : 1;
-  s.s = 1;
-  s.l = code ? 1 : 0;
-  s.g = 1;
   return s;
 }
 
@@ -120,12 +101,7 @@ void Sandbox::boot(const mem::ElfImage &image) {
     regions_.push_back({name, l.image + s.offset, s.size, s.permissions});
   }
   fixed_regions_ = regions_;
-  std::vector<mem::PageMapping> mappings;
-  for (const mem::Region &r : regions_) mappings.push_back({r.base, r.size, r.permissions});
-  mem::build_page_tables(memory_.span(l.page_tables, l.page_tables_size), l.page_tables, l.memory_size, mappings);
-  mem::write_gdt_and_tss(memory_.span(l.gdt_tss, mem::kPageSize), l.gdt_tss, l.exception_stack_top);
-  mem::write_idt(memory_.span(l.idt, mem::kPageSize), l.exception_stub);
-  mem::write_exception_stubs(memory_.span(l.exception_stub, mem::kPageSize));
+  write_host_owned_pages(memory_.host_base(), l, regions_);
 
   hl_peb peb{};
   peb.magic = HL_PEB_MAGIC;
@@ -144,23 +120,7 @@ void Sandbox::boot(const mem::ElfImage &image) {
   std::memcpy(memory_.span(l.peb, sizeof peb).data(), &peb, sizeof peb);
 
   kvm_sregs sregs = vcpu_.get_sregs();
-  sregs.cs = segment(mem::kUserCodeSelector, true);
-  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = segment(mem::kUserDataSelector, false);
-  kvm_segment tr{};
-  tr.base = l.gdt_tss + mem::kTssOffset;
-  tr.limit = mem::tss_limit();
-  tr.selector = mem::kTssSelector;
-  tr.type = 11;  // busy 64-bit TSS
-  tr.present = 1;
-  sregs.tr = tr;
-  sregs.gdt.base = l.gdt_tss;
-  sregs.gdt.limit = static_cast<uint16_t>(mem::kGdtEntries * 8 - 1);
-  sregs.idt.base = l.idt;
-  sregs.idt.limit = static_cast<uint16_t>(mem::kExceptionVectors * 16 - 1);
-  sregs.cr0 = kCr0;
-  sregs.cr3 = l.page_tables;
-  sregs.cr4 = kCr4;
-  sregs.efer = kEfer;
+  set_control_state(sregs, l);
   vcpu_.set_sregs(sregs);
 
   kvm_fpu fpu{};

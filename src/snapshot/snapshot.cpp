@@ -19,13 +19,13 @@ std::string describe_layout_difference(const mem::Layout &snap, const mem::Layou
     const char *what;
     uint64_t snap, sandbox;
   } fields[] = {
-      {"guest memory size", snap.memory_size, sb.memory_size},
       {"image size", snap.image_size, sb.image_size},
       {"heap size", snap.heap_size, sb.heap_size},
       {"stack size", snap.stack_size, sb.stack_size},
       {"input buffer size", snap.input_buffer_size, sb.input_buffer_size},
       {"output buffer size", snap.output_buffer_size, sb.output_buffer_size},
       {"init data size", snap.init_data_size, sb.init_data_size},
+      {"guest memory size", snap.memory_size, sb.memory_size},
       {"page-table area size", snap.page_tables_size, sb.page_tables_size},
       {"page tables", snap.page_tables, sb.page_tables},
       {"mapping table pool", snap.mapping_table_pool, sb.mapping_table_pool},

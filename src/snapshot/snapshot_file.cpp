@@ -1,11 +1,434 @@
+// Snapshot files. Little-endian, in this order (docs/snapshots.md):
+//
+//   header   magic "HLSNAP\r\n", format version, guest ABI version,
+//            body length, guest memory size
+//   body     sections, each tagged: LAYT layout sizes, SEGS image segments,
+//            VCPU vCPU state, GUES guest interface, HOST host-function
+//            signatures, CNTR guest counter, MEMX populated memory extents
+//            with their bytes
+//   trailer  64-bit checksum of header and body
+//
+// Loading treats the file as hostile: every length is bounded, the layout
+// must be one Layout::compute produces, the vCPU must be in ring 3 with the
+// host's control state, and the host-owned pages (page tables, GDT/TSS,
+// IDT, exception stubs) are rebuilt rather than taken from the file.
 #include "snapshot/snapshot_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "common/error.h"
+#include "common/hash.h"
+#include "common/unique_fd.h"
+#include "sandbox/config.h"
+#include "sandbox/cpu_state.h"
+#include "wire/hl_abi.h"
+#include "wire/hl_wire.h"
 
 namespace hl {
+namespace {
 
-void save_snapshot(const Snapshot &, const char *) { throw Error(HL_ERROR_INTERNAL, "not yet"); }
-std::shared_ptr<const Snapshot> load_snapshot(const char *) { throw Error(HL_ERROR_INTERNAL, "not yet"); }
-std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t>) { throw Error(HL_ERROR_INTERNAL, "not yet"); }
+constexpr char kMagic[8] = {'H', 'L', 'S', 'N', 'A', 'P', '\r', '\n'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
+constexpr size_t kTrailerSize = 8;
+constexpr uint32_t kMaxFunctions = 4096;
+
+constexpr uint32_t tag(const char (&t)[5]) {
+  return uint32_t(uint8_t(t[0])) | uint32_t(uint8_t(t[1])) << 8 | uint32_t(uint8_t(t[2])) << 16 |
+         uint32_t(uint8_t(t[3])) << 24;
+}
+
+class Writer {
+ public:
+  void bytes(const void *p, size_t n) {
+    const auto *b = static_cast<const uint8_t *>(p);
+    out_.insert(out_.end(), b, b + n);
+  }
+  void u8(uint8_t v) { out_.push_back(v); }
+  void u32(uint32_t v) { bytes(&v, 4); }
+  void u64(uint64_t v) { bytes(&v, 8); }
+  void str(const std::string &s) {
+    u32(static_cast<uint32_t>(s.size()));
+    bytes(s.data(), s.size());
+  }
+  // Starts a section; end_section() fills in its length.
+  void begin_section(uint32_t t) {
+    u32(t);
+    section_at_ = out_.size();
+    u64(0);
+  }
+  void end_section() {
+    uint64_t len = out_.size() - section_at_ - 8;
+    std::memcpy(out_.data() + section_at_, &len, 8);
+  }
+  std::vector<uint8_t> &buffer() { return out_; }
+
+ private:
+  std::vector<uint8_t> out_;
+  size_t section_at_ = 0;
+};
+
+[[noreturn]] void corrupt(const std::string &why) {
+  throw Error(HL_ERROR_SNAPSHOT_CORRUPT, "snapshot file is corrupt: " + why);
+}
+
+class Reader {
+ public:
+  Reader(const uint8_t *p, size_t n) : p_(p), n_(n) {}
+  const uint8_t *take(size_t len, const char *what) {
+    if (len > n_ - pos_) corrupt(format("%s runs past the end of its section", what));
+    const uint8_t *at = p_ + pos_;
+    pos_ += len;
+    return at;
+  }
+  uint8_t u8(const char *what) { return *take(1, what); }
+  uint32_t u32(const char *what) {
+    uint32_t v;
+    std::memcpy(&v, take(4, what), 4);
+    return v;
+  }
+  uint64_t u64(const char *what) {
+    uint64_t v;
+    std::memcpy(&v, take(8, what), 8);
+    return v;
+  }
+  std::string str(size_t max, const char *what) {
+    uint32_t len = u32(what);
+    if (len == 0 || len > max) corrupt(format("%s has length %u", what, len));
+    const uint8_t *p = take(len, what);
+    return std::string(reinterpret_cast<const char *>(p), len);
+  }
+  // The next section, which must carry tag t.
+  Reader section(uint32_t t, const char *name) {
+    if (u32("section tag") != t) corrupt(format("expected the %s section", name));
+    uint64_t len = u64("section length");
+    if (len > n_ - pos_) corrupt(format("the %s section runs past the end of the file", name));
+    return Reader(take(static_cast<size_t>(len), name), static_cast<size_t>(len));
+  }
+  void expect_end(const char *name) const {
+    if (pos_ != n_) corrupt(format("the %s section has %zu unexpected bytes at its end", name, n_ - pos_));
+  }
+  bool at_end() const { return pos_ == n_; }
+
+ private:
+  const uint8_t *p_;
+  size_t n_;
+  size_t pos_ = 0;
+};
+
+void write_signature(Writer &w, const std::string &name, const FunctionSignature &sig) {
+  w.str(name);
+  w.u8(sig.result);
+  w.u8(static_cast<uint8_t>(sig.params.size()));
+  for (hl_val_kind_t k : sig.params) w.u8(k);
+}
+
+std::pair<std::string, FunctionSignature> read_signature(Reader &r) {
+  std::string name = r.str(HL_WIRE_MAX_NAME, "function name");
+  FunctionSignature sig;
+  sig.result = r.u8("result kind");
+  uint8_t n = r.u8("parameter count");
+  if (sig.result >= HL_WIRE_KIND_COUNT || n > HL_WIRE_MAX_ARGS)
+    corrupt(format("function '%s' has an invalid signature", name.c_str()));
+  for (uint8_t i = 0; i < n; i++) {
+    hl_val_kind_t k = r.u8("parameter kind");
+    if (k == HL_VAL_VOID || k >= HL_WIRE_KIND_COUNT)
+      corrupt(format("function '%s' has an invalid parameter", name.c_str()));
+    sig.params.push_back(k);
+  }
+  return {std::move(name), std::move(sig)};
+}
+
+uint8_t permission_bits(const mem::PagePermissions &p) {
+  return static_cast<uint8_t>((p.user ? 1 : 0) | (p.writable ? 2 : 0) | (p.executable ? 4 : 0));
+}
+
+// The layout a file describes, accepted only if Layout::compute yields
+// exactly it from its own sizes.
+mem::Layout read_layout(Reader r) {
+  mem::LayoutSizes s;
+  s.image = r.u64("image size");
+  s.image_alignment = r.u64("image alignment");
+  s.input_buffer = r.u64("input buffer size");
+  s.output_buffer = r.u64("output buffer size");
+  s.heap = r.u64("heap size");
+  s.stack = r.u64("stack size");
+  s.exception_stack = r.u64("exception stack size");
+  s.init_data = r.u64("init data size");
+  uint8_t perms = r.u8("init data permissions");
+  r.expect_end("layout");
+  s.init_data_permissions = {(perms & 1) != 0, (perms & 2) != 0, (perms & 4) != 0};
+  const SandboxConfig limits;
+  if (s.heap < limits.kMinHeap || s.heap > limits.kMaxHeap || s.stack < limits.kMinStack ||
+      s.stack > limits.kMaxStack || s.input_buffer < limits.kMinBuffer || s.input_buffer > limits.kMaxBuffer ||
+      s.output_buffer < limits.kMinBuffer || s.output_buffer > limits.kMaxBuffer || s.init_data > (256ull << 20) ||
+      s.image > (512ull << 20) || s.exception_stack != 2 * mem::kPageSize || perms > 7)
+    corrupt("layout sizes are out of range");
+  try {
+    return mem::Layout::compute(s);
+  } catch (const Error &e) {
+    corrupt(std::string("layout: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
+  if (!snap.mapped_regions.empty())
+    throw Error(HL_ERROR_INVALID_ARGUMENT,
+                "hl_snapshot_save: the snapshot holds mapped regions, which point at this process's memory; unmap "
+                "them before taking a snapshot to save");
+  const mem::Layout &l = snap.layout;
+  Writer w;
+  w.bytes(kMagic, 8);
+  w.u32(kFormatVersion);
+  w.u32(HL_ABI_VERSION);
+  w.u64(0);  // body length, filled in below
+  w.u64(l.memory_size);
+
+  w.begin_section(tag("LAYT"));
+  w.u64(l.image_size);
+  // The image's alignment: the largest power of two (at most 2 MiB) its
+  // address is a multiple of places it at the same address.
+  w.u64(std::min<uint64_t>(l.image & (~l.image + 1), 2ull << 20));
+  w.u64(l.input_buffer_size);
+  w.u64(l.output_buffer_size);
+  w.u64(l.heap_size);
+  w.u64(l.stack_size);
+  w.u64(l.exception_stack_top - l.exception_stack);
+  w.u64(l.init_data_size);
+  w.u8(permission_bits(l.init_data_permissions));
+  w.end_section();
+
+  w.begin_section(tag("SEGS"));
+  std::vector<const mem::Region *> segments;
+  for (const mem::Region &r : snap.fixed_regions)
+    if (r.base >= l.image && r.base < l.image + l.image_size) segments.push_back(&r);
+  w.u32(static_cast<uint32_t>(segments.size()));
+  for (const mem::Region *r : segments) {
+    w.str(std::string(r->name));
+    w.u64(r->base);
+    w.u64(r->size);
+    w.u8(permission_bits(r->permissions));
+  }
+  w.end_section();
+
+  w.begin_section(tag("VCPU"));
+  w.u32(static_cast<uint32_t>(sizeof(kvm::VcpuState)));
+  w.bytes(&snap.vcpu, sizeof snap.vcpu);
+  w.end_section();
+
+  w.begin_section(tag("GUES"));
+  w.u64(snap.guest.dispatch_address);
+  w.u8(static_cast<uint8_t>((snap.guest.functions_known ? 1 : 0) | (snap.guest.has_fallback ? 2 : 0)));
+  w.u32(static_cast<uint32_t>(snap.guest.functions.size()));
+  for (const auto &[name, sig] : snap.guest.functions) write_signature(w, name, sig);
+  w.end_section();
+
+  w.begin_section(tag("HOST"));
+  w.u32(static_cast<uint32_t>(snap.host_functions.size()));
+  for (const auto &[name, sig] : snap.host_functions) write_signature(w, name, sig);
+  w.end_section();
+
+  w.begin_section(tag("CNTR"));
+  w.u64(snap.counter);
+  w.end_section();
+
+  w.begin_section(tag("MEMX"));
+  w.u32(static_cast<uint32_t>(snap.memory.extents().size()));
+  for (const auto &e : snap.memory.extents()) {
+    w.u64(e.offset);
+    w.u64(e.length);
+    w.bytes(snap.memory.data() + e.offset, e.length);
+  }
+  w.end_section();
+
+  std::vector<uint8_t> &out = w.buffer();
+  uint64_t body = out.size() - kHeaderSize;
+  std::memcpy(out.data() + 16, &body, 8);
+  uint64_t sum = hash_bytes(out.data(), out.size());
+  out.insert(out.end(), reinterpret_cast<uint8_t *>(&sum), reinterpret_cast<uint8_t *>(&sum) + 8);
+  return std::move(out);
+}
+
+std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file) {
+  if (file.size() < 8 || std::memcmp(file.data(), kMagic, 8) != 0) corrupt("it does not start with the snapshot magic");
+  if (file.size() < kHeaderSize + kTrailerSize) corrupt("truncated inside the header");
+  uint32_t version, abi;
+  uint64_t body_len, memory_size;
+  std::memcpy(&version, file.data() + 8, 4);
+  std::memcpy(&abi, file.data() + 12, 4);
+  std::memcpy(&body_len, file.data() + 16, 8);
+  std::memcpy(&memory_size, file.data() + 24, 8);
+  if (version != kFormatVersion)
+    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+                format("snapshot file format version %u; this library reads version %u", version, kFormatVersion));
+  if (abi != HL_ABI_VERSION)
+    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+                format("snapshot of a guest built for ABI version %u; this library speaks %u", abi, HL_ABI_VERSION));
+  if (body_len != file.size() - kHeaderSize - kTrailerSize)
+    corrupt(body_len > file.size() - kHeaderSize - kTrailerSize
+                ? format("truncated: the header promises %llu bytes of body, the file has %zu",
+                         static_cast<unsigned long long>(body_len), file.size() - kHeaderSize - kTrailerSize)
+                : std::string("the file is longer than its header says"));
+  uint64_t stored_sum;
+  std::memcpy(&stored_sum, file.data() + file.size() - kTrailerSize, 8);
+  if (hash_bytes(file.data(), file.size() - kTrailerSize) != stored_sum) corrupt("checksum mismatch");
+
+  Reader body(file.data() + kHeaderSize, static_cast<size_t>(body_len));
+  auto snap = std::make_shared<Snapshot>();
+  snap->layout = read_layout(body.section(tag("LAYT"), "layout"));
+  const mem::Layout &l = snap->layout;
+  if (l.memory_size != memory_size) corrupt("the header's memory size does not match the layout");
+
+  // Fixed regions: the layout's, with the image split into the file's segments.
+  for (const mem::Region &r : l.regions())
+    if (r.name != "image") snap->fixed_regions.push_back(r);
+  {
+    Reader r = body.section(tag("SEGS"), "image segments");
+    uint32_t n = r.u32("segment count");
+    if (n == 0 || n > 64) corrupt(format("%u image segments", n));
+    for (uint32_t i = 0; i < n; i++) {
+      std::string name = r.str(64, "segment name");
+      std::string_view canonical = canonical_region_name(name);
+      if (!canonical.starts_with("image ")) corrupt(format("unknown image segment name '%s'", name.c_str()));
+      uint64_t base = r.u64("segment base"), size = r.u64("segment size");
+      uint8_t perms = r.u8("segment permissions");
+      if (base % mem::kPageSize != 0 || size % mem::kPageSize != 0 || size == 0 || base < l.image ||
+          base > l.image + l.image_size || size > l.image + l.image_size - base || (perms & ~7) != 0)
+        corrupt(format("image segment %u lies outside the image or is misaligned", i));
+      // Guest code runs in ring 3: its pages are user pages whatever the file says.
+      snap->fixed_regions.push_back({canonical, base, size, {true, (perms & 2) != 0, (perms & 4) != 0}});
+    }
+    r.expect_end("image segments");
+  }
+  {
+    Reader r = body.section(tag("VCPU"), "vCPU state");
+    if (r.u32("vCPU state size") != sizeof(kvm::VcpuState)) corrupt("the vCPU state has another size");
+    std::memcpy(&snap->vcpu, r.take(sizeof(kvm::VcpuState), "vCPU state"), sizeof(kvm::VcpuState));
+    r.expect_end("vCPU state");
+    if (std::string why = check_control_state(snap->vcpu.regs, snap->vcpu.sregs, l); !why.empty())
+      corrupt("vCPU state: " + why);
+    if (snap->vcpu.mp_state.mp_state != KVM_MP_STATE_RUNNABLE) corrupt("vCPU state: the vCPU is not runnable");
+  }
+  {
+    Reader r = body.section(tag("GUES"), "guest interface");
+    snap->guest.dispatch_address = r.u64("dispatch address");
+    uint8_t flags = r.u8("guest flags");
+    snap->guest.functions_known = (flags & 1) != 0;
+    snap->guest.has_fallback = (flags & 2) != 0;
+    uint32_t n = r.u32("guest function count");
+    if (flags > 3 || n > kMaxFunctions) corrupt("the guest interface is malformed");
+    if (snap->guest.dispatch_address < l.image || snap->guest.dispatch_address >= l.image + l.image_size)
+      corrupt("the guest's dispatch address is outside its image");
+    for (uint32_t i = 0; i < n; i++) snap->guest.functions.insert(read_signature(r));
+    r.expect_end("guest interface");
+  }
+  {
+    Reader r = body.section(tag("HOST"), "host functions");
+    uint32_t n = r.u32("host function count");
+    if (n > kMaxFunctions) corrupt("too many host functions");
+    for (uint32_t i = 0; i < n; i++) snap->host_functions.insert(read_signature(r));
+    r.expect_end("host functions");
+  }
+  {
+    Reader r = body.section(tag("CNTR"), "counter");
+    snap->counter = r.u64("counter");
+    r.expect_end("counter");
+  }
+  snap->memory = SnapshotMemory::blank(l.memory_size);
+  {
+    Reader r = body.section(tag("MEMX"), "memory");
+    uint32_t n = r.u32("extent count");
+    uint64_t previous_end = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t offset = r.u64("extent offset"), length = r.u64("extent length");
+      if (offset % mem::kPageSize != 0 || length % mem::kPageSize != 0 || length == 0 || offset < previous_end ||
+          offset > l.memory_size || length > l.memory_size - offset)
+        corrupt(format("memory extent %u is misaligned, out of order or outside guest memory", i));
+      std::memcpy(snap->memory.writable(offset, length), r.take(static_cast<size_t>(length), "memory extent"), length);
+      snap->memory.add_extent({offset, length});
+      previous_end = offset + length;
+    }
+    r.expect_end("memory");
+  }
+  body.expect_end("file body");
+
+  // The host's own pages come from the host, not the file.
+  write_host_owned_pages(snap->memory.writable(0, l.memory_size), l, snap->fixed_regions);
+  std::vector<SnapshotMemory::Extent> extents = snap->memory.extents();
+  extents.push_back({l.page_tables, l.page_tables_size});
+  extents.push_back({l.gdt_tss, mem::kPageSize});
+  extents.push_back({l.idt, mem::kPageSize});
+  extents.push_back({l.exception_stub, mem::kPageSize});
+  std::sort(extents.begin(), extents.end(), [](const auto &a, const auto &b) { return a.offset < b.offset; });
+  std::vector<SnapshotMemory::Extent> merged;
+  for (const auto &e : extents) {
+    if (!merged.empty() && e.offset <= merged.back().offset + merged.back().length)
+      merged.back().length = std::max(merged.back().length, e.offset + e.length - merged.back().offset);
+    else
+      merged.push_back(e);
+  }
+  snap->memory.set_extents(std::move(merged));
+  snap->memory.seal();
+  return snap;
+}
+
+void save_snapshot(const Snapshot &snap, const char *path) {
+  std::vector<uint8_t> bytes = serialize_snapshot(snap);
+  // Written next to the target and renamed over it: a reader never sees half a file.
+  std::string tmp = std::string(path) + ".tmp-XXXXXX";
+  int raw = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (raw < 0)
+    throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: create '%s'", tmp.c_str()).c_str(), errno));
+  UniqueFd fd(raw);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: write '%s'", path).c_str(), err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) < 0 || ::rename(tmp.c_str(), path) < 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: '%s'", path).c_str(), err));
+  }
+}
+
+std::shared_ptr<const Snapshot> load_snapshot(const char *path) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: open('%s')", path).c_str(), errno));
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
+    throw Error(HL_ERROR_IO, format("hl_snapshot_load: '%s' is not a readable regular file", path));
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: read('%s')", path).c_str(), errno));
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  try {
+    return parse_snapshot(bytes);
+  } catch (const Error &e) {
+    throw Error(e.code(), format("%s: %s", path, e.what()));
+  }
+}
 
 }  // namespace hl

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "snapshot/snapshot.h"
 
@@ -14,6 +15,8 @@ namespace hl {
 void save_snapshot(const Snapshot &snapshot, const char *path);
 // Throws Error: IO, SNAPSHOT_CORRUPT, SNAPSHOT_VERSION.
 std::shared_ptr<const Snapshot> load_snapshot(const char *path);
+// The file's bytes (the fuzz seed maker uses it directly).
+std::vector<uint8_t> serialize_snapshot(const Snapshot &snapshot);
 // The parser behind load_snapshot (the fuzz target calls it directly).
 std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file);
 

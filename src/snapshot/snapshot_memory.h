@@ -22,6 +22,7 @@ class SnapshotMemory {
   static SnapshotMemory blank(uint64_t size);
   uint8_t *writable(uint64_t offset, uint64_t length);
   void add_extent(Extent e) { extents_.push_back(e); }
+  void set_extents(std::vector<Extent> extents) { extents_ = std::move(extents); }
   void seal();
 
   uint64_t size() const { return mapping_.size(); }

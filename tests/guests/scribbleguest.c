@@ -12,8 +12,8 @@
 
 extern const struct hl_peb *hlg_peb;
 
-static uint64_t calls;                       /* in .data after the first call */
-static uint8_t scratch[256 * 1024];          /* .bss: 64 pages to ruin */
+static uint64_t calls;              /* in .data after the first call */
+static uint8_t scratch[256 * 1024]; /* .bss: 64 pages to ruin */
 static uint64_t rng_state = 0x12345678abcdefull;
 
 static uint64_t next_random(void) {
