@@ -6,7 +6,7 @@
 #     tests that measure the process's RSS (names with "Rss": ASan's shadow
 #     memory and quarantine of freed blocks make RSS meaningless).
 #  2. build-fuzz/: clang + libFuzzer, then every fuzz target for
-#     FUZZ_SECONDS (default 30) each, two at a time, from its seed corpus.
+#     FUZZ_SECONDS (default 30) each, all at once, from its seed corpus.
 # Fails on any test failure, sanitizer report or fuzzer crash; crash inputs
 # are kept in build-fuzz/crashes/.
 # Usage: scripts/sanitize-and-fuzz.sh   (FUZZ_SECONDS=N to fuzz longer)
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 fuzz_seconds=${FUZZ_SECONDS:-30}
-targets=(fuzz_wire_decode fuzz_elf_image)
+targets=(fuzz_wire_decode fuzz_elf_image fuzz_snapshot_load)
 
 # Leaks are errors; UBSan reports abort with a stack (the build also uses
 # -fno-sanitize-recover=all). Set ASAN_OPTIONS yourself to change them.
@@ -51,12 +51,13 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_CO
   -DHL_BUILD_TESTS=OFF -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF >/dev/null
 # Only the fuzz targets and seed makers: clang cannot build the guests (their
 # flags are gcc's), and the guests it would build are not the shipped ones.
-ninja -C build-fuzz "${targets[@]}" fuzz_wire_seeds fuzz_elf_seeds
+ninja -C build-fuzz "${targets[@]}" fuzz_wire_seeds fuzz_elf_seeds fuzz_snapshot_seeds
 
 # Seeds. Wire: the committed corpus, which must match what its generator
 # writes today. ELF: the gcc-built test guests from build-asan (stripped:
 # sections are not read), truncated copies, and synthetic minimal images.
-mkdir -p "$tmp/wire" "$tmp/elf"
+mkdir -p "$tmp/wire" "$tmp/elf" "$tmp/snapshot"
+build-fuzz/fuzz/fuzz_snapshot_seeds "$tmp/snapshot"
 build-fuzz/fuzz/fuzz_wire_seeds "$tmp/wire"
 if ! diff -r "$tmp/wire" fuzz/corpus/fuzz_wire_decode >/dev/null; then
   echo "error: fuzz/corpus/fuzz_wire_decode is stale (the wire format changed?); regenerate it with" >&2
@@ -74,10 +75,11 @@ head -c 512 "$simple" >"$tmp/elf/simpleguest.first-512"
 head -c $((size / 2)) "$simple" >"$tmp/elf/simpleguest.half"
 head -c $((size - 1)) "$simple" >"$tmp/elf/simpleguest.minus-one"
 
-# Fuzz, both targets at once (one core each). New inputs go to
+# Fuzz, all targets at once. New inputs go to
 # build-fuzz/corpus/<target> (kept between runs), crashes to build-fuzz/crashes/.
 mkdir -p build-fuzz/crashes
-declare -A seeds=([fuzz_wire_decode]="fuzz/corpus/fuzz_wire_decode" [fuzz_elf_image]="$tmp/elf")
+declare -A seeds=([fuzz_wire_decode]="fuzz/corpus/fuzz_wire_decode" [fuzz_elf_image]="$tmp/elf"
+  [fuzz_snapshot_load]="$tmp/snapshot")
 pids=()
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"

@@ -1,0 +1,65 @@
+// libFuzzer target: the input is a snapshot file (untrusted: anyone who can
+// write the file chooses it).
+//
+// parse_snapshot either accepts it or throws hl::Error with
+// HL_ERROR_SNAPSHOT_CORRUPT or HL_ERROR_SNAPSHOT_VERSION; nothing else. Each
+// input is tried twice: as it is, and with its body length and checksum
+// repaired, so mutations get past the checksum into the parser. An accepted
+// snapshot must be one the host could have made: its vCPU in ring 3 with the
+// host's control state, its guest's dispatch address inside the image, its
+// memory extents inside guest memory, and serialising it again must give a
+// file that parses.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "common/error.h"
+#include "common/hash.h"
+#include "sandbox/cpu_state.h"
+#include "snapshot/snapshot_file.h"
+
+#define FUZZ_CHECK(cond)                                                                                 \
+  do {                                                                                                   \
+    if (!(cond)) {                                                                                       \
+      std::fprintf(stderr, "fuzz_snapshot_load: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                                      \
+    }                                                                                                    \
+  } while (0)
+
+namespace {
+
+constexpr size_t kHeader = 32, kTrailer = 8;
+
+void check(std::span<const uint8_t> file, bool again) {
+  std::shared_ptr<const hl::Snapshot> snap;
+  try {
+    snap = hl::parse_snapshot(file);
+  } catch (const hl::Error &e) {
+    FUZZ_CHECK(e.code() == HL_ERROR_SNAPSHOT_CORRUPT || e.code() == HL_ERROR_SNAPSHOT_VERSION);
+    return;
+  }
+  const hl::mem::Layout &l = snap->layout;
+  FUZZ_CHECK(hl::check_control_state(snap->vcpu.regs, snap->vcpu.sregs, l).empty());
+  FUZZ_CHECK(snap->guest.dispatch_address >= l.image && snap->guest.dispatch_address < l.image + l.image_size);
+  FUZZ_CHECK(snap->memory.size() == l.memory_size);
+  for (const auto &e : snap->memory.extents()) FUZZ_CHECK(e.offset + e.length <= l.memory_size);
+  if (again) check(hl::serialize_snapshot(*snap), false);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  check({data, size}, true);
+  if (size >= kHeader + kTrailer) {
+    std::vector<uint8_t> repaired(data, data + size);
+    uint64_t body = size - kHeader - kTrailer;
+    std::memcpy(repaired.data() + 16, &body, 8);
+    uint64_t sum = hl::hash_bytes(repaired.data(), size - kTrailer);
+    std::memcpy(repaired.data() + size - kTrailer, &sum, 8);
+    check(repaired, true);
+  }
+  return 0;
+}

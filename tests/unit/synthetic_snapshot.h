@@ -1,0 +1,47 @@
+// A synthetic snapshot that the loader accepts, built without KVM: the
+// snapshot-file unit tests and the fuzz seed maker share it.
+#pragma once
+
+#include <cstring>
+#include <string>
+
+#include "sandbox/cpu_state.h"
+#include "snapshot/snapshot.h"
+
+namespace hl::testing {
+
+inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool with_memory) {
+  hl::Snapshot s;
+  hl::mem::LayoutSizes sizes;
+  sizes.image = 64 << 10;
+  sizes.input_buffer = sizes.output_buffer = 4 << 10;
+  sizes.heap = heap;
+  sizes.stack = 16 << 10;
+  s.layout = hl::mem::Layout::compute(sizes);
+  const hl::mem::Layout &l = s.layout;
+  for (const hl::mem::Region &r : l.regions())
+    if (r.name != "image") s.fixed_regions.push_back(r);
+  s.fixed_regions.push_back({"image code", l.image, 16 << 10, {true, false, true}});
+  s.fixed_regions.push_back({"image data", l.image + (16 << 10), 48 << 10, {true, true, false}});
+  hl::set_control_state(s.vcpu.sregs, l);
+  s.vcpu.regs.rflags = hl::kRflags;
+  s.vcpu.regs.rip = l.image + 0x100;
+  s.vcpu.mp_state.mp_state = KVM_MP_STATE_RUNNABLE;
+  s.guest.dispatch_address = l.image + 0x40;
+  s.guest.functions_known = true;
+  for (uint32_t i = 0; i < functions; i++)
+    s.guest.functions["F" + std::to_string(i)] = {{HL_VAL_I32, HL_VAL_STRING}, HL_VAL_I64};
+  s.host_functions["HostAdd"] = {{HL_VAL_I32, HL_VAL_I32}, HL_VAL_I32};
+  s.counter = 7;
+  s.memory = hl::SnapshotMemory::blank(l.memory_size);
+  if (with_memory) {
+    std::memset(s.memory.writable(l.image, 8192), 0x90, 8192);
+    s.memory.add_extent({l.image, 8192});
+    std::memset(s.memory.writable(l.heap, 4096), 0x5a, 4096);
+    s.memory.add_extent({l.heap, 4096});
+  }
+  s.memory.seal();
+  return s;
+}
+
+}  // namespace hl::testing
