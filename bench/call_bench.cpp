@@ -193,6 +193,26 @@ class RatioReporter : public benchmark::ConsoleReporter {
       double t = find(name);
       if (t > 0) std::printf("  %-22s %8.2f us  %5.2fx floor\n", name, t / 1e3, t / floor);
     }
+    std::printf("\nsnapshots (a request writing 16 pages; heap size in MiB after the slash):\n");
+    for (const char *size : {"16", "256"}) {
+      double call = find(std::string("BM_CallTouch16/") + size);
+      double both = find(std::string("BM_CallAndRestoreTouch16/") + size);
+      double restore = find(std::string("BM_Restore16Dirty/") + size);
+      if (call > 0 && both > 0)
+        std::printf(
+            "  %3s MiB: call %7.2f us, restore %6.2f us, call+restore %7.2f us = %4.2fx call (target <= 1.5x)\n", size,
+            call / 1e3, restore / 1e3, both / 1e3, both / call);
+    }
+    double small = find("BM_CallAndRestoreTouch16/16"), large = find("BM_CallAndRestoreTouch16/256");
+    if (small > 0 && large > 0)
+      std::printf("  call+restore 256 MiB / 16 MiB: %4.2fx (target within 1.2x)\n", large / small);
+    double raw = find("BM_RawVmCreate"), from_snapshot = find("BM_SandboxFromSnapshot"),
+           cold = find("BM_ColdSandboxFromElf");
+    if (raw > 0 && from_snapshot > 0)
+      std::printf("  sandbox from snapshot %7.2f us = %4.2fx raw VM create %7.2f us (target <= 0.3x)\n",
+                  from_snapshot / 1e3, from_snapshot / raw, raw / 1e3);
+    if (cold > 0 && from_snapshot > 0)
+      std::printf("  cold sandbox from ELF %7.2f us = %4.2fx from snapshot\n", cold / 1e3, cold / from_snapshot);
   }
 
  private:

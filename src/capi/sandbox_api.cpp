@@ -9,6 +9,7 @@
 
 #include "capi/shim.h"
 #include "common/unique_fd.h"
+#include "sandbox/spare_sandboxes.h"
 #include "sandbox/values.h"
 
 namespace {
@@ -84,7 +85,11 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
   return sandbox != nullptr ? sandbox->sandbox->layout().memory_size : 0;
 }
 
-HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) { delete sandbox; }
+HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) {
+  if (sandbox == nullptr) return;
+  hl::SpareSandboxes::instance().retire(std::move(sandbox->sandbox));  // kept warm if it was made from a snapshot
+  delete sandbox;
+}
 
 HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox, uint64_t *value) {
   return hl::guarded([&] {

@@ -2,6 +2,7 @@
 // snapshots, snapshot files and the VM pool.
 #include "capi/shim.h"
 #include "kvm/vm_pool.h"
+#include "sandbox/spare_sandboxes.h"
 #include "snapshot/snapshot_file.h"
 
 extern "C" {
@@ -50,7 +51,11 @@ HL_API hl_error_t *hl_sandbox_new_from_snapshot(const hl_snapshot_t *snapshot, c
   });
 }
 
-HL_API void hl_snapshot_delete(hl_snapshot_t *snapshot) { delete snapshot; }
+HL_API void hl_snapshot_delete(hl_snapshot_t *snapshot) {
+  if (snapshot == nullptr) return;
+  delete snapshot;
+  hl::SpareSandboxes::instance().evict_expired();  // sandboxes kept warm for it, if it is gone now
+}
 
 HL_API uint64_t hl_snapshot_memory_size(const hl_snapshot_t *snapshot) {
   return snapshot != nullptr ? snapshot->snapshot->layout.memory_size : 0;
@@ -75,7 +80,10 @@ HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out) {
 }
 
 HL_API hl_error_t *hl_set_vm_pool_size(uint32_t size) {
-  return hl::guarded([&] { hl::kvm::VmPool::instance().set_target_size(size); });
+  return hl::guarded([&] {
+    hl::kvm::VmPool::instance().set_target_size(size);
+    hl::SpareSandboxes::instance().set_capacity(size);
+  });
 }
 
 }  // extern "C"

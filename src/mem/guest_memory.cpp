@@ -57,6 +57,18 @@ std::vector<GuestMemory::Extent> GuestMemory::populated_extents() const {
   return extents;
 }
 
+void GuestMemory::write_at(uint64_t guest_address, const uint8_t *data, uint64_t length) const {
+  if (translate(guest_address, length) == nullptr) throw Error(HL_ERROR_INTERNAL, "write_at outside guest memory");
+  while (length > 0) {
+    ssize_t n = ::pwrite(memfd_.get(), data, length, static_cast<off_t>(guest_address));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message("pwrite(guest memory)", errno));
+    data += n;
+    guest_address += static_cast<uint64_t>(n);
+    length -= static_cast<uint64_t>(n);
+  }
+}
+
 void GuestMemory::discard_all() {
   if (::fallocate(memfd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size_)) < 0)
     throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message("fallocate(PUNCH_HOLE) on guest memory", errno));

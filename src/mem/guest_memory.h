@@ -39,6 +39,8 @@ class GuestMemory {
   // Returns every page to the never-written state (zero, no host memory).
   // KVM drops its mappings of them through the kernel's MMU notifiers.
   void discard_all();
+  // Writes bytes through the memfd (pwrite) rather than the mapping.
+  void write_at(uint64_t guest_address, const uint8_t *data, uint64_t length) const;
 
  private:
   UniqueFd memfd_;

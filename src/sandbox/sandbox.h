@@ -59,6 +59,12 @@ class Sandbox {
   void restore(const std::shared_ptr<const Snapshot> &snapshot);
   void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
                         const hl_val_t *args, size_t nargs, hl_val_t *result);
+  // For SpareSandboxes: park() strips everything that belonged to the
+  // user (host functions, log callback, interrupt handles) and returns the
+  // baseline snapshot, or returns null if this sandbox cannot be reused.
+  // unpark() makes it a fresh sandbox from that snapshot for a new user.
+  std::shared_ptr<const Snapshot> park();
+  void unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot);
   // Guest pages the restore baseline tracks as written (tests, benchmarks).
   size_t tracked_dirty_pages() const { return dirty_pages_.size(); }
 
@@ -159,6 +165,7 @@ class Sandbox {
   void harvest_dirty_ring();
   void start_tracking_from(std::shared_ptr<const Snapshot> baseline);
   void restore_memory(const Snapshot &snapshot);
+  void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
   void note_input_written(uint64_t end) { input_written_end_ = std::max(input_written_end_, end); }
 };
 

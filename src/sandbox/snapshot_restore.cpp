@@ -16,6 +16,7 @@
 #include "kvm/vm_pool.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/spare_sandboxes.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
 
@@ -140,7 +141,12 @@ void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
                          "when the snapshot was taken",
                          name.c_str()));
   }
+  apply_snapshot(snapshot);
+}
 
+// Every check has passed: from here on a failure poisons the sandbox.
+void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
+  const Snapshot &snap = *snapshot;
   try {
     const bool tracked = baseline_ == snapshot && logging_writes_;
     {
@@ -195,8 +201,36 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
   }
 }
 
+std::shared_ptr<const Snapshot> Sandbox::park() {
+  if (baseline_ == nullptr || !logging_writes_ || !mapped_.empty() || !baseline_->mapped_regions.empty())
+    return nullptr;
+  interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
+  host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
+  log_callback_ = nullptr;
+  log_user_data_ = nullptr;
+  return std::move(baseline_);  // parked sandboxes do not keep their snapshot alive
+}
+
+void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
+  interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state());
+  log_callback_ = config.log_callback;
+  log_user_data_ = config.log_user_data;
+  max_log_level_ = config.effective_max_log_level();
+  default_timeout_ns_ = config.call_timeout_ns;
+  baseline_ = snapshot;
+  apply_snapshot(snapshot);  // exact: the last user's pages and registers are gone
+}
+
 std::unique_ptr<Sandbox> Sandbox::create_from_snapshot(const SandboxConfig &config,
                                                        std::shared_ptr<const Snapshot> snapshot) {
+  if (std::unique_ptr<Sandbox> spare = SpareSandboxes::instance().take(snapshot)) {
+    try {
+      spare->unpark(config, snapshot);
+      return spare;
+    } catch (const Error &) {
+      // KVM refused something: fall back to a new sandbox below.
+    }
+  }
   const Snapshot &snap = *snapshot;
   std::unique_ptr<Sandbox> sb(new Sandbox(config, snap.layout));
   const bool track = sb->kvm_->dirty_ring_entries() != 0;

@@ -18,10 +18,33 @@ SnapshotMemory SnapshotMemory::blank(uint64_t size) {
   return m;
 }
 
+namespace {
+
+bool all_zero(const uint8_t *page) {
+  const auto *words = reinterpret_cast<const uint64_t *>(page);
+  uint64_t any = 0;
+  for (size_t i = 0; i < mem::kPageSize / 8; i++) any |= words[i];
+  return any == 0;
+}
+
+}  // namespace
+
 SnapshotMemory SnapshotMemory::capture(const mem::GuestMemory &memory) {
+  // Only pages that hold something: a populated page of zeros (a loaded
+  // image's .bss, untouched page-table pool pages) reads the same as a hole
+  // and would cost every sandbox made from the snapshot a page to copy.
   SnapshotMemory m = blank(memory.size());
-  m.extents_ = memory.populated_extents();
-  for (const Extent &e : m.extents_) std::memcpy(m.mapping_.data() + e.offset, memory.host_base() + e.offset, e.length);
+  for (const Extent &e : memory.populated_extents()) {
+    for (uint64_t at = e.offset; at < e.offset + e.length; at += mem::kPageSize) {
+      const uint8_t *page = memory.host_base() + at;
+      if (all_zero(page)) continue;
+      std::memcpy(m.mapping_.data() + at, page, mem::kPageSize);
+      if (!m.extents_.empty() && m.extents_.back().offset + m.extents_.back().length == at)
+        m.extents_.back().length += mem::kPageSize;
+      else
+        m.extents_.push_back({at, mem::kPageSize});
+    }
+  }
   m.seal();
   return m;
 }

@@ -182,6 +182,30 @@ TEST(Snapshots, SandboxesFromASnapshotNeedNoInitialisation) {
   EXPECT_EQ(code_of(spin), HL_ERROR_TIMEOUT);  // the config's time limit applies
 }
 
+// A deleted sandbox made from a snapshot may be kept warm for the next one;
+// everything that belonged to its user still ends at hl_sandbox_delete.
+TEST(Snapshots, DeletingAWarmKeptSandboxStillEndsItsUsersState) {
+  SandboxPtr source = new_scribble_sandbox();
+  SnapshotPtr snap = take_snapshot(source.get());
+  for (int round = 0; round < 3; round++) {
+    hl_sandbox_t *raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_new_from_snapshot(snap.get(), nullptr, &raw)));
+    SandboxPtr sb(raw);
+    static int finalized;
+    finalized = 0;
+    const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+    ASSERT_FALSE(ErrorPtr(
+        hl_register(sb.get(), "HostAdd", params, 2, HL_VAL_I32, host_add, nullptr, [](void *) { finalized++; })));
+    hl_interrupt_handle_t *handle_raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_interrupt_handle(sb.get(), &handle_raw)));
+    HandlePtr handle(handle_raw);
+    EXPECT_EQ(count_calls(sb.get()), 1) << "round " << round;
+    sb.reset();
+    EXPECT_EQ(finalized, 1);
+    EXPECT_EQ(hl_kill(handle.get()), HL_KILL_SANDBOX_GONE);
+  }
+}
+
 TEST(Snapshots, ManyThreadsShareOneSnapshot) {
   SandboxPtr source = new_scribble_sandbox();
   count_calls(source.get());

@@ -15,6 +15,7 @@
 #include "common/hash.h"
 #include "kvm/vm_pool.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/spare_sandboxes.h"
 
 namespace {
 
@@ -143,25 +144,38 @@ TEST_F(SnapshotExactness, RestoreOntoAnotherSandbox) {
 }
 
 // A sandbox made from a snapshot starts exact, and the VM it runs on never
-// carries the previous user's memory or registers, even when the pool hands
-// the same VM out again.
+// carries the previous user's memory or registers: neither a VM the pool
+// scrubbed (even rounds: the sandbox is destroyed) nor a deleted sandbox
+// kept warm for the snapshot and restored (odd rounds: it is parked).
 TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
   auto source = make();
   auto snap = source->snapshot();
-  for (int i = 0; i < 8; i++) {
+  const hl::Sandbox *parked = nullptr;
+  for (int i = 0; i < 12; i++) {
     auto sb = hl::Sandbox::create_from_snapshot(hl::SandboxConfig{}, snap);
-    EXPECT_EQ(memory_hash(*sb), memory_hash(*snap)) << "sandbox " << i;
+    if (parked != nullptr) {
+      EXPECT_EQ(sb.get(), parked) << "round " << i << " did not reuse the parked sandbox";
+    }
+    EXPECT_EQ(memory_hash(*sb), memory_hash(*snap)) << "round " << i;
     expect_same_vcpu(snap->vcpu, sb->vcpu_state());
     EXPECT_EQ(count_calls(*sb), 1);
-    hl_val_t args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 2)};  // leave secrets behind, or fault
+    hl_val_t secret = u64(0x5ec7e7000 + static_cast<uint64_t>(i));
+    sb->call("SetXmm0", &secret, 1, nullptr);
+    hl_val_t args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 3 == 0 ? 1 : 0)};  // leave secrets, or fault
     try {
       sb->call("Scribble", args, 2, nullptr);
     } catch (const hl::Error &) {
     }
-    sb.reset();
-    // Let the pool scrub the VM and offer it again.
-    for (int wait = 0; wait < 200 && hl::kvm::VmPool::instance().ready_count() == 0; wait++)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (i % 2 == 1) {
+      parked = sb.get();
+      hl::SpareSandboxes::instance().retire(std::move(sb));
+    } else {
+      parked = nullptr;
+      sb.reset();
+      // Let the pool scrub the VM and offer it again.
+      for (int wait = 0; wait < 200 && hl::kvm::VmPool::instance().ready_count() == 0; wait++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 }
 
