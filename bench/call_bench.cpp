@@ -211,6 +211,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
     if (raw > 0 && from_snapshot > 0)
       std::printf("  sandbox from snapshot %7.2f us = %4.2fx raw VM create %7.2f us (target <= 0.3x)\n",
                   from_snapshot / 1e3, from_snapshot / raw, raw / 1e3);
+    double no_spare = find("BM_SandboxFromSnapshotNoSpare");
+    if (raw > 0 && no_spare > 0)
+      std::printf("  ... with no deleted sandbox to reuse %7.2f us = %4.2fx raw VM create\n", no_spare / 1e3,
+                  no_spare / raw);
     if (cold > 0 && from_snapshot > 0)
       std::printf("  cold sandbox from ELF %7.2f us = %4.2fx from snapshot\n", cold / 1e3, cold / from_snapshot);
   }

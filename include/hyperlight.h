@@ -117,7 +117,10 @@ typedef uint32_t hl_sandbox_status_t;
  * A value does not fit in the configured buffer; the message names the limit.
  */
 #define HL_ERROR_TOO_LARGE 18
-/** The sandbox was left inconsistent by an earlier failure; delete it. */
+/**
+ * The sandbox was left inconsistent by an earlier failure; restore a snapshot
+ * onto it (hl_sandbox_restore) or delete it.
+ */
 #define HL_ERROR_POISONED 19
 /**
  * The sandbox is already in a call (concurrent use, or re-entry from a host
@@ -244,7 +247,8 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_SANDBOX_READY 0
 /**
  * An earlier failure left the guest's state unknown; every call fails with
- * HL_ERROR_POISONED (its message says why). Delete the sandbox.
+ * HL_ERROR_POISONED (its message says why). Restore a snapshot onto it
+ * (hl_sandbox_restore) or delete it.
  */
 #define HL_SANDBOX_POISONED 1
 /** @} */

@@ -92,7 +92,8 @@ const (
 	ErrorTooLarge ErrorCode = 18
 
 	// ErrorPoisoned is HL_ERROR_POISONED. The sandbox was left inconsistent by
-	// an earlier failure; delete it.
+	// an earlier failure; restore a snapshot onto it (hl_sandbox_restore) or
+	// delete it.
 	ErrorPoisoned ErrorCode = 19
 
 	// ErrorBusy is HL_ERROR_BUSY. The sandbox is already in a call (concurrent
@@ -391,7 +392,8 @@ const (
 
 	// SandboxPoisoned is HL_SANDBOX_POISONED. An earlier failure left the
 	// guest's state unknown; every call fails with HL_ERROR_POISONED (its
-	// message says why). Delete the sandbox.
+	// message says why). Restore a snapshot onto it (hl_sandbox_restore) or
+	// delete it.
 	SandboxPoisoned SandboxStatus = 1
 )
 

@@ -88,7 +88,7 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   BusyGuard busy(busy_);
   if (!poisoned_reason_.empty())
     throw Error(HL_ERROR_POISONED,
-                "sandbox is poisoned (" + poisoned_reason_ + "); its state is unknown: delete it and create a new one");
+                "sandbox is poisoned (" + poisoned_reason_ + "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");
   std::string name(function);
   if (name.empty() || name.size() > HL_WIRE_MAX_NAME)
     throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: function name must be 1 to 255 bytes");

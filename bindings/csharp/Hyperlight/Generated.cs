@@ -98,7 +98,8 @@ public enum ErrorCode : uint
     TooLarge = 18,
 
     /// <summary>
-    /// The sandbox was left inconsistent by an earlier failure; delete it.
+    /// The sandbox was left inconsistent by an earlier failure; restore a
+    /// snapshot onto it (hl_sandbox_restore) or delete it.
     /// </summary>
     Poisoned = 19,
 
@@ -275,7 +276,8 @@ public enum SandboxStatus : uint
 
     /// <summary>
     /// An earlier failure left the guest's state unknown; every call fails with
-    /// HL_ERROR_POISONED (its message says why). Delete the sandbox.
+    /// HL_ERROR_POISONED (its message says why). Restore a snapshot onto it
+    /// (hl_sandbox_restore) or delete it.
     /// </summary>
     Poisoned = 1,
 }
