@@ -87,8 +87,8 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   if (result != nullptr) *result = hl_val_t{};
   BusyGuard busy(busy_);
   if (!poisoned_reason_.empty())
-    throw Error(HL_ERROR_POISONED,
-                "sandbox is poisoned (" + poisoned_reason_ + "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");
+    throw Error(HL_ERROR_POISONED, "sandbox is poisoned (" + poisoned_reason_ +
+                                       "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");
   std::string name(function);
   if (name.empty() || name.size() > HL_WIRE_MAX_NAME)
     throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: function name must be 1 to 255 bytes");
@@ -100,6 +100,13 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
   hl_wire_begin(&w, memory_.span(layout_.input_buffer, input_size).data(), static_cast<uint32_t>(input_size),
                 HL_MSG_CALL);
+  // Host writes are invisible to KVM's dirty ring: record how far this one
+  // reached, also when it fails half-way (restores copy that much back).
+  struct NoteWritten {
+    Sandbox &sandbox;
+    const hl_wire_writer &writer;
+    ~NoteWritten() { sandbox.note_input_written(writer.pos); }
+  } note_written{*this, w};
   hl_wire_put_str(&w, name.data(), static_cast<uint32_t>(name.size()));
   hl_wire_put_u8(&w, static_cast<uint8_t>(nargs));
   for (size_t i = 0; i < nargs; i++) {
@@ -119,7 +126,6 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
                        "hl_config_set_input_buffer_size",
                        name.c_str(), w.needed, ull(input_size)));
 
-  note_input_written(len);
   current_function_ = name;
   reply_offset_ = hl_wire_align8(len);
   kvm_regs &regs = vcpu_.sync_regs();
@@ -254,10 +260,9 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   if (result != nullptr) {
     hl_wire_begin(&w, base, space, HL_MSG_RESULT);
     hl_wire_put_val(&w, result);
-    if (uint32_t written = hl_wire_end(&w); written != 0) {
-      note_input_written(reply_offset_ + written);
-      return;
-    }
+    uint32_t written = hl_wire_end(&w);
+    note_input_written(reply_offset_ + w.pos);  // also a partial write: the host wrote it, KVM did not log it
+    if (written != 0) return;
     code = HL_ERROR_TOO_LARGE;
   }
   std::string text = result != nullptr ? format(
@@ -270,9 +275,9 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   hl_wire_put_u32(&w, code);
   hl_wire_put_str(&w, text.data(), text_len);
   uint32_t written = hl_wire_end(&w);
+  note_input_written(reply_offset_ + w.pos);
   if (written == 0)
     poison_and_throw(HL_ERROR_TOO_LARGE, "no room left in the input buffer for a host function's reply");
-  note_input_written(reply_offset_ + written);
 }
 
 void Sandbox::serve_host_call() {
