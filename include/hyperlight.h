@@ -856,8 +856,12 @@ HL_API hl_error_t *hl_sandbox_counter_decrement(hl_sandbox_t *sandbox,
 HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox);
 
 /**
- * Destroys a sandbox: its VM, memory and host functions (each finalizer runs
- * once). Interrupt handles outlive it and then report HL_KILL_SANDBOX_GONE.
+ * Destroys a sandbox: its host functions (each finalizer runs once, here), VM
+ * and memory. Interrupt handles outlive it and then report
+ * HL_KILL_SANDBOX_GONE. A sandbox whose state was last set from a snapshot may
+ * instead be kept, stripped of everything above that was its user's, so that
+ * the next hl_sandbox_new_from_snapshot() of that snapshot restores it rather
+ * than building one (see hl_set_vm_pool_size).
  *
  * @param sandbox The sandbox; NULL is ignored.
  *
@@ -1113,8 +1117,10 @@ HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out);
 
 /**
  * Sizes the process-wide pool of pre-created VMs that sandbox creation draws
- * from. A background thread refills it and tears down deleted sandboxes' VMs,
- * so neither costs the caller's thread.
+ * from. A background thread refills it and scrubs or tears down deleted
+ * sandboxes' VMs, so neither costs the caller's thread. The same number caps
+ * the deleted sandboxes kept for reuse by hl_sandbox_new_from_snapshot(); 0
+ * keeps none.
  *
  * @param size How many pre-created VMs to keep ready (default 2; 0 turns the
  *     pool off and frees idle VMs).
