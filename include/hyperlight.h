@@ -1011,8 +1011,9 @@ HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox,
 
 /**
  * hl_call() followed by hl_sandbox_restore(), whatever the call's outcome: one
- * request on a clean sandbox. A poisoned sandbox is restored first, so the call
- * always starts from the snapshot.
+ * request on a clean sandbox. A snapshot that does not fit
+ * (HL_ERROR_SNAPSHOT_MISMATCH) is refused before the call runs. A poisoned
+ * sandbox is restored first, so the call always starts from the snapshot.
  *
  * @param sandbox The sandbox.
  * @param snapshot The state to return to after the call.
@@ -1041,8 +1042,11 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
  * are not part of a snapshot: register them before the first call.
  *
  * @param snapshot The state to start from.
- * @param config Runtime settings (log callback and level, call time limit); may
- *     be NULL for defaults. Memory sizes and init data come from the snapshot.
+ * @param config Runtime settings (log callback, maximum log level, call time
+ *     limit); may be NULL for defaults. Memory sizes and init data come from
+ *     the snapshot and the config's are not used. The guest itself filters log
+ *     records by the level its sandbox had when the snapshot was taken: the
+ *     config's level can lower that, not raise it.
  * @param out Receives the sandbox.
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_OUT_OF_MEMORY,
  *     HL_ERROR_HYPERVISOR.

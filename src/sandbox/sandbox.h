@@ -166,6 +166,8 @@ class Sandbox {
   void start_tracking_from(std::shared_ptr<const Snapshot> baseline);
   void restore_memory(const Snapshot &snapshot);
   void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
+  // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
+  void check_fits(const Snapshot &snapshot) const;
   void note_input_written(uint64_t end) { input_written_end_ = std::max(input_written_end_, end); }
 };
 

@@ -122,10 +122,7 @@ void Sandbox::restore_memory(const Snapshot &snap) {
   }
 }
 
-void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
-  BusyGuard busy(busy_);
-  const Snapshot &snap = *snapshot;
-  // Refuse before changing anything.
+void Sandbox::check_fits(const Snapshot &snap) const {
   if (std::string diff = describe_layout_difference(snap.layout, layout_); !diff.empty())
     throw Error(HL_ERROR_SNAPSHOT_MISMATCH, "hl_sandbox_restore: the snapshot's memory layout does not fit: " + diff);
   for (const auto &[name, want] : snap.host_functions) {
@@ -141,6 +138,11 @@ void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
                          "when the snapshot was taken",
                          name.c_str()));
   }
+}
+
+void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
+  BusyGuard busy(busy_);
+  check_fits(*snapshot);  // refuse before changing anything
   apply_snapshot(snapshot);
 }
 
@@ -185,6 +187,7 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
 void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
                                const hl_val_t *args, size_t nargs, hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
+  check_fits(*snapshot);  // a snapshot that does not fit is refused before the call runs
   if (poisoned()) restore(snapshot);
   try {
     call(function, args, nargs, result);

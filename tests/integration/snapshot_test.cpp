@@ -111,6 +111,11 @@ TEST(Snapshots, AnotherLayoutIsRefusedAndNothingChanges) {
   ASSERT_EQ(code_of(err), HL_ERROR_SNAPSHOT_MISMATCH);
   EXPECT_NE(std::string(hl_error_message(err.get())).find("heap size differs"), std::string::npos) << describe(err);
   EXPECT_EQ(count_calls(big.get()), 2);  // untouched
+  // hl_call_and_restore refuses it before running the call.
+  Result r;
+  ErrorPtr refused(hl_call_and_restore(big.get(), snap.get(), "CountCalls", nullptr, 0, &r.val));
+  EXPECT_EQ(code_of(refused), HL_ERROR_SNAPSHOT_MISMATCH);
+  EXPECT_EQ(count_calls(big.get()), 3);
 }
 
 TEST(Snapshots, AMissingOrDifferentHostFunctionIsRefused) {
