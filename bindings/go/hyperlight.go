@@ -61,6 +61,23 @@
 //	...
 //	err = sb.UnmapRegion(4 << 30)
 //	err = mem.Close()
+//
+// # Snapshots
+//
+// A Snapshot is an immutable copy of a sandbox's state. Restore puts a
+// sandbox back into it (clearing poisoning), CallAndRestore makes a call and
+// then restores, so that every request starts clean, and
+// NewSandboxFromSnapshot creates sandboxes already initialised. Snapshots
+// can be saved to files and loaded again:
+//
+//	snap, err := sb.Snapshot()
+//	defer snap.Close()
+//	result, err := sb.CallAndRestore(snap, "Handle", request)
+//	sb2, err := hyperlight.NewSandboxFromSnapshot(snap, nil)
+//	err = sb2.Register("HostAdd", hostAdd) // host functions are not in snapshots
+//	err = snap.Save("app.snap")            // LoadSnapshot reads it back
+//
+// A Snapshot may be used by any number of goroutines and sandboxes at once.
 package hyperlight
 
 /*
@@ -151,8 +168,8 @@ type Config struct {
 	CallTimeout time.Duration
 }
 
-// Sandbox is one micro-VM running one guest. Create it with NewSandbox or
-// NewSandboxFromBytes and destroy it with Close.
+// Sandbox is one micro-VM running one guest. Create it with NewSandbox,
+// NewSandboxFromBytes or NewSandboxFromSnapshot and destroy it with Close.
 //
 // A Sandbox runs one call at a time; see the package documentation on
 // concurrency.
@@ -166,19 +183,28 @@ type Sandbox struct {
 	// user_data; 0 for none. Close deletes it after the sandbox.
 	logger cgo.Handle
 
-	// regionsMu serializes MapRegion and UnmapRegion (under mu.RLock) and
-	// protects regions.
+	// regionsMu serializes MapRegion, UnmapRegion, MapFile, Snapshot and
+	// Restore (under mu.RLock) and protects regions and stale.
 	regionsMu sync.Mutex
 	// regions holds the SharedMemory mapped at each guest address, so that
-	// it cannot be closed while the library uses it.
+	// it cannot be closed while the library uses it. Restores replace it
+	// with the snapshot's regions.
 	regions map[uint64]*SharedMemory
+	// stale holds SharedMemory that may still be mapped after a restore
+	// failed midway (the library's regions are then unknown); it stays
+	// pinned until a restore succeeds or the sandbox is closed.
+	stale []*SharedMemory
 
-	// calling is set while a call runs (under mu.RLock): a second call
-	// fails with ErrorBusy, and hl_sandbox_status, which must not run
-	// concurrently with a call, is read only by the call that set it.
+	// calling is set while a call, Snapshot or Restore runs (under
+	// mu.RLock): a second one fails with ErrorBusy, and hl_sandbox_status,
+	// which must not run concurrently with a call, is read only by the
+	// one that set it. Those that change the mapped regions (Restore,
+	// CallAndRestore) set it under regionsMu, and MapRegion, UnmapRegion
+	// and MapFile refuse while it is set, so that regions follows the
+	// library exactly.
 	calling atomic.Bool
-	// poisoned caches hl_sandbox_status after each call (only calls
-	// poison a sandbox); Status reads it.
+	// poisoned caches hl_sandbox_status after each call and restore
+	// (calls poison a sandbox, restores clear it); Status reads it.
 	poisoned atomic.Bool
 }
 
@@ -310,11 +336,12 @@ func (s *Sandbox) acquire(what string) (*C.hl_sandbox_t, error) {
 // caller's to reuse or close). Closing a closed sandbox does nothing and
 // returns nil.
 //
-// Close never waits: if a Call, Register or InterruptHandle is running on
-// the sandbox (on another goroutine, or Close is called from one of its host
-// functions), it returns an *Error with ErrorBusy and the sandbox stays
-// open. Interrupt handles remain usable after Close; their Kill then
-// reports KillSandboxGone.
+// Close never waits: if a Call, Register, InterruptHandle, Snapshot or
+// Restore is running on the sandbox (on another goroutine, or Close is
+// called from one of its host functions), it returns an *Error with
+// ErrorBusy and the sandbox stays open. Interrupt handles remain usable
+// after Close; their Kill then reports KillSandboxGone. Snapshots of the
+// sandbox are not affected.
 func (s *Sandbox) Close() error {
 	if !s.mu.TryLock() {
 		return newError(ErrorBusy, "Close: the sandbox is in use (a call is running); close it after the call returns")
@@ -333,7 +360,10 @@ func (s *Sandbox) Close() error {
 	for _, m := range s.regions {
 		m.unpin()
 	}
-	s.regions = nil
+	for _, m := range s.stale {
+		m.unpin()
+	}
+	s.regions, s.stale = nil, nil
 	return nil
 }
 
@@ -349,9 +379,9 @@ func (s *Sandbox) Close() error {
 // InterruptHandle), ErrorTimeout (past Config.CallTimeout) and ErrorBusy
 // (another call is running). After a cancellation, timeout, guest
 // exception or abort the sandbox is poisoned (see Status): later calls fail
-// with ErrorPoisoned.
+// with ErrorPoisoned until a Restore.
 func (s *Sandbox) Call(name string, args ...any) (any, error) {
-	return s.call("Call", name, args, nil, nil)
+	return s.call("Call", name, args, nil, nil, nil)
 }
 
 // CallWithTimeout is Call with its own time limit instead of the Config's
@@ -364,7 +394,7 @@ func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...an
 		return nil, newError(ErrorInvalidArgument, "CallWithTimeout: the timeout is negative")
 	}
 	ns := C.uint64_t(timeout)
-	return s.call("CallWithTimeout", name, args, &ns, nil)
+	return s.call("CallWithTimeout", name, args, &ns, nil, nil)
 }
 
 // CallContext is Call, stopped when ctx is done: a goroutine then kills the
@@ -375,12 +405,13 @@ func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...an
 // returns an *Error with ErrorCancelled without entering the guest (the
 // sandbox is not poisoned). The Config's CallTimeout still applies.
 func (s *Sandbox) CallContext(ctx context.Context, name string, args ...any) (any, error) {
-	return s.call("CallContext", name, args, nil, ctx)
+	return s.call("CallContext", name, args, nil, ctx, nil)
 }
 
-// call runs the guest function name for Call (timeoutNs and ctx nil),
-// CallWithTimeout (timeoutNs set) and CallContext (ctx set).
-func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx context.Context) (any, error) {
+// call runs the guest function name for Call (timeoutNs, ctx and snap nil),
+// CallWithTimeout (timeoutNs set), CallContext (ctx set) and CallAndRestore
+// (snap set).
+func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx context.Context, snap *Snapshot) (any, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, what+": the function name contains a NUL byte")
 	}
@@ -390,12 +421,26 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 	}
 	defer block.free()
 
+	var snapPtr *C.hl_snapshot_t
+	if snap != nil {
+		if snapPtr, err = snap.acquire(what); err != nil {
+			return nil, err
+		}
+		defer snap.release() // the snapshot lives until the call returns
+	}
 	ptr, err := s.acquire(what)
 	if err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	if !s.calling.CompareAndSwap(false, true) {
+	if snap != nil {
+		s.regionsMu.Lock() // see calling
+	}
+	started := s.calling.CompareAndSwap(false, true)
+	if snap != nil {
+		s.regionsMu.Unlock() // not held during the call: host functions may call MapRegion (ErrorBusy)
+	}
+	if !started {
 		return nil, newError(ErrorBusy, what+": the sandbox is busy: a call is running (concurrent use, or re-entry from a host function)")
 	}
 	defer s.calling.Store(false)
@@ -410,16 +455,26 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 		defer stop() // before calling is cleared: no kill can reach a later call
 	}
 	var cerr *C.hl_error_t
-	if timeoutNs != nil {
+	switch {
+	case snap != nil:
+		cerr = C.hl_call_and_restore(ptr, snapPtr, block.name, block.args, C.size_t(len(args)), block.result)
+	case timeoutNs != nil:
 		cerr = C.hl_call_with_timeout(ptr, block.name, block.args, C.size_t(len(args)), block.result, *timeoutNs)
-	} else {
+	default:
 		cerr = C.hl_call(ptr, block.name, block.args, C.size_t(len(args)), block.result)
 	}
-	if C.hl_sandbox_status(ptr) == C.HL_SANDBOX_POISONED {
-		s.poisoned.Store(true)
-	}
+	ready := C.hl_sandbox_status(ptr) == C.HL_SANDBOX_READY
+	s.poisoned.Store(!ready)
 	runtime.KeepAlive(s)
-	if err := takeError(cerr); err != nil {
+	err = takeError(cerr)
+	if snap != nil {
+		// Only a successful restore leaves the sandbox ready; a failed one
+		// poisons it (but for a refusal, which changes nothing).
+		s.regionsMu.Lock()
+		s.restoredRegions(snap, err, ready)
+		s.regionsMu.Unlock()
+	}
+	if err != nil {
 		return nil, err
 	}
 	result, err := goValue(block.result)
@@ -463,9 +518,9 @@ func killWhenDone(ptr *C.hl_sandbox_t, ctx context.Context) (stop func(), err er
 
 // Status reports whether the sandbox accepts calls: SandboxReady, or
 // SandboxPoisoned after a cancellation, timeout, guest exception or abort
-// (later calls fail with ErrorPoisoned), and for a closed sandbox. It may
-// be called from any goroutine at any time; while a call runs it reports
-// the status the previous call left.
+// (later calls fail with ErrorPoisoned until a Restore), and for a closed
+// sandbox. It may be called from any goroutine at any time; while a call
+// runs it reports the status the previous call left.
 func (s *Sandbox) Status() SandboxStatus {
 	if _, err := s.acquire("Status"); err != nil {
 		return SandboxPoisoned

@@ -27,8 +27,8 @@ type SharedMemory struct {
 	mu sync.Mutex
 	// mem is the mapping from syscall.Mmap; nil once closed.
 	mem []byte
-	// maps counts the sandbox regions mapping mem; Close refuses while it
-	// is not 0.
+	// maps counts the sandbox regions mapping mem and the snapshots
+	// holding it; Close refuses while it is not 0.
 	maps int
 }
 
@@ -74,8 +74,10 @@ func (m *SharedMemory) Len() int {
 }
 
 // Close unmaps the memory. It fails with ErrorBusy, and changes nothing,
-// while the memory is mapped into a sandbox: call UnmapRegion or close the
-// sandbox first. Closing a closed SharedMemory does nothing and returns nil.
+// while the memory is mapped into a sandbox or held by a snapshot taken
+// while it was mapped: call UnmapRegion or close the sandbox, and close
+// such snapshots, first. Closing a closed SharedMemory does nothing and
+// returns nil.
 func (m *SharedMemory) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -83,7 +85,7 @@ func (m *SharedMemory) Close() error {
 		return nil
 	}
 	if m.maps != 0 {
-		return newError(ErrorBusy, fmt.Sprintf("SharedMemory.Close: the memory is still mapped (%d region(s)); unmap it or close the sandbox first", m.maps))
+		return newError(ErrorBusy, fmt.Sprintf("SharedMemory.Close: the memory is still mapped or held by a snapshot (%d use(s)); unmap it or close the sandbox, and close the snapshots taken while it was mapped, first", m.maps))
 	}
 	if err := syscall.Munmap(m.mem); err != nil {
 		return newError(ErrorInternal, fmt.Sprintf("SharedMemory.Close: munmap: %v", err))
@@ -102,6 +104,13 @@ func (m *SharedMemory) pin() ([]byte, error) {
 	}
 	m.maps++
 	return m.mem, nil
+}
+
+// retain pins m once more; m must be pinned already (hence open).
+func (m *SharedMemory) retain() {
+	m.mu.Lock()
+	m.maps++
+	m.mu.Unlock()
 }
 
 func (m *SharedMemory) unpin() {
@@ -129,10 +138,12 @@ func (s *Sandbox) MemorySize() uint64 {
 // 512 GiB (4 << 30 is a safe choice for sandboxes under 4 GiB). flags must
 // be MapRead, optionally with MapExecute; MapWrite is refused.
 //
-// The sandbox keeps m until UnmapRegion(guestAddress) or Close; meanwhile
-// m.Close fails with ErrorBusy. Errors include ErrorNotAligned,
-// ErrorRegionOverlap, ErrorInvalidArgument (bad flags or address, or m nil
-// or closed), ErrorTooLarge and ErrorBusy (a call is running).
+// The sandbox keeps m until UnmapRegion(guestAddress) or Close, and a
+// Snapshot taken meanwhile keeps it until the snapshot is closed (restoring
+// the snapshot maps it again); meanwhile m.Close fails with ErrorBusy.
+// Errors include ErrorNotAligned, ErrorRegionOverlap, ErrorInvalidArgument
+// (bad flags or address, or m nil or closed), ErrorTooLarge and ErrorBusy
+// (a call is running).
 func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag) error {
 	if m == nil {
 		return newError(ErrorInvalidArgument, "MapRegion: the SharedMemory is nil")
@@ -144,6 +155,9 @@ func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag)
 	defer s.mu.RUnlock()
 	s.regionsMu.Lock()
 	defer s.regionsMu.Unlock()
+	if s.calling.Load() {
+		return newError(ErrorBusy, "MapRegion: the sandbox is busy: a call is running")
+	}
 	mem, err := m.pin() // from here m cannot be unmapped from the host
 	if err != nil {
 		return err
@@ -165,7 +179,8 @@ func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag)
 
 // UnmapRegion removes the region mapped at guestAddress by MapRegion or
 // MapFile; later guest accesses to it fail with ErrorMemoryAccessViolation.
-// A SharedMemory mapped there is released (the caller may close it).
+// A SharedMemory mapped there is released (the caller may close it, once
+// no snapshot holds it).
 // Errors include ErrorRegionNotFound and ErrorBusy (a call is running).
 func (s *Sandbox) UnmapRegion(guestAddress uint64) error {
 	ptr, err := s.acquire("UnmapRegion")
@@ -175,6 +190,9 @@ func (s *Sandbox) UnmapRegion(guestAddress uint64) error {
 	defer s.mu.RUnlock()
 	s.regionsMu.Lock()
 	defer s.regionsMu.Unlock()
+	if s.calling.Load() {
+		return newError(ErrorBusy, "UnmapRegion: the sandbox is busy: a call is running")
+	}
 	cerr := C.hl_sandbox_unmap_region(ptr, C.uint64_t(guestAddress))
 	runtime.KeepAlive(s)
 	if err := takeError(cerr); err != nil {
@@ -208,6 +226,9 @@ func (s *Sandbox) MapFile(path string, guestAddress uint64) (uint64, error) {
 	defer s.mu.RUnlock()
 	s.regionsMu.Lock()
 	defer s.regionsMu.Unlock()
+	if s.calling.Load() {
+		return 0, newError(ErrorBusy, "MapFile: the sandbox is busy: a call is running")
+	}
 	var size C.uint64_t
 	cerr := C.hl_sandbox_map_file_cow(ptr, cpath, C.uint64_t(guestAddress), &size)
 	runtime.KeepAlive(s)

@@ -8,12 +8,19 @@ internal static class TestGuests
 {
     private static readonly Lazy<string> SimpleLazy = new(FindSimple);
     private static readonly Lazy<string> SdkLazy = new(FindSdk);
+    private static readonly Lazy<string> ScribbleLazy = new(FindScribble);
 
     /// <summary>build/tests/guests/simpleguest.elf, or $HYPERLIGHT_TEST_GUEST.</summary>
     internal static string Simple => SimpleLazy.Value;
 
     /// <summary>build/tests/guests/sdkguest.elf, or $HYPERLIGHT_TEST_SDK_GUEST (default: next to <see cref="Simple"/>).</summary>
     internal static string Sdk => SdkLazy.Value;
+
+    /// <summary>
+    /// build/tests/guests/scribbleguest.elf (keeps state between calls: CountCalls), or
+    /// $HYPERLIGHT_TEST_SCRIBBLE_GUEST (default: next to <see cref="Simple"/>).
+    /// </summary>
+    internal static string Scribble => ScribbleLazy.Value;
 
     // HYPERLIGHT_TEST_GUEST, else walk up from the test binaries to the repo's build directory.
     private static string FindSimple()
@@ -35,19 +42,23 @@ internal static class TestGuests
             "simpleguest.elf not found: set HYPERLIGHT_TEST_GUEST or build the repo into build/");
     }
 
-    private static string FindSdk()
+    private static string FindSdk() => FindNextToSimple("sdkguest.elf", "HYPERLIGHT_TEST_SDK_GUEST");
+
+    private static string FindScribble() => FindNextToSimple("scribbleguest.elf", "HYPERLIGHT_TEST_SCRIBBLE_GUEST");
+
+    private static string FindNextToSimple(string file, string variable)
     {
-        string? fromEnv = Environment.GetEnvironmentVariable("HYPERLIGHT_TEST_SDK_GUEST");
+        string? fromEnv = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(fromEnv))
         {
             return fromEnv;
         }
-        string candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Simple))!, "sdkguest.elf");
+        string candidate = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Simple))!, file);
         if (File.Exists(candidate))
         {
             return candidate;
         }
         throw new FileNotFoundException(
-            $"{candidate} not found: set HYPERLIGHT_TEST_SDK_GUEST or build the repo into build/");
+            $"{candidate} not found: set {variable} or build the repo into build/");
     }
 }

@@ -49,6 +49,20 @@ public static unsafe class HyperlightLibrary
     }
 
     /// <summary>
+    /// Sets, process-wide, how many pre-created VMs to keep ready for new
+    /// sandboxes (<see cref="Sandbox.FromSnapshot"/> and the others draw from
+    /// the pool; default 2). A background thread refills the pool and scrubs
+    /// or tears down the VMs of disposed sandboxes, so neither costs the
+    /// caller's thread. The same number caps the disposed sandboxes kept for
+    /// reuse by <see cref="Sandbox.FromSnapshot"/>. 0 turns the pool off, keeps
+    /// no sandboxes and frees idle VMs. Any thread, any time.
+    /// </summary>
+    /// <param name="size">0 to 64.</param>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.InvalidArgument"/> above 64.</exception>
+    public static void SetVmPoolSize(uint size) =>
+        HyperlightException.ThrowIfError(NativeMethods.hl_set_vm_pool_size(size));
+
+    /// <summary>
     /// A time limit in nanoseconds for the library: positive values convert
     /// (saturating), <see cref="Timeout.InfiniteTimeSpan"/> is 0 (no limit),
     /// anything else is refused.

@@ -158,6 +158,39 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_status")]
     internal static partial uint hl_sandbox_status(SandboxSafeHandle sandbox);
 
+    // Snapshots. The sandbox and snapshot are raw pointers where the binding
+    // holds references on both SafeHandles itself around the call (it updates
+    // its region bookkeeping under the same references, see Sandbox.Restore).
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_snapshot")]
+    internal static partial IntPtr hl_sandbox_snapshot(IntPtr sandbox, out SnapshotSafeHandle snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_restore")]
+    internal static partial IntPtr hl_sandbox_restore(IntPtr sandbox, IntPtr snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_call_and_restore", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_call_and_restore(IntPtr sandbox, IntPtr snapshot, string function, HlVal* args,
+                                                       nuint nargs, HlVal* result);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new_from_snapshot")]
+    internal static partial IntPtr hl_sandbox_new_from_snapshot(IntPtr snapshot, IntPtr config,
+                                                                out SandboxSafeHandle sandbox);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_delete")]
+    internal static partial void hl_snapshot_delete(IntPtr snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_memory_size")]
+    internal static partial ulong hl_snapshot_memory_size(SnapshotSafeHandle snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_save", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_snapshot_save(SnapshotSafeHandle snapshot, string path);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_load", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_snapshot_load(string path, out SnapshotSafeHandle snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_set_vm_pool_size")]
+    internal static partial IntPtr hl_set_vm_pool_size(uint size);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_set_interrupt_signal_offset")]
     internal static partial IntPtr hl_set_interrupt_signal_offset(uint offset);
 
@@ -181,14 +214,20 @@ internal static unsafe partial class NativeMethods
 /// <summary>
 /// Owns an hl_sandbox_t* and everything the native sandbox borrows from .NET:
 /// the GCHandle of its log callback and the <see cref="SharedMemory"/> blocks
-/// mapped into it. Releasing it calls hl_sandbox_delete first and only then
-/// lets go of those, so they outlive the native sandbox whether it goes away
-/// through Dispose or through the (critical) finalizer.
+/// mapped into it (by <see cref="Sandbox.MapRegion"/>, or brought along by a
+/// snapshot it was restored to or created from). Releasing it calls
+/// hl_sandbox_delete first and only then lets go of those, so they outlive
+/// the native sandbox whether it goes away through Dispose or through the
+/// (critical) finalizer.
 /// </summary>
-internal sealed class SandboxSafeHandle : SafeHandle
+internal sealed unsafe class SandboxSafeHandle : SafeHandle
 {
     private readonly object _gate = new();
-    private readonly Dictionary<ulong, SharedMemory> _regions = new();
+    private Dictionary<ulong, SharedMemory> _regions = new();
+    // Memory the native sandbox may still map although the table above no
+    // longer says so (after a restore that failed half-way): held until
+    // hl_sandbox_delete.
+    private readonly List<SharedMemory> _retained = new();
     private GCHandle _logState;
 
     /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
@@ -198,8 +237,15 @@ internal sealed class SandboxSafeHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>Serialises map/unmap and the region table.</summary>
+    /// <summary>Serialises map/unmap, snapshot/restore and the region table.</summary>
     internal object Gate => _gate;
+
+    /// <summary>
+    /// Set (under <see cref="Gate"/>) while an hl_call_and_restore runs:
+    /// that call replaces the mapped regions, so map/unmap must not run until
+    /// the table is brought up to date (they fail with Busy meanwhile).
+    /// </summary>
+    internal bool RegionsInFlux { get; set; }
 
     /// <summary>Takes ownership of the GCHandle passed as the log callback's user_data.</summary>
     internal void AdoptLogState(GCHandle state)
@@ -210,6 +256,12 @@ internal sealed class SandboxSafeHandle : SafeHandle
     /// <summary>Records a region mapped at guestAddress (the caller holds <see cref="Gate"/>).</summary>
     internal void AddRegion(ulong guestAddress, SharedMemory memory)
     {
+        if (_regions.Remove(guestAddress, out SharedMemory? stale))
+        {
+            // Only after a failed restore can the table be stale: keep the old
+            // block until the sandbox is deleted rather than guess.
+            _retained.Add(stale);
+        }
         _regions.Add(guestAddress, memory);
     }
 
@@ -217,6 +269,75 @@ internal sealed class SandboxSafeHandle : SafeHandle
     internal SharedMemory? RemoveRegion(ulong guestAddress)
     {
         return _regions.Remove(guestAddress, out SharedMemory? memory) ? memory : null;
+    }
+
+    /// <summary>
+    /// The SharedMemory regions mapped now, each acquired once more for a
+    /// snapshot that records them (the caller holds <see cref="Gate"/>).
+    /// </summary>
+    internal KeyValuePair<ulong, SharedMemory>[] AcquireRegionsForSnapshot()
+    {
+        var regions = new KeyValuePair<ulong, SharedMemory>[_regions.Count];
+        int n = 0;
+        try
+        {
+            foreach (KeyValuePair<ulong, SharedMemory> region in _regions)
+            {
+                region.Value.AcquireMapping();
+                regions[n++] = region;
+            }
+        }
+        catch
+        {
+            for (int i = 0; i < n; i++)
+            {
+                regions[i].Value.ReleaseMapping();
+            }
+            throw;
+        }
+        return regions;
+    }
+
+    /// <summary>
+    /// Makes the table the snapshot's regions (each acquired for this
+    /// sandbox) after the native sandbox took the snapshot's mapped regions.
+    /// With <paramref name="certain"/> false the native side may still map
+    /// the old ones (a restore failed half-way): those not also in the
+    /// snapshot are then held until the sandbox is deleted. The caller holds
+    /// <see cref="Gate"/>, or is the only user of a new handle.
+    /// </summary>
+    internal void ReplaceRegions(KeyValuePair<ulong, SharedMemory>[] regions, bool certain)
+    {
+        var table = new Dictionary<ulong, SharedMemory>(regions.Length);
+        try
+        {
+            foreach (KeyValuePair<ulong, SharedMemory> region in regions)
+            {
+                region.Value.AcquireMapping();
+                table.Add(region.Key, region.Value);
+            }
+        }
+        catch
+        {
+            foreach (SharedMemory memory in table.Values)
+            {
+                memory.ReleaseMapping();
+            }
+            throw;
+        }
+        foreach (KeyValuePair<ulong, SharedMemory> old in _regions)
+        {
+            bool alsoNew = table.TryGetValue(old.Key, out SharedMemory? same) && ReferenceEquals(same, old.Value);
+            if (certain || alsoNew)
+            {
+                old.Value.ReleaseMapping();
+            }
+            else
+            {
+                _retained.Add(old.Value);
+            }
+        }
+        _regions = table;
     }
 
     protected override bool ReleaseHandle()
@@ -231,11 +352,58 @@ internal sealed class SandboxSafeHandle : SafeHandle
                 memory.ReleaseMapping();
             }
             _regions.Clear();
+            foreach (SharedMemory memory in _retained)
+            {
+                memory.ReleaseMapping();
+            }
+            _retained.Clear();
         }
         if (_logState.IsAllocated)
         {
             _logState.Free();
         }
+        return true;
+    }
+}
+
+/// <summary>
+/// Owns one reference to an hl_snapshot_t* and the <see cref="SharedMemory"/>
+/// regions it records (the native snapshot keeps their host addresses and
+/// maps them again on every restore). Releasing it calls hl_snapshot_delete
+/// and only then lets go of the memory. Sandboxes restored from or created
+/// from the snapshot acquire the memory for themselves.
+/// </summary>
+internal sealed class SnapshotSafeHandle : SafeHandle
+{
+    private KeyValuePair<ulong, SharedMemory>[] _regions = Array.Empty<KeyValuePair<ulong, SharedMemory>>();
+
+    /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
+    public SnapshotSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>
+    /// The SharedMemory regions the snapshot maps (guest address, memory).
+    /// Valid while the caller holds a reference on this handle.
+    /// </summary>
+    internal KeyValuePair<ulong, SharedMemory>[] Regions => _regions;
+
+    /// <summary>Takes over regions already acquired for this snapshot (right after it is made).</summary>
+    internal void AdoptRegions(KeyValuePair<ulong, SharedMemory>[] regions)
+    {
+        _regions = regions;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_snapshot_delete(handle);
+        foreach (KeyValuePair<ulong, SharedMemory> region in _regions)
+        {
+            region.Value.ReleaseMapping();
+        }
+        _regions = Array.Empty<KeyValuePair<ulong, SharedMemory>>();
         return true;
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -20,12 +21,14 @@ namespace Hyperlight;
 /// <see cref="CancellationToken"/>, the guest counter
 /// (<see cref="CounterIncrement"/>, <see cref="CounterDecrement"/>,
 /// <see cref="CounterValue"/>) and <see cref="MemorySize"/>. Mapping and
-/// unmapping memory while a call runs fails with <see cref="ErrorCode.Busy"/>.
+/// unmapping memory while a call runs fails with <see cref="ErrorCode.Busy"/>,
+/// and so do <see cref="Snapshot"/> and <see cref="Restore"/>.
 /// </para>
 /// <para>
 /// After a call is cancelled or times out, or the guest faults or breaks the protocol, the
 /// sandbox is poisoned (<see cref="Status"/>): later calls fail with
-/// <see cref="ErrorCode.Poisoned"/>. Dispose it and create a new one.
+/// <see cref="ErrorCode.Poisoned"/>. <see cref="Restore"/> a snapshot taken
+/// earlier to use it again, or dispose it and create a new one.
 /// </para>
 /// <para>
 /// Values: int, uint, long, ulong, float, double, bool, string (UTF-8 on the
@@ -50,7 +53,7 @@ public sealed unsafe class Sandbox : IDisposable
     public static Sandbox FromFile(string path, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Create(options, config =>
+        return Create(options, runtimeOnly: false, config =>
         {
             IntPtr err = NativeMethods.hl_sandbox_new(config, path, out SandboxSafeHandle handle);
             return (err, handle);
@@ -63,7 +66,7 @@ public sealed unsafe class Sandbox : IDisposable
     public static Sandbox FromBytes(byte[] elf, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(elf);
-        return Create(options, config =>
+        return Create(options, runtimeOnly: false, config =>
         {
             fixed (byte* p = elf)
             {
@@ -74,7 +77,69 @@ public sealed unsafe class Sandbox : IDisposable
         });
     }
 
-    private static Sandbox Create(SandboxOptions? options, Func<IntPtr, (IntPtr Error, SandboxSafeHandle Handle)> create)
+    /// <summary>
+    /// Creates a sandbox already in <paramref name="snapshot"/>'s state,
+    /// without loading an ELF or running the guest's initialisation; its VM
+    /// comes from the process-wide pool when one is ready
+    /// (<see cref="HyperlightLibrary.SetVmPoolSize"/>). Any thread, also
+    /// several at once from one snapshot.
+    /// </summary>
+    /// <remarks>
+    /// Host functions are not part of a snapshot: <see cref="Register(string, Delegate)"/>
+    /// them on the new sandbox before the first call (and before restoring a
+    /// snapshot that was taken with them registered). <see cref="SharedMemory"/>
+    /// mapped when the snapshot was taken is mapped into the new sandbox too,
+    /// which keeps it alive until it is unmapped or the sandbox disposed.
+    /// </remarks>
+    /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
+    /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
+    /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>);
+    /// memory sizes and init data come from the snapshot, and those options are ignored.</param>
+    /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NoHypervisor"/>,
+    /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>.</exception>
+    public static Sandbox FromSnapshot(Snapshot snapshot, SandboxOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        SnapshotSafeHandle snap = snapshot.GetHandle();
+        bool added = false;
+        try
+        {
+            // Held until the new sandbox has acquired the snapshot's regions.
+            snap.DangerousAddRef(ref added);
+            return Create(options, runtimeOnly: true, config =>
+            {
+                IntPtr err = NativeMethods.hl_sandbox_new_from_snapshot(snap.DangerousGetHandle(), config,
+                                                                        out SandboxSafeHandle handle);
+                if (err == IntPtr.Zero)
+                {
+                    try
+                    {
+                        // The native sandbox maps the snapshot's regions.
+                        handle.ReplaceRegions(snap.Regions, certain: true);
+                    }
+                    catch
+                    {
+                        handle.Dispose();
+                        throw;
+                    }
+                }
+                return (err, handle);
+            });
+        }
+        finally
+        {
+            if (added)
+            {
+                snap.DangerousRelease();
+            }
+        }
+    }
+
+    // runtimeOnly: put only the runtime settings into the config (memory sizes
+    // and init data do not apply to sandboxes made from snapshots).
+    private static Sandbox Create(SandboxOptions? options, bool runtimeOnly,
+                                  Func<IntPtr, (IntPtr Error, SandboxSafeHandle Handle)> create)
     {
         IntPtr config = IntPtr.Zero;
         GCHandle logState = default; // owned here until the sandbox's SafeHandle adopts it
@@ -82,7 +147,7 @@ public sealed unsafe class Sandbox : IDisposable
         {
             if (options != null)
             {
-                config = NewConfig(options, ref logState);
+                config = NewConfig(options, runtimeOnly, ref logState);
             }
             (IntPtr error, SandboxSafeHandle handle) = create(config);
             if (error != IntPtr.Zero)
@@ -109,7 +174,7 @@ public sealed unsafe class Sandbox : IDisposable
     }
 
     /// <summary>Builds an hl_config_t from the options; a logger's GCHandle goes to <paramref name="logState"/>.</summary>
-    private static IntPtr NewConfig(SandboxOptions options, ref GCHandle logState)
+    private static IntPtr NewConfig(SandboxOptions options, bool runtimeOnly, ref GCHandle logState)
     {
         IntPtr config = NativeMethods.hl_config_new();
         if (config == IntPtr.Zero)
@@ -118,21 +183,9 @@ public sealed unsafe class Sandbox : IDisposable
         }
         try
         {
-            if (options.HeapSize is ulong heap)
+            if (!runtimeOnly)
             {
-                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_heap_size(config, heap));
-            }
-            if (options.StackSize is ulong stack)
-            {
-                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_stack_size(config, stack));
-            }
-            if (options.InputBufferSize is ulong input)
-            {
-                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_input_buffer_size(config, input));
-            }
-            if (options.OutputBufferSize is ulong output)
-            {
-                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_output_buffer_size(config, output));
+                SetMemoryOptions(config, options);
             }
             if (options.MaxLogLevel is LogLevel level)
             {
@@ -149,20 +202,41 @@ public sealed unsafe class Sandbox : IDisposable
                 HyperlightException.ThrowIfError(NativeMethods.hl_config_set_call_timeout_ns(
                     config, HyperlightLibrary.ToTimeoutNs(callTimeout, nameof(options.CallTimeout))));
             }
-            if (options.InitData is byte[] initData)
-            {
-                fixed (byte* p = initData)
-                {
-                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_init_data(
-                        config, p, (nuint)initData.Length, (uint)options.InitDataFlags));
-                }
-            }
             return config;
         }
         catch
         {
             NativeMethods.hl_config_delete(config);
             throw;
+        }
+    }
+
+    /// <summary>Memory sizes and init data: the settings a snapshot brings along.</summary>
+    private static void SetMemoryOptions(IntPtr config, SandboxOptions options)
+    {
+        if (options.HeapSize is ulong heap)
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_config_set_heap_size(config, heap));
+        }
+        if (options.StackSize is ulong stack)
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_config_set_stack_size(config, stack));
+        }
+        if (options.InputBufferSize is ulong input)
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_config_set_input_buffer_size(config, input));
+        }
+        if (options.OutputBufferSize is ulong output)
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_config_set_output_buffer_size(config, output));
+        }
+        if (options.InitData is byte[] initData)
+        {
+            fixed (byte* p = initData)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_init_data(
+                    config, p, (nuint)initData.Length, (uint)options.InitDataFlags));
+            }
         }
     }
 
@@ -277,6 +351,146 @@ public sealed unsafe class Sandbox : IDisposable
         Convert<T>(name, CallCore(name, args, cancellationToken, timeoutNs: null));
 
     /// <summary>
+    /// Captures the sandbox's state (guest memory, vCPU, mapped regions, guest
+    /// counter, call state) in an immutable <see cref="Hyperlight.Snapshot"/>.
+    /// It becomes this sandbox's restore baseline: restoring it here later
+    /// copies only the pages written since. Dispose the snapshot when done.
+    /// </summary>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.Poisoned"/> (restore an earlier
+    /// snapshot first), <see cref="ErrorCode.Busy"/> (a call is running), <see cref="ErrorCode.OutOfMemory"/>.</exception>
+    public Snapshot Snapshot()
+    {
+        ThrowIfDisposed();
+        EnterExclusive("hl_sandbox_snapshot");
+        bool added = false;
+        try
+        {
+            // Hold the sandbox across the native call and the bookkeeping (a
+            // concurrent Dispose then deletes it only afterwards), and the gate
+            // so the region table matches what the native snapshot records.
+            _handle.DangerousAddRef(ref added);
+            lock (_handle.Gate)
+            {
+                IntPtr err = NativeMethods.hl_sandbox_snapshot(_handle.DangerousGetHandle(),
+                                                               out SnapshotSafeHandle snapshot);
+                if (err != IntPtr.Zero)
+                {
+                    snapshot.Dispose();
+                    HyperlightException.ThrowIfError(err);
+                }
+                try
+                {
+                    snapshot.AdoptRegions(_handle.AcquireRegionsForSnapshot());
+                }
+                catch
+                {
+                    snapshot.Dispose();
+                    throw;
+                }
+                return new Snapshot(snapshot);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+            ExitExclusive();
+        }
+    }
+
+    /// <summary>
+    /// Puts the sandbox back exactly into <paramref name="snapshot"/>'s state
+    /// (guest memory, vCPU registers, mapped regions, guest counter, call
+    /// state) and clears poisoning: a cancelled, timed-out or faulted sandbox
+    /// is usable again. The cost grows with the pages written since the
+    /// snapshot was taken or last restored here, not with the sandbox's size.
+    /// </summary>
+    /// <param name="snapshot">A snapshot of this sandbox or of one with the same memory layout
+    /// (and the same host functions registered).</param>
+    /// <exception cref="ObjectDisposedException">The sandbox or the snapshot was disposed.</exception>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.SnapshotMismatch"/> (another memory
+    /// layout, or a host function the snapshot's guest may call is missing here or has another
+    /// signature; nothing changed), <see cref="ErrorCode.Busy"/> (a call is running),
+    /// <see cref="ErrorCode.Hypervisor"/> (the sandbox stays poisoned).</exception>
+    public void Restore(Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ThrowIfDisposed();
+        SnapshotSafeHandle snap = snapshot.GetHandle();
+        EnterExclusive("hl_sandbox_restore");
+        bool added = false, snapAdded = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            snap.DangerousAddRef(ref snapAdded);
+            IntPtr err;
+            lock (_handle.Gate)
+            {
+                err = NativeMethods.hl_sandbox_restore(_handle.DangerousGetHandle(), snap.DangerousGetHandle());
+                NoteRestore(snap, err);
+            }
+            HyperlightException.ThrowIfError(err);
+        }
+        finally
+        {
+            if (snapAdded)
+            {
+                snap.DangerousRelease();
+            }
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+            ExitExclusive();
+        }
+    }
+
+    /// <summary>
+    /// Calls a guest function and then restores <paramref name="snapshot"/>,
+    /// whatever the call's outcome: every request runs on a clean sandbox. A
+    /// poisoned sandbox is restored before the call too. The call's error (if
+    /// any) is thrown after the restore; if the restore itself fails, its
+    /// error is thrown instead and the sandbox stays poisoned. The time limit
+    /// is <see cref="SandboxOptions.CallTimeout"/>. A snapshot that does not
+    /// fit is refused before the call runs
+    /// (<see cref="ErrorCode.SnapshotMismatch"/>).
+    /// </summary>
+    /// <returns>The result, or null for a void function.</returns>
+    /// <exception cref="ObjectDisposedException">The sandbox or the snapshot was disposed.</exception>
+    /// <exception cref="ArgumentException">An argument is null or of an unsupported type.</exception>
+    /// <exception cref="HyperlightException">The call failed (the sandbox was restored all the same),
+    /// or <see cref="ErrorCode.SnapshotMismatch"/> (see <see cref="Restore"/>).</exception>
+    public object? CallAndRestore(Snapshot snapshot, string name, params object[] args) =>
+        CallCore(name, args, CancellationToken.None, timeoutNs: null, RequireSnapshot(snapshot));
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, object[])"/> with
+    /// cancellation: if <paramref name="cancellationToken"/> fires while the
+    /// call runs, the call is killed and fails with
+    /// <see cref="ErrorCode.Cancelled"/>, after the sandbox was restored.
+    /// </summary>
+    public object? CallAndRestore(Snapshot snapshot, string name, CancellationToken cancellationToken,
+                                  params object[] args) =>
+        CallCore(name, args, cancellationToken, timeoutNs: null, RequireSnapshot(snapshot));
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, object[])"/>, converting
+    /// the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T CallAndRestore<T>(Snapshot snapshot, string name, params object[] args) =>
+        Convert<T>(name, CallCore(name, args, CancellationToken.None, timeoutNs: null, RequireSnapshot(snapshot)));
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, CancellationToken, object[])"/>,
+    /// converting the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T CallAndRestore<T>(Snapshot snapshot, string name, CancellationToken cancellationToken,
+                               params object[] args) =>
+        Convert<T>(name, CallCore(name, args, cancellationToken, timeoutNs: null, RequireSnapshot(snapshot)));
+
+    /// <summary>
     /// Whether the sandbox accepts calls: <see cref="SandboxStatus.Poisoned"/>
     /// after a call was cancelled or timed out, or the guest faulted (then
     /// every call fails with <see cref="ErrorCode.Poisoned"/>), and once the
@@ -376,6 +590,7 @@ public sealed unsafe class Sandbox : IDisposable
         {
             lock (_handle.Gate)
             {
+                ThrowIfRegionsInFlux("hl_sandbox_map_region");
                 void* host = memory.AcquireMapping();
                 IntPtr err;
                 try
@@ -419,6 +634,7 @@ public sealed unsafe class Sandbox : IDisposable
         {
             lock (_handle.Gate)
             {
+                ThrowIfRegionsInFlux("hl_sandbox_unmap_region");
                 HyperlightException.ThrowIfError(
                     NativeMethods.hl_sandbox_unmap_region(_handle.DangerousGetHandle(), guestAddress));
                 _handle.RemoveRegion(guestAddress)?.ReleaseMapping();
@@ -448,6 +664,7 @@ public sealed unsafe class Sandbox : IDisposable
         ulong size = 0;
         lock (_handle.Gate)
         {
+            ThrowIfRegionsInFlux("hl_sandbox_map_file_cow");
             HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_map_file_cow(_handle, path, guestAddress, &size));
         }
         return size;
@@ -505,6 +722,68 @@ public sealed unsafe class Sandbox : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
 
+    private static SnapshotSafeHandle RequireSnapshot(Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshot.GetHandle();
+    }
+
+    /// <summary>
+    /// Takes the sandbox's call slot: native calls that must not run
+    /// concurrently with a call (status, snapshot, restore) hold it too.
+    /// </summary>
+    private void EnterExclusive(string function)
+    {
+        if (Interlocked.CompareExchange(ref _inCall, 1, 0) != 0)
+        {
+            throw new HyperlightException(ErrorCode.Busy,
+                $"{function}: the sandbox is in a call (concurrent use, or re-entry from a host function)");
+        }
+    }
+
+    private void ExitExclusive() => Volatile.Write(ref _inCall, 0);
+
+    // The caller holds the gate.
+    private void ThrowIfRegionsInFlux(string function)
+    {
+        if (_handle.RegionsInFlux)
+        {
+            throw new HyperlightException(ErrorCode.Busy,
+                $"{function}: the sandbox is in a call (CallAndRestore)");
+        }
+    }
+
+    /// <summary>
+    /// Brings the region table up to date after hl_sandbox_restore or
+    /// hl_call_and_restore returned <paramref name="err"/> (not consumed).
+    /// The caller holds the gate and references on both handles.
+    /// </summary>
+    private void NoteRestore(SnapshotSafeHandle snapshot, IntPtr err)
+    {
+        try
+        {
+            if (err == IntPtr.Zero)
+            {
+                _handle.ReplaceRegions(snapshot.Regions, certain: true);
+                return;
+            }
+            var code = (ErrorCode)NativeMethods.hl_error_code(err);
+            if (code is ErrorCode.SnapshotMismatch or ErrorCode.Busy)
+            {
+                return; // refused before anything changed
+            }
+            // The call failed and the restore ran, or the restore failed
+            // part-way: the native regions are the snapshot's, or possibly
+            // still the old ones. Keep the old ones alive as well.
+            _handle.ReplaceRegions(snapshot.Regions, certain: false);
+        }
+        catch
+        {
+            NativeMethods.hl_error_delete(err); // NULL is ignored
+            throw;
+        }
+    }
+
     private static T Convert<T>(string name, object? result)
     {
         if (result is T value)
@@ -520,7 +799,9 @@ public sealed unsafe class Sandbox : IDisposable
     }
 
     // timeoutNs: null uses the config's default (hl_call), else hl_call_with_timeout (0 = none).
-    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs)
+    // restoreTo: hl_call_and_restore onto that snapshot (timeoutNs must be null).
+    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs,
+                             SnapshotSafeHandle? restoreTo = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         args ??= Array.Empty<object>();
@@ -533,11 +814,26 @@ public sealed unsafe class Sandbox : IDisposable
                 $"hl_call('{name}'): the sandbox is already in a call (concurrent use, or re-entry from a host function)");
         }
         IntPtr payload = IntPtr.Zero;
+        bool added = false, snapAdded = false, inFlux = false;
         try
         {
             var vals = new HlVal[args.Length];
             ValueMarshaller.ToNative(args, vals, out payload);
             _hostErrors.LastException = null;
+
+            if (restoreTo != null)
+            {
+                // The restore replaces the mapped regions: hold both handles
+                // until the region table is brought up to date, and refuse
+                // map/unmap (Busy) until then.
+                _handle.DangerousAddRef(ref added);
+                restoreTo.DangerousAddRef(ref snapAdded);
+                lock (_handle.Gate)
+                {
+                    _handle.RegionsInFlux = true;
+                    inFlux = true;
+                }
+            }
 
             CallKiller? killer = null;
             CancellationTokenRegistration registration = default;
@@ -554,15 +850,45 @@ public sealed unsafe class Sandbox : IDisposable
             {
                 fixed (HlVal* pArgs = vals)
                 {
-                    err = timeoutNs is ulong ns
-                        ? NativeMethods.hl_call_with_timeout(_handle, name, pArgs, (nuint)vals.Length, &result, ns)
-                        : NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
+                    if (restoreTo != null)
+                    {
+                        err = NativeMethods.hl_call_and_restore(_handle.DangerousGetHandle(),
+                                                                restoreTo.DangerousGetHandle(), name, pArgs,
+                                                                (nuint)vals.Length, &result);
+                    }
+                    else
+                    {
+                        err = timeoutNs is ulong ns
+                            ? NativeMethods.hl_call_with_timeout(_handle, name, pArgs, (nuint)vals.Length, &result, ns)
+                            : NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
+                    }
                 }
             }
             finally
             {
                 killer?.Stop(); // after this no kill can reach a later call
                 registration.Dispose();
+            }
+
+            if (restoreTo != null)
+            {
+                lock (_handle.Gate)
+                {
+                    try
+                    {
+                        NoteRestore(restoreTo, err);
+                    }
+                    catch
+                    {
+                        NativeMethods.hl_val_release(&result);
+                        throw;
+                    }
+                    finally
+                    {
+                        _handle.RegionsInFlux = false;
+                        inFlux = false;
+                    }
+                }
             }
 
             if (err != IntPtr.Zero)
@@ -580,6 +906,21 @@ public sealed unsafe class Sandbox : IDisposable
         }
         finally
         {
+            if (inFlux)
+            {
+                lock (_handle.Gate)
+                {
+                    _handle.RegionsInFlux = false;
+                }
+            }
+            if (snapAdded)
+            {
+                restoreTo!.DangerousRelease();
+            }
+            if (added)
+            {
+                _handle.DangerousRelease(); // deletes the sandbox here if it was disposed meanwhile
+            }
             _hostErrors.LastException = null;
             if (payload != IntPtr.Zero)
             {

@@ -19,9 +19,11 @@ namespace Hyperlight;
 /// A sandbox keeps the memory alive while it is mapped: <see cref="Dispose"/>
 /// throws <see cref="InvalidOperationException"/> until every sandbox it is
 /// mapped into has unmapped it (<see cref="Sandbox.UnmapRegion"/>) or been
-/// disposed. Dispose sandboxes before the memory mapped into them. Memory that
-/// is never disposed is freed by its finalizer, never before the sandboxes
-/// it is mapped into are deleted.
+/// disposed. A <see cref="Hyperlight.Snapshot"/> taken while it was mapped
+/// keeps it too (a restore maps it again), until the snapshot is disposed.
+/// Dispose sandboxes and snapshots before the memory mapped into them. Memory
+/// that is never disposed is freed by its finalizer, never before the
+/// sandboxes and snapshots it is mapped into are deleted.
 /// </para>
 /// <para>
 /// A <see cref="Span{T}"/> obtained from <see cref="Span"/> or
@@ -73,7 +75,7 @@ public sealed unsafe class SharedMemory : IDisposable
         }
     }
 
-    /// <summary>Whether any sandbox currently maps this memory.</summary>
+    /// <summary>Whether any sandbox currently maps this memory, or a snapshot holds it.</summary>
     public bool IsMapped
     {
         get
@@ -102,7 +104,7 @@ public sealed unsafe class SharedMemory : IDisposable
     }
 
     /// <summary>Frees the memory. Safe to call more than once.</summary>
-    /// <exception cref="InvalidOperationException">The memory is still mapped into a sandbox.</exception>
+    /// <exception cref="InvalidOperationException">The memory is still mapped into a sandbox, or held by a snapshot.</exception>
     public void Dispose()
     {
         lock (_gate)
@@ -110,7 +112,8 @@ public sealed unsafe class SharedMemory : IDisposable
             if (_mappings > 0)
             {
                 throw new InvalidOperationException(
-                    $"the memory is still mapped into {_mappings} region(s); unmap it or dispose the sandbox first");
+                    $"the memory is still mapped into {_mappings} region(s) of sandboxes or snapshots; unmap it, " +
+                    "or dispose those sandboxes and snapshots first");
             }
             _handle.Dispose();
         }
