@@ -1,7 +1,8 @@
 /* hello: the smallest complete hyperlight program.
  *
  * Creates a sandbox from the test guest, registers a host function the guest
- * calls back, calls guest functions and prints their results.
+ * calls back, calls guest functions and prints their results; then takes a
+ * snapshot, makes a second sandbox from it and restores a poisoned one.
  * Usage: hello [path/to/simpleguest.elf] */
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,30 @@ int main(int argc, char **argv) {
   hl_error_t *err = hl_call(sandbox, "NoSuchFunction", NULL, 0, NULL);
   printf("NoSuchFunction() -> error %u: %s\n", hl_error_code(err), hl_error_message(err));
   hl_error_delete(err);
+
+  /* Snapshots: a sandbox from one needs no ELF load or guest init, and a
+   * restore undoes anything, even a call that had to be stopped. */
+  hl_snapshot_t *snap = NULL;
+  if (failed("hl_sandbox_snapshot", hl_sandbox_snapshot(sandbox, &snap))) goto done;
+  hl_sandbox_t *copy = NULL;
+  if (failed("hl_sandbox_new_from_snapshot", hl_sandbox_new_from_snapshot(snap, NULL, &copy))) {
+    hl_snapshot_delete(snap);
+    goto done;
+  }
+  if (!failed("hl_register", hl_register(copy, "HostAdd", two_i32, 2, HL_VAL_I32, host_add, NULL, NULL)) &&
+      !failed("AddViaHost", hl_call(copy, "AddViaHost", args, 2, &result)))
+    printf("AddViaHost(40, 2) = %d in a sandbox made from the snapshot\n", result.of.i32);
+  hl_sandbox_delete(copy);
+
+  err = hl_call_with_timeout(sandbox, "Spin", NULL, 0, NULL, 10 * 1000 * 1000);
+  printf("Spin() -> error %u: %s; sandbox %s\n", hl_error_code(err), hl_error_message(err),
+         hl_sandbox_status(sandbox) == HL_SANDBOX_POISONED ? "poisoned" : "ready");
+  hl_error_delete(err);
+  int restored = !failed("hl_sandbox_restore", hl_sandbox_restore(sandbox, snap));
+  hl_snapshot_delete(snap);
+  if (!restored || failed("Add", hl_call(sandbox, "Add", args, 2, &result))) goto done;
+  printf("after hl_sandbox_restore: %s, Add(40, 2) = %d\n",
+         hl_sandbox_status(sandbox) == HL_SANDBOX_READY ? "ready" : "poisoned", result.of.i32);
   status = 0;
 
 done:
