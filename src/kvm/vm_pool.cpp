@@ -27,9 +27,12 @@ struct VmPool::Impl {
   std::deque<Machine> ready;
   std::deque<Returned> returned;
   std::optional<VcpuState> fresh_state;  // a new vCPU's registers: what scrubbing writes
+  // The pool's own reference: its thread may still be working while the
+  // process exits and KvmSystem::instance()'s static is destroyed.
+  std::shared_ptr<const KvmSystem> kvm;
 
   void start_thread_locked() {
-    if (thread_started) return;
+    if (thread_started || kvm == nullptr) return;
     thread_started = true;
     std::thread([this] { run(); }).detach();
   }
@@ -70,7 +73,7 @@ struct VmPool::Impl {
       lock.unlock();
       std::optional<Machine> made;
       try {
-        made.emplace(KvmSystem::instance()->create_machine());
+        made.emplace(kvm->create_machine());
         if (!fresh_state.has_value()) fresh_state = made->vcpu.capture_state();
       } catch (...) {
         // KVM refused (out of memory, fd limit): try again later rather than spin.
@@ -96,8 +99,10 @@ VmPool::Impl &VmPool::impl() const {
 
 Machine VmPool::take() {
   Impl &p = impl();
+  std::shared_ptr<const KvmSystem> kvm = KvmSystem::instance();  // throws NO_HYPERVISOR
   {
     std::lock_guard<std::mutex> lock(p.mu);
+    if (p.kvm == nullptr) p.kvm = kvm;
     p.start_thread_locked();
     if (!p.ready.empty()) {
       Machine m = std::move(p.ready.front());
@@ -107,7 +112,7 @@ Machine VmPool::take() {
     }
     p.wake.notify_one();
   }
-  return KvmSystem::instance()->create_machine();
+  return kvm->create_machine();
 }
 
 void VmPool::give_back(Machine machine, std::vector<uint32_t> memory_slots) noexcept {
