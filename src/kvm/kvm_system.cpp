@@ -64,11 +64,13 @@ std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
 }
 
 std::shared_ptr<const KvmSystem> KvmSystem::instance() {
-  static std::mutex mu;
-  static std::shared_ptr<const KvmSystem> shared;
-  std::lock_guard<std::mutex> lock(mu);
-  if (!shared) shared = open("/dev/kvm");
-  return shared;
+  // Never destroyed: background threads (the VM pool, spare sandboxes) may
+  // still create VMs while the process exits.
+  static std::mutex *mu = new std::mutex();
+  static std::shared_ptr<const KvmSystem> *shared = new std::shared_ptr<const KvmSystem>();
+  std::lock_guard<std::mutex> lock(*mu);
+  if (!*shared) *shared = open("/dev/kvm");
+  return *shared;
 }
 
 Vm KvmSystem::create_vm() const {

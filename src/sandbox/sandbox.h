@@ -38,8 +38,12 @@ class Sandbox {
   static std::unique_ptr<Sandbox> create(const SandboxConfig &config, std::span<const uint8_t> elf);
   // Already in the snapshot's state: no ELF, no guest initialisation. The
   // config's runtime settings apply; the memory layout is the snapshot's.
+  // A spare kept warm for the snapshot is used when there is one
+  // (spare_sandboxes.h); create_cold_from_snapshot always builds anew.
   static std::unique_ptr<Sandbox> create_from_snapshot(const SandboxConfig &config,
                                                        std::shared_ptr<const Snapshot> snapshot);
+  static std::unique_ptr<Sandbox> create_cold_from_snapshot(const SandboxConfig &config,
+                                                            std::shared_ptr<const Snapshot> snapshot);
   ~Sandbox();
   Sandbox(const Sandbox &) = delete;
   Sandbox &operator=(const Sandbox &) = delete;

@@ -226,14 +226,21 @@ void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Sn
 
 std::unique_ptr<Sandbox> Sandbox::create_from_snapshot(const SandboxConfig &config,
                                                        std::shared_ptr<const Snapshot> snapshot) {
-  if (std::unique_ptr<Sandbox> spare = SpareSandboxes::instance().take(snapshot)) {
+  std::unique_ptr<Sandbox> sb = SpareSandboxes::instance().take(snapshot);
+  if (sb != nullptr) {
     try {
-      spare->unpark(config, snapshot);
-      return spare;
+      sb->unpark(config, snapshot);
     } catch (const Error &) {
-      // KVM refused something: fall back to a new sandbox below.
+      sb.reset();  // KVM refused something: build a new one instead
     }
   }
+  if (sb == nullptr) sb = create_cold_from_snapshot(config, snapshot);
+  SpareSandboxes::instance().prefill(snapshot);  // so that the next one is a restore away too
+  return sb;
+}
+
+std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxConfig &config,
+                                                            std::shared_ptr<const Snapshot> snapshot) {
   const Snapshot &snap = *snapshot;
   std::unique_ptr<Sandbox> sb(new Sandbox(config, snap.layout));
   const bool track = sb->kvm_->dirty_ring_entries() != 0;

@@ -9,6 +9,11 @@
 // hl_sandbox_new_from_snapshot takes it back and restores it exactly (the
 // exactness tests cover this path). A parked sandbox does not keep its
 // snapshot alive; once the snapshot is gone, its spares are destroyed.
+//
+// Spares are also made ahead of time: each sandbox made from a snapshot
+// asks a background thread to build more for that snapshot (new memory, the
+// snapshot's pages, memory slots, a pooled VM), so that sandboxes made while
+// earlier ones are still alive are also a restore away.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,11 @@ class SpareSandboxes {
   void retire(std::unique_ptr<Sandbox> sandbox) noexcept;
   // A parked sandbox whose baseline is snapshot, or null.
   std::unique_ptr<Sandbox> take(const std::shared_ptr<const Snapshot> &snapshot);
+  // Has the background thread build spares for snapshot, up to capacity.
+  // Never throws.
+  void prefill(const std::shared_ptr<const Snapshot> &snapshot) noexcept;
+  // Spares parked for snapshot (tests and benchmarks wait for them).
+  uint32_t count_for(const std::shared_ptr<const Snapshot> &snapshot);
 
   // At most this many sandboxes are parked (hl_set_vm_pool_size sets it
   // with the VM pool's size); 0 parks none and destroys those parked.

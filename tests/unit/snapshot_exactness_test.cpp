@@ -165,39 +165,36 @@ TEST_F(SnapshotExactness, RestoreOntoAnotherSandbox) {
 }
 
 // A sandbox made from a snapshot starts exact, and the VM it runs on never
-// carries the previous user's memory or registers: neither a VM the pool
-// scrubbed (even rounds: the sandbox is destroyed) nor a deleted sandbox
-// kept warm for the snapshot and restored (odd rounds: it is parked).
+// carries the previous user's memory or registers, whichever way it was
+// made: a VM the pool scrubbed (the deleted sandbox is destroyed), a deleted
+// sandbox kept warm and restored (it is parked), or a spare built ahead of
+// time while earlier sandboxes are still alive.
 TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
   auto source = make();
   auto snap = source->snapshot();
-  const hl::Sandbox *parked = nullptr;
-  for (int i = 0; i < 12; i++) {
+  std::vector<std::unique_ptr<hl::Sandbox>> alive;
+  for (int i = 0; i < 15; i++) {
     auto sb = hl::Sandbox::create_from_snapshot(hl::SandboxConfig{}, snap);
-    if (parked != nullptr) {
-      EXPECT_EQ(sb.get(), parked) << "round " << i << " did not reuse the parked sandbox";
-    }
     EXPECT_EQ(memory_hash(*sb), memory_hash(*snap)) << "round " << i;
     expect_same_vcpu(snap->vcpu, sb->vcpu_state());
     EXPECT_EQ(count_calls(*sb), 1);
     hl_val_t secret = u64(0x5ec7e7000 + static_cast<uint64_t>(i));
     sb->call("SetXmm0", &secret, 1, nullptr);
-    hl_val_t args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 3 == 0 ? 1 : 0)};  // leave secrets, or fault
+    hl_val_t args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 4 == 0 ? 1 : 0)};  // leave secrets, or fault
     try {
       sb->call("Scribble", args, 2, nullptr);
     } catch (const hl::Error &) {
     }
-    if (i % 2 == 1) {
-      parked = sb.get();
-      hl::SpareSandboxes::instance().retire(std::move(sb));
-    } else {
-      parked = nullptr;
-      sb.reset();
-      // Let the pool scrub the VM and offer it again.
-      for (int wait = 0; wait < 200 && hl::kvm::VmPool::instance().ready_count() == 0; wait++)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    switch (i % 3) {
+      case 0: sb.reset(); break;                                            // destroyed: its VM is scrubbed
+      case 1: hl::SpareSandboxes::instance().retire(std::move(sb)); break;  // parked for reuse
+      case 2: alive.push_back(std::move(sb)); break;                        // the next comes from a prefilled spare
     }
+    // Give the background threads time to scrub VMs and build spares.
+    for (int wait = 0; wait < 200 && hl::SpareSandboxes::instance().count_for(snap) == 0; wait++)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  EXPECT_GT(hl::SpareSandboxes::instance().count_for(snap), 0u) << "no spare was ever built";
 }
 
 }  // namespace
