@@ -22,13 +22,10 @@ class DirtyRing {
   DirtyRing() = default;
   DirtyRing(UniqueMapping entries, uint32_t count) : entries_(std::move(entries)), count_(count) {}
 
-  bool enabled() const { return count_ != 0; }
-
   // Calls on_page(slot, page_offset_in_slot) for each new entry and marks it
-  // harvested. Returns how many there were.
+  // harvested.
   template <typename F>
-  uint32_t harvest(F &&on_page) {
-    uint32_t n = 0;
+  void harvest(F &&on_page) {
     auto *ring = reinterpret_cast<kvm_dirty_gfn *>(entries_.data());
     while (count_ != 0) {
       kvm_dirty_gfn &e = ring[next_ & (count_ - 1)];
@@ -36,9 +33,7 @@ class DirtyRing {
       on_page(e.slot & 0xffff, e.offset);
       __atomic_store_n(&e.flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
       next_++;
-      n++;
     }
-    return n;
   }
 
  private:

@@ -31,6 +31,18 @@ void Vcpu::set_sregs(const kvm_sregs &sregs) const { set(KVM_SET_SREGS, "KVM_SET
 void Vcpu::set_regs(const kvm_regs &regs) const { set(KVM_SET_REGS, "KVM_SET_REGS", regs); }
 void Vcpu::set_fpu(const kvm_fpu &fpu) const { set(KVM_SET_FPU, "KVM_SET_FPU", fpu); }
 
+namespace {
+
+// The snapshot MSRs' indices, with their values when given (KVM_SET_MSRS).
+MsrList snapshot_msr_list(const uint64_t *values) {
+  MsrList list{};
+  list.nmsrs = kSnapshotMsrCount;
+  for (uint32_t i = 0; i < kSnapshotMsrCount; i++) list.entries[i] = {kSnapshotMsrs[i], 0, values ? values[i] : 0};
+  return list;
+}
+
+}  // namespace
+
 VcpuState Vcpu::capture_state() const {
   // Registers written through sync_regs but not yet applied (the vCPU has
   // not run since) are the current ones: take them from there.
@@ -49,9 +61,7 @@ VcpuState Vcpu::capture_state() const {
   get(KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", &s.debugregs);
   get(KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS", &s.events);
   get(KVM_GET_MP_STATE, "KVM_GET_MP_STATE", &s.mp_state);
-  MsrList msrs{};
-  msrs.nmsrs = kSnapshotMsrCount;
-  for (uint32_t i = 0; i < kSnapshotMsrCount; i++) msrs.entries[i].index = kSnapshotMsrs[i];
+  MsrList msrs = snapshot_msr_list(nullptr);
   int n = ::ioctl(fd_.get(), kGetMsrs, &msrs);
   if (n != static_cast<int>(kSnapshotMsrCount))
     throw Error(HL_ERROR_HYPERVISOR, n < 0 ? errno_message("KVM_GET_MSRS", errno)
@@ -71,9 +81,7 @@ void Vcpu::restore_all_state(const VcpuState &s) const {
   set(kSetXsave, "KVM_SET_XSAVE", s.xsave);
   set(KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", s.debugregs);
   set(KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", s.events);
-  MsrList msrs{};
-  msrs.nmsrs = kSnapshotMsrCount;
-  for (uint32_t i = 0; i < kSnapshotMsrCount; i++) msrs.entries[i] = {kSnapshotMsrs[i], 0, s.msrs[i]};
+  MsrList msrs = snapshot_msr_list(s.msrs);
   int n = ::ioctl(fd_.get(), kSetMsrs, &msrs);
   if (n != static_cast<int>(kSnapshotMsrCount))
     throw Error(HL_ERROR_HYPERVISOR, n < 0 ? errno_message("KVM_SET_MSRS", errno)

@@ -23,7 +23,6 @@ class Vm {
   Vcpu create_vcpu(const CpuidTable &cpuid) const;
   // Write-protects again every page harvested from the vCPUs' dirty rings.
   void reset_dirty_rings() const;
-  bool has_dirty_ring() const { return ring_entries_ != 0; }
 
  private:
   UniqueFd fd_;

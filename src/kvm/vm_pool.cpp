@@ -141,14 +141,4 @@ void VmPool::set_target_size(uint32_t size) {
   p.wake.notify_one();
 }
 
-uint32_t VmPool::target_size() const {
-  std::lock_guard<std::mutex> lock(impl().mu);
-  return impl().target;
-}
-
-uint32_t VmPool::ready_count() const {
-  std::lock_guard<std::mutex> lock(impl().mu);
-  return static_cast<uint32_t>(impl().ready.size());
-}
-
 }  // namespace hl::kvm

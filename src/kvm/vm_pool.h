@@ -31,9 +31,6 @@ class VmPool {
   void give_back(Machine machine, std::vector<uint32_t> memory_slots) noexcept;
 
   void set_target_size(uint32_t size);
-  uint32_t target_size() const;
-  // Machines ready to be taken (tests and benchmarks wait for a full pool).
-  uint32_t ready_count() const;
 
  private:
   VmPool() = default;

@@ -69,8 +69,6 @@ class Sandbox {
   // unpark() makes it a fresh sandbox from that snapshot for a new user.
   std::shared_ptr<const Snapshot> park();
   void unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot);
-  // Guest pages the restore baseline tracks as written (tests, benchmarks).
-  size_t tracked_dirty_pages() const { return dirty_pages_.size(); }
 
   // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
   void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);

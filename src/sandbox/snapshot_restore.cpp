@@ -111,6 +111,7 @@ void Sandbox::restore_memory(const Snapshot &snap) {
   if (input_written_end_ != 0)
     snap.memory.copy_pages(memory_, layout_.input_buffer / page, mem::page_round_up(input_written_end_) / page);
   if (page_tables_edited_) snap.memory.copy_pages(memory_, layout_.page_tables / page, layout_.page_tables_size / page);
+  snap.memory.copy_pages(memory_, layout_.peb / page, 1);  // the counter: published by the host at any time
   input_written_end_ = 0;
   page_tables_edited_ = false;
   if (++restores_since_reset_ >= kResetInterval) {
@@ -156,23 +157,27 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
       counter_.store(snap.counter);
       if (tracked) {
         restore_memory(snap);
-        snap.memory.copy_pages(memory_, layout_.peb / mem::kPageSize, 1);
       } else {
         memory_.discard_all();
         snap.memory.copy_into_blank(memory_);
       }
     }
-    if (!mapped_regions_match(snap)) replace_mapped_regions(snap);
-    fixed_regions_ = snap.fixed_regions;
-    rebuild_fault_regions();
-    if (!tracked) start_tracking_from(snapshot);
+    const bool regions_differ = !mapped_regions_match(snap);
+    if (regions_differ) replace_mapped_regions(snap);
+    if (!tracked) {
+      // Against its baseline these never change (only initialisation and
+      // restores set them): copied only when the baseline changes.
+      fixed_regions_ = snap.fixed_regions;
+      guest_ = snap.guest;
+      start_tracking_from(snapshot);
+    }
+    if (regions_differ || !tracked) rebuild_fault_regions();
     if (vcpu_state_unknown_ || !tracked)
       vcpu_.restore_all_state(snap.vcpu);
     else
       vcpu_.restore_user_state(snap.vcpu);
     vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
     vcpu_state_unknown_ = false;
-    guest_ = snap.guest;
     current_function_.clear();
     reply_offset_ = 0;
     poisoned_reason_.clear();
@@ -187,17 +192,24 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
 void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
                                const hl_val_t *args, size_t nargs, hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  check_fits(*snapshot);  // a snapshot that does not fit is refused before the call runs
-  if (poisoned()) restore(snapshot);
+  {
+    BusyGuard busy(busy_);  // host functions are registered under it
+    check_fits(*snapshot);  // once, and before the call runs
+  }
+  auto restore_checked = [&] {
+    BusyGuard busy(busy_);
+    apply_snapshot(snapshot);
+  };
+  if (poisoned()) restore_checked();
   try {
     call(function, args, nargs, result);
   } catch (const Error &e) {
     if (e.code() == HL_ERROR_BUSY) throw;  // another thread's call: not ours to restore
-    restore(snapshot);
+    restore_checked();
     throw;
   }
   try {
-    restore(snapshot);
+    restore_checked();
   } catch (...) {
     release_value(result);
     throw;
@@ -241,20 +253,11 @@ std::unique_ptr<Sandbox> Sandbox::create_from_snapshot(const SandboxConfig &conf
 
 std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxConfig &config,
                                                             std::shared_ptr<const Snapshot> snapshot) {
-  const Snapshot &snap = *snapshot;
-  std::unique_ptr<Sandbox> sb(new Sandbox(config, snap.layout));
-  const bool track = sb->kvm_->dirty_ring_entries() != 0;
-  sb->map_memory_slots(track);  // fresh slots: every page starts write-protected
-  snap.memory.copy_into_blank(sb->memory_);
-  sb->replace_mapped_regions(snap);
-  sb->fixed_regions_ = snap.fixed_regions;
-  sb->rebuild_fault_regions();
-  sb->vcpu_.restore_all_state(snap.vcpu);
-  sb->vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
-  sb->vcpu_state_unknown_ = false;
-  sb->guest_ = snap.guest;
-  sb->counter_.store(snap.counter);
-  if (track) sb->baseline_ = std::move(snapshot);
+  std::unique_ptr<Sandbox> sb(new Sandbox(config, snapshot->layout));
+  // Fresh slots that log writes from the start: every page starts
+  // write-protected. Then it is a restore onto an empty sandbox.
+  sb->map_memory_slots(sb->kvm_->dirty_ring_entries() != 0);
+  sb->apply_snapshot(snapshot);
   return sb;
 }
 

@@ -91,9 +91,7 @@ TEST(Snapshots, CallAndRestoreRunsEveryRequestOnACleanSandbox) {
     EXPECT_EQ(r.val.of.i64, 1);
   }
   // A request that faults reports its error and leaves a clean sandbox.
-  hl_val_t args[] = {hl_val_t{}, i32(1)};
-  args[0].kind = HL_VAL_U64;
-  args[0].of.u64 = 7;
+  hl_val_t args[] = {u64(7), i32(1)};
   Result r;
   ErrorPtr err(hl_call_and_restore(sb.get(), snap.get(), "Scribble", args, 2, &r.val));
   EXPECT_EQ(code_of(err), HL_ERROR_MEMORY_ACCESS_VIOLATION) << describe(err);

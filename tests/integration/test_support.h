@@ -52,6 +52,12 @@ inline hl_val_t i32(int32_t v) {
   x.of.i32 = v;
   return x;
 }
+inline hl_val_t u64(uint64_t v) {
+  hl_val_t x{};
+  x.kind = HL_VAL_U64;
+  x.of.u64 = v;
+  return x;
+}
 inline hl_val_t i64(int64_t v) {
   hl_val_t x{};
   x.kind = HL_VAL_I64;

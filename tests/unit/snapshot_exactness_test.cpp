@@ -16,6 +16,7 @@
 #include "kvm/vm_pool.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/spare_sandboxes.h"
+#include "test_support.h"  // the value helpers (tests/integration)
 
 namespace {
 
@@ -26,19 +27,6 @@ std::vector<uint8_t> read_file(const char *path) {
 
 uint64_t memory_hash(const hl::Sandbox &sb) { return hl::hash_bytes(sb.memory().host_base(), sb.memory().size()); }
 uint64_t memory_hash(const hl::Snapshot &snap) { return hl::hash_bytes(snap.memory.data(), snap.memory.size()); }
-
-hl_val_t u64(uint64_t v) {
-  hl_val_t x{};
-  x.kind = HL_VAL_U64;
-  x.of.u64 = v;
-  return x;
-}
-hl_val_t i32(int32_t v) {
-  hl_val_t x{};
-  x.kind = HL_VAL_I32;
-  x.of.i32 = v;
-  return x;
-}
 
 // Everything restore promises about the vCPU, compared field by field so a
 // failure names the part.
