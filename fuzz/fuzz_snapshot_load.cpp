@@ -5,8 +5,8 @@
 // HL_ERROR_SNAPSHOT_CORRUPT or HL_ERROR_SNAPSHOT_VERSION; nothing else. Each
 // input is tried twice: as it is, and with its body length and checksum
 // repaired, so mutations get past the checksum into the parser. An accepted
-// snapshot must be one the host could have made: its vCPU in ring 3 with the
-// host's control state, its guest's dispatch address inside the image, its
+// snapshot must be one the host could have made: its vCPU's privileged state
+// exactly the host's boot state, its guest's dispatch address inside the image, its
 // memory extents inside guest memory, and serialising it again must give a
 // file that parses.
 #include <cstdint>
@@ -36,13 +36,26 @@ constexpr size_t kHeader = 32, kTrailer = 8;
 void check(std::span<const uint8_t> file, bool again) {
   std::shared_ptr<const hl::Snapshot> snap;
   try {
-    snap = hl::parse_snapshot(file);
+    snap = hl::parse_snapshot(file, hl::kCr4);
   } catch (const hl::Error &e) {
     FUZZ_CHECK(e.code() == HL_ERROR_SNAPSHOT_CORRUPT || e.code() == HL_ERROR_SNAPSHOT_VERSION);
     return;
   }
   const hl::mem::Layout &l = snap->layout;
-  FUZZ_CHECK(hl::check_control_state(snap->vcpu.regs, snap->vcpu.sregs, l).empty());
+  const hl::kvm::VcpuState host = hl::boot_vcpu_state(l, hl::kCr4);
+  const kvm_sregs &s = snap->vcpu.sregs;
+  FUZZ_CHECK(s.cr0 == host.sregs.cr0 && s.cr3 == host.sregs.cr3 && s.cr4 == host.sregs.cr4 &&
+             s.efer == host.sregs.efer);
+  FUZZ_CHECK(std::memcmp(&s.cs, &host.sregs.cs, sizeof s.cs) == 0 &&
+             std::memcmp(&s.ss, &host.sregs.ss, sizeof s.ss) == 0);
+  FUZZ_CHECK(std::memcmp(&s.tr, &host.sregs.tr, sizeof s.tr) == 0 &&
+             std::memcmp(&s.ldt, &host.sregs.ldt, sizeof s.ldt) == 0);
+  FUZZ_CHECK(std::memcmp(&s.gdt, &host.sregs.gdt, sizeof s.gdt) == 0 &&
+             std::memcmp(&s.idt, &host.sregs.idt, sizeof s.idt) == 0);
+  FUZZ_CHECK(std::memcmp(snap->vcpu.msrs, host.msrs, sizeof host.msrs) == 0);
+  FUZZ_CHECK(std::memcmp(&snap->vcpu.xcrs, &host.xcrs, sizeof host.xcrs) == 0);
+  FUZZ_CHECK(std::memcmp(&snap->vcpu.debugregs, &host.debugregs, sizeof host.debugregs) == 0);
+  FUZZ_CHECK((snap->vcpu.regs.rflags & 0x3200) == 0);  // neither IOPL nor IF
   FUZZ_CHECK(snap->guest.dispatch_address >= l.image && snap->guest.dispatch_address < l.image + l.image_size);
   FUZZ_CHECK(snap->memory.size() == l.memory_size);
   for (const auto &e : snap->memory.extents()) FUZZ_CHECK(e.offset + e.length <= l.memory_size);

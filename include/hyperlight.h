@@ -157,8 +157,9 @@ typedef uint32_t hl_sandbox_status_t;
 /** A value would leave its range (guest counter overflow or underflow). */
 #define HL_ERROR_OUT_OF_RANGE 30
 /**
- * The call exceeded its time limit (hl_call_with_timeout,
- * hl_config_set_call_timeout_ns).
+ * A call or the guest's initialisation exceeded its time limit
+ * (hl_call_with_timeout, hl_config_set_call_timeout_ns,
+ * hl_config_set_init_timeout_ns).
  */
 #define HL_ERROR_TIMEOUT 31
 /**
@@ -654,12 +655,14 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
 
 /**
  * Sets the default time limit of every hl_call() on sandboxes made with this
- * config, and of the guest's initialisation in hl_sandbox_new(). A call that
- * exceeds it fails with HL_ERROR_TIMEOUT and poisons the sandbox. One
- * process-wide timer thread serves all deadlines.
+ * config (the guest's initialisation has its own,
+ * hl_config_set_init_timeout_ns()). A call that exceeds it fails with
+ * HL_ERROR_TIMEOUT and poisons the sandbox. One process-wide timer thread
+ * serves all deadlines.
  *
  * @param config The config.
- * @param timeout_ns Time limit in nanoseconds; 0 (the default) means none.
+ * @param timeout_ns Time limit in nanoseconds; 0 (the default) means none, and
+ *     so does any value of 2^62 (about 146 years) or more, UINT64_MAX included.
  * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
  *
  * Ownership: Borrows config.
@@ -667,6 +670,25 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
  * Thread-safety: Not concurrently with other uses of the same config.
  */
 HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
+                                                 uint64_t timeout_ns);
+
+/**
+ * Sets the time limit of the guest's initialisation in hl_sandbox_new() and
+ * hl_sandbox_new_from_memory(). A guest still initialising when it passes is
+ * stopped and hl_sandbox_new() fails with HL_ERROR_TIMEOUT (its message names
+ * this setter), so a guest that spins in its initialisation cannot block its
+ * creator forever. Sandboxes made from a snapshot run no initialisation.
+ *
+ * @param config The config.
+ * @param timeout_ns Time limit in nanoseconds; the default is 10 s
+ *     (10000000000); 0 means none, and so does any value of 2^62 or more.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config,
                                                  uint64_t timeout_ns);
 
 /**
@@ -937,7 +959,8 @@ HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox,
  * @param nargs Number of arguments (at most 32).
  * @param result Receives the result; may be NULL.
  * @param timeout_ns Time limit for this call in nanoseconds (host functions
- *     included); 0 means none.
+ *     included); 0 means none, and so does any value of 2^62 (about 146 years)
+ *     or more.
  * @return As hl_call(), plus HL_ERROR_TIMEOUT when the limit passes.
  *
  * Ownership: As hl_call().

@@ -141,8 +141,9 @@ const (
 	// (guest counter overflow or underflow).
 	ErrorOutOfRange ErrorCode = 30
 
-	// ErrorTimeout is HL_ERROR_TIMEOUT. The call exceeded its time limit
-	// (hl_call_with_timeout, hl_config_set_call_timeout_ns).
+	// ErrorTimeout is HL_ERROR_TIMEOUT. A call or the guest's initialisation
+	// exceeded its time limit (hl_call_with_timeout,
+	// hl_config_set_call_timeout_ns, hl_config_set_init_timeout_ns).
 	ErrorTimeout ErrorCode = 31
 
 	// ErrorSnapshotMismatch is HL_ERROR_SNAPSHOT_MISMATCH. The snapshot does

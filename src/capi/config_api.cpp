@@ -57,6 +57,13 @@ HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config, uint64_t t
   });
 }
 
+HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config, uint64_t timeout_ns) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_init_timeout_ns: config is NULL");
+    config->config.init_timeout_ns = timeout_ns;
+  });
+}
+
 HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config, const uint8_t *data, size_t len, uint32_t flags) {
   return hl::guarded([&] {
     hl::require(config != nullptr, "hl_config_set_init_data: config is NULL");

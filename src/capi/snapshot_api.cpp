@@ -1,7 +1,9 @@
 // hl_sandbox_snapshot / restore, hl_call_and_restore, sandboxes from
 // snapshots, snapshot files and the VM pool.
 #include "capi/shim.h"
+#include "kvm/kvm_system.h"
 #include "kvm/vm_pool.h"
+#include "sandbox/cpu_state.h"
 #include "sandbox/spare_sandboxes.h"
 #include "snapshot/snapshot_file.h"
 
@@ -74,7 +76,8 @@ HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out) {
     *out = nullptr;
     hl::require(path != nullptr, "hl_snapshot_load: path is NULL");
     auto handle = std::make_unique<hl_snapshot>();
-    handle->snapshot = hl::load_snapshot(path);
+    // The rebuilt vCPU state depends on what this machine's KVM offers (UMIP).
+    handle->snapshot = hl::load_snapshot(path, hl::host_cr4(hl::kvm::KvmSystem::instance()->offers_umip()));
     *out = handle.release();
   });
 }

@@ -55,6 +55,10 @@ std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
   sys->cpuid_.nent = kMaxCpuidEntries;
   if (::ioctl(fd, kGetSupportedCpuid, &sys->cpuid_) < 0) no_hypervisor(errno_message("KVM_GET_SUPPORTED_CPUID", errno));
   hide_virtualisation(sys->cpuid_);
+  for (uint32_t i = 0; i < sys->cpuid_.nent; i++) {
+    const kvm_cpuid_entry2 &e = sys->cpuid_.entries[i];
+    if (e.function == 7 && e.index == 0) sys->offers_umip_ = (e.ecx & (1u << 2)) != 0;  // leaf 7 ECX bit 2: UMIP
+  }
   // 4096 entries (64 KiB) per vCPU: a sandbox can dirty 16 MiB between two
   // restores before a ring-full exit makes it re-protect pages.
   int ring_bytes = ::ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);

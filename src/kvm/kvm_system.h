@@ -30,6 +30,8 @@ class KvmSystem {
   size_t vcpu_mmap_size() const { return vcpu_mmap_size_; }
   // Supported CPUID with VMX/SVM hidden, ready for KVM_SET_CPUID2.
   const CpuidTable &guest_cpuid() const { return cpuid_; }
+  // The guest's CPUID offers UMIP, so its CR4 may set it.
+  bool offers_umip() const { return offers_umip_; }
 
  private:
   KvmSystem() = default;
@@ -37,6 +39,7 @@ class KvmSystem {
   size_t vcpu_mmap_size_ = 0;
   CpuidTable cpuid_{};
   uint32_t dirty_ring_entries_ = 0;
+  bool offers_umip_ = false;
 };
 
 }  // namespace hl::kvm

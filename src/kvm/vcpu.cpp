@@ -29,7 +29,6 @@ kvm_sregs Vcpu::get_sregs() const {
 
 void Vcpu::set_sregs(const kvm_sregs &sregs) const { set(KVM_SET_SREGS, "KVM_SET_SREGS", sregs); }
 void Vcpu::set_regs(const kvm_regs &regs) const { set(KVM_SET_REGS, "KVM_SET_REGS", regs); }
-void Vcpu::set_fpu(const kvm_fpu &fpu) const { set(KVM_SET_FPU, "KVM_SET_FPU", fpu); }
 
 namespace {
 

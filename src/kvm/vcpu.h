@@ -29,7 +29,6 @@ class Vcpu {
   kvm_sregs get_sregs() const;
   void set_sregs(const kvm_sregs &sregs) const;
   void set_regs(const kvm_regs &regs) const;
-  void set_fpu(const kvm_fpu &fpu) const;
 
   // The complete state (8 ioctls). Not while the vCPU runs.
   VcpuState capture_state() const;

@@ -43,6 +43,9 @@ Layout place(const LayoutSizes &s, uint64_t table_pages) {
   l.output_buffer = take(c, l.output_buffer_size, "output buffer");
   l.heap_size = page_round_up(s.heap);
   l.heap = take(c, l.heap_size, "heap");
+  // Two guards between heap and stack, so a write past the heap and a stack
+  // overflow are told apart (fault_report.cpp).
+  l.heap_guard = take(c, kPageSize, "heap guard");
   l.stack_guard = take(c, kPageSize, "stack guard");
   l.stack_size = page_round_up(s.stack);
   l.stack = take(c, l.stack_size, "stack");

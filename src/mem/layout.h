@@ -10,6 +10,7 @@
 //   input_buffer      host -> guest        (user, read-write)
 //   output_buffer     guest -> host        (user, read-write)
 //   heap                                   (user, read-write)
+//   heap_guard        one page             (never mapped: heap overruns fault)
 //   stack_guard       one page             (never mapped: overflow faults)
 //   stack             ... stack_top        (user, read-write)
 //   exception_guard   one page             (never mapped)
@@ -80,7 +81,7 @@ struct Layout {
   uint64_t image = 0, image_size = 0;
   uint64_t input_buffer = 0, input_buffer_size = 0;
   uint64_t output_buffer = 0, output_buffer_size = 0;
-  uint64_t heap = 0, heap_size = 0;
+  uint64_t heap = 0, heap_size = 0, heap_guard = 0;
   uint64_t stack_guard = 0, stack = 0, stack_size = 0, stack_top = 0;
   uint64_t exception_guard = 0, exception_stack = 0, exception_stack_top = 0;
   uint64_t memory_size = 0;

@@ -47,7 +47,7 @@ std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<
   if (!config.init_data.empty())
     std::memcpy(sandbox->memory_.span(sandbox->layout_.init_data, config.init_data.size()).data(),
                 config.init_data.data(), config.init_data.size());
-  sandbox->initialise_guest();
+  sandbox->initialise_guest(config.init_timeout_ns);
   return sandbox;
 }
 
@@ -73,14 +73,15 @@ Sandbox::~Sandbox() {
   kvm::VmPool::instance().give_back(std::move(machine_), std::move(slots));
 }
 
-// Guest memory goes to KVM as three slots around the null page and the two
-// guard pages, so those are holes even to the hypervisor: besides their
+// Guest memory goes to KVM as three slots around the null page and the
+// guard pages (heap and stack guards side by side, then the exception
+// stack's), so those are holes even to the hypervisor: besides their
 // not-present PTEs, no guest-physical memory backs them at all.
 void Sandbox::map_memory_slots(bool log_writes) {
   const mem::Layout &l = layout_;
   const struct {
     uint64_t begin, end;
-  } slots[] = {{mem::kPageSize, l.stack_guard}, {l.stack, l.exception_guard}, {l.exception_stack, l.memory_size}};
+  } slots[] = {{mem::kPageSize, l.heap_guard}, {l.stack, l.exception_guard}, {l.exception_stack, l.memory_size}};
   uint32_t slot = 0;
   const uint32_t flags = log_writes ? KVM_MEM_LOG_DIRTY_PAGES : 0;
   for (const auto &s : slots)
@@ -119,33 +120,26 @@ void Sandbox::boot(const mem::ElfImage &image) {
   peb.init_data_size = init_data_bytes_;
   std::memcpy(memory_.span(l.peb, sizeof peb).data(), &peb, sizeof peb);
 
-  kvm_sregs sregs = vcpu_.get_sregs();
-  set_control_state(sregs, l);
-  vcpu_.set_sregs(sregs);
-
-  kvm_fpu fpu{};
-  fpu.fcw = 0x37f;
-  fpu.mxcsr = 0x1f80;
-  vcpu_.set_fpu(fpu);
-
-  kvm_regs regs{};
+  kvm::VcpuState state = boot_vcpu_state(l, host_cr4(kvm_->offers_umip()));
+  kvm_regs &regs = state.regs;
   regs.rip = l.image + image.entry_offset();
   regs.rsp = l.stack_top - 8;
   regs.rdi = l.peb;
   regs.rsi = random_seed();
   regs.rdx = mem::kPageSize;
   regs.rcx = max_log_level_;  // the guest drops records above it without an exit
-  regs.rflags = kRflags;
-  vcpu_.set_regs(regs);
+  // Every part, privileged ones included: a VM from the pool was scrubbed
+  // to a new vCPU's values, which are KVM's, not the host's choice.
+  vcpu_.restore_all_state(state);
   // From here on registers travel through kvm_run (no ioctl per call).
   vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
 }
 
-void Sandbox::initialise_guest() {
+void Sandbox::initialise_guest(uint64_t timeout_ns) {
   current_function_.clear();
   reply_offset_ = 0;
   try {
-    run_until_done(default_timeout_ns_);  // a guest stuck in its init cannot hang hl_sandbox_new
+    run_until_done(timeout_ns);  // a guest stuck in its init cannot hang hl_sandbox_new
     hl_wire_reader r;
     std::span<const uint8_t> out = output_buffer();
     uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
@@ -171,7 +165,7 @@ void Sandbox::initialise_guest() {
                                                      static_cast<unsigned long long>(dispatch)));
     guest_.dispatch_address = dispatch;
   } catch (const Error &e) {
-    if (e.code() == HL_ERROR_GUEST_INIT_FAILED) throw;
+    if (e.code() == HL_ERROR_GUEST_INIT_FAILED || e.code() == HL_ERROR_TIMEOUT) throw;  // TIMEOUT: its own cause
     throw Error(HL_ERROR_GUEST_INIT_FAILED, std::string("guest initialisation failed: ") + e.what());
   }
 }

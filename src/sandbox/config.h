@@ -19,7 +19,16 @@ struct SandboxConfig {
   uint64_t input_buffer_size = 64ull << 10;
   uint64_t output_buffer_size = 64ull << 10;
 
+  // Time limits of 2^62 ns (about 146 years) and more mean none, like 0:
+  // a deadline that far out would overflow the clock.
+  static constexpr uint64_t kUnlimitedFromNs = 1ull << 62;
+  static constexpr uint64_t kDefaultInitTimeoutNs = 10'000'000'000ull;  // 10 s
+
   uint64_t call_timeout_ns = 0;  // 0: calls have no time limit
+  // The guest's initialisation in hl_sandbox_new (0: none). A guest stuck
+  // there would otherwise block its creator forever: nobody holds a handle
+  // to kill it with yet.
+  uint64_t init_timeout_ns = kDefaultInitTimeoutNs;
   std::vector<uint8_t> init_data;
   uint32_t init_data_flags = 0;  // HL_MAP_* (0 = read)
   void set_init_data(const uint8_t *data, size_t len, uint32_t flags);

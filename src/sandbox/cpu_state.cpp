@@ -1,5 +1,6 @@
 #include "sandbox/cpu_state.h"
 
+#include <cstring>
 #include <vector>
 
 #include "common/error.h"
@@ -9,7 +10,7 @@
 namespace hl {
 namespace {
 
-kvm_segment segment(uint16_t selector, bool code) {
+kvm_segment flat_segment(uint16_t selector, bool code) {
   kvm_segment s{};
   s.base = 0;
   s.limit = 0xffffffff;
@@ -24,39 +25,69 @@ kvm_segment segment(uint16_t selector, bool code) {
   return s;
 }
 
+// KVM's reset values, which the host never changes: the local APIC at its
+// architectural address, enabled, this vCPU the bootstrap processor.
+constexpr uint64_t kApicBase = 0xfee00900;
+constexpr uint64_t kDr6 = 0xffff0ff0;
+constexpr uint64_t kDr7 = 0x400;
+constexpr uint64_t kPat = 0x0007040600070406;  // IA32_PAT power-on value
+constexpr uint32_t kPatMsr = 0x277;
+
+// FXSAVE image offsets inside the XSAVE area (Intel SDM vol. 1, 10.5.1).
+constexpr size_t kFcwOffset = 0, kMxcsrOffset = 24, kXstateBvOffset = 512;
+
 }  // namespace
 
-void set_control_state(kvm_sregs &sregs, const mem::Layout &l) {
-  sregs.cs = segment(mem::kUserCodeSelector, true);
-  sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = segment(mem::kUserDataSelector, false);
-  kvm_segment tr{};
-  tr.base = l.gdt_tss + mem::kTssOffset;
-  tr.limit = mem::tss_limit();
-  tr.selector = mem::kTssSelector;
-  tr.type = 11;  // busy 64-bit TSS
-  tr.present = 1;
-  sregs.tr = tr;
-  sregs.gdt.base = l.gdt_tss;
-  sregs.gdt.limit = static_cast<uint16_t>(mem::kGdtEntries * 8 - 1);
-  sregs.idt.base = l.idt;
-  sregs.idt.limit = static_cast<uint16_t>(mem::kExceptionVectors * 16 - 1);
-  sregs.cr0 = kCr0;
-  sregs.cr3 = l.page_tables;
-  sregs.cr4 = kCr4;
-  sregs.efer = kEfer;
+kvm_segment user_data_segment() { return flat_segment(mem::kUserDataSelector, false); }
+
+kvm_segment null_segment() {
+  kvm_segment s{};
+  s.unusable = 1;
+  return s;
 }
 
-std::string check_control_state(const kvm_regs &regs, const kvm_sregs &s, const mem::Layout &l) {
-  if (s.cr0 != kCr0 || s.cr3 != l.page_tables || s.cr4 != kCr4 || s.efer != kEfer)
-    return "control registers (CR0, CR3, CR4, EFER) differ from the host's";
-  if (s.cs.selector != mem::kUserCodeSelector || s.cs.dpl != 3 || s.ss.selector != mem::kUserDataSelector ||
-      s.ss.dpl != 3)
-    return "code or stack segment is not ring 3";
-  if (s.gdt.base != l.gdt_tss || s.idt.base != l.idt || s.tr.selector != mem::kTssSelector ||
-      s.tr.base != l.gdt_tss + mem::kTssOffset)
-    return "descriptor tables differ from the host's";
-  if ((regs.rflags & 0x3000) != 0 || (regs.rflags & (1u << 17)) != 0) return "RFLAGS grants I/O privilege or VM86";
-  return {};
+kvm::VcpuState boot_vcpu_state(const mem::Layout &l, uint64_t cr4) {
+  kvm::VcpuState state;
+  kvm_sregs &s = state.sregs;
+  s.cs = flat_segment(mem::kUserCodeSelector, true);
+  s.ds = s.es = s.fs = s.gs = s.ss = user_data_segment();
+  s.tr.base = l.gdt_tss + mem::kTssOffset;
+  s.tr.limit = mem::tss_limit();
+  s.tr.selector = mem::kTssSelector;
+  s.tr.type = 11;  // busy 64-bit TSS
+  s.tr.present = 1;
+  // No LDT: a selector with TI set is a #GP, never a descriptor read from
+  // whatever memory KVM's reset LDTR (base 0) would point at.
+  s.ldt = null_segment();
+  s.gdt.base = l.gdt_tss;
+  s.gdt.limit = static_cast<uint16_t>(mem::kGdtEntries * 8 - 1);
+  s.idt.base = l.idt;
+  s.idt.limit = static_cast<uint16_t>(mem::kExceptionVectors * 16 - 1);
+  s.cr0 = kCr0;
+  s.cr3 = l.page_tables;
+  s.cr4 = cr4;
+  s.efer = kEfer;
+  s.apic_base = kApicBase;
+
+  state.regs.rflags = kRflags;
+
+  const uint16_t fcw = 0x37f;  // x87 defaults: all exceptions masked, 64-bit precision
+  const uint32_t mxcsr = 0x1f80;
+  const uint64_t xstate_bv = kGuestXstateComponents;
+  auto *xsave = reinterpret_cast<uint8_t *>(state.xsave.region);
+  std::memcpy(xsave + kFcwOffset, &fcw, sizeof fcw);
+  std::memcpy(xsave + kMxcsrOffset, &mxcsr, sizeof mxcsr);
+  std::memcpy(xsave + kXstateBvOffset, &xstate_bv, sizeof xstate_bv);
+
+  state.xcrs.nr_xcrs = 1;
+  state.xcrs.xcrs[0].xcr = 0;
+  state.xcrs.xcrs[0].value = kXcr0;
+  state.debugregs.dr6 = kDr6;
+  state.debugregs.dr7 = kDr7;
+  state.mp_state.mp_state = KVM_MP_STATE_RUNNABLE;
+  for (uint32_t i = 0; i < kvm::kSnapshotMsrCount; i++)
+    state.msrs[i] = kvm::kSnapshotMsrs[i] == kPatMsr ? kPat : 0;  // no system-call entry points at all
+  return state;
 }
 
 void write_host_owned_pages(uint8_t *base, const mem::Layout &l, const std::vector<mem::Region> &regions) {

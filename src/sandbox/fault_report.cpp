@@ -32,7 +32,13 @@ FaultReport describe_page_fault(const mem::Layout &layout, std::span<const mem::
                    ull(layout.stack_size >> 10), ull(layout.stack_guard), ull(address), ull(rip))};
 
   std::string where;
-  if (address < mem::kPageSize) {
+  if (within(address, layout.heap_guard, mem::kPageSize)) {
+    return {HL_ERROR_MEMORY_ACCESS_VIOLATION,
+            format("MemoryAccessViolation: %s at 0x%llx, past the end of the %llu KiB heap (guard page at 0x%llx), "
+                   "RIP 0x%llx; the guest overran a heap buffer, or needs more heap: hl_config_set_heap_size",
+                   attempted_access(error_code), ull(address), ull(layout.heap_size >> 10), ull(layout.heap_guard),
+                   ull(rip))};
+  } else if (address < mem::kPageSize) {
     where = "the null page (never mapped)";
   } else if (within(address, layout.exception_guard, mem::kPageSize)) {
     where = "the exception stack's guard page (never mapped)";

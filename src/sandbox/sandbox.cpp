@@ -26,7 +26,7 @@ class RunGuard {
  public:
   RunGuard(const std::shared_ptr<InterruptControl> &ic, uint64_t timeout_ns) : ic_(*ic) {
     uint64_t generation = ic_.begin_run();
-    if (timeout_ns != 0)
+    if (timeout_ns != 0 && timeout_ns < SandboxConfig::kUnlimitedFromNs)
       timer_id_ = DeadlineTimer::instance().schedule(DeadlineTimer::Clock::now() + std::chrono::nanoseconds(timeout_ns),
                                                      ic, generation);
   }
@@ -195,8 +195,10 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
       case CancelReason::kKilled:
         poison_and_throw(HL_ERROR_CANCELLED, what_ran(current_function_) + " was cancelled by hl_kill");
       case CancelReason::kTimedOut:
-        poison_and_throw(HL_ERROR_TIMEOUT, format("%s exceeded its time limit of %.3f ms",
-                                                  what_ran(current_function_).c_str(), timeout_ns / 1e6));
+        poison_and_throw(
+            HL_ERROR_TIMEOUT,
+            format("%s exceeded its time limit of %.3f ms%s", what_ran(current_function_).c_str(), timeout_ns / 1e6,
+                   current_function_.empty() ? "; raise it with hl_config_set_init_timeout_ns" : ""));
     }
     interrupt_->set_in_guest(true);
     int rc = vcpu_.run();

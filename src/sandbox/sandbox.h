@@ -109,7 +109,7 @@ class Sandbox {
   std::map<uint64_t, std::unique_ptr<MappedRegion>> mapped_;
   std::vector<mem::Region> fixed_regions_;  // regions_ without the mapped ones
   void boot(const mem::ElfImage &image);
-  void initialise_guest();
+  void initialise_guest(uint64_t timeout_ns);
 
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
   // and prints on the way. Throws (and poisons) on any other stop.

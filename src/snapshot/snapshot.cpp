@@ -38,6 +38,7 @@ std::string describe_layout_difference(const mem::Layout &snap, const mem::Layou
       {"input buffer", snap.input_buffer, sb.input_buffer},
       {"output buffer", snap.output_buffer, sb.output_buffer},
       {"heap", snap.heap, sb.heap},
+      {"heap guard", snap.heap_guard, sb.heap_guard},
       {"stack guard", snap.stack_guard, sb.stack_guard},
       {"stack", snap.stack, sb.stack},
       {"stack top", snap.stack_top, sb.stack_top},

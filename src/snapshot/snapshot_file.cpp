@@ -3,15 +3,16 @@
 //   header   magic "HLSNAP\r\n", format version, guest ABI version,
 //            body length, guest memory size
 //   body     sections, each tagged: LAYT layout sizes, SEGS image segments,
-//            VCPU vCPU state, GUES guest interface, HOST host-function
+//            VCPU the user part of the vCPU state, GUES guest interface, HOST host-function
 //            signatures, CNTR guest counter, MEMX populated memory extents
 //            with their bytes
 //   trailer  64-bit checksum of header and body
 //
 // Loading treats the file as hostile: every length is bounded, the layout
-// must be one Layout::compute produces, the vCPU must be in ring 3 with the
-// host's control state, and the host-owned pages (page tables, GDT/TSS,
-// IDT, exception stubs) are rebuilt rather than taken from the file.
+// must be one Layout::compute produces, the file carries only the vCPU state
+// ring-3 code can change (user_cpu_state.h) and every privileged register
+// is rebuilt, and so are the host-owned pages (page tables, GDT/TSS, IDT,
+// exception stubs).
 #include "snapshot/snapshot_file.h"
 
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 #include "common/unique_fd.h"
 #include "sandbox/config.h"
 #include "sandbox/cpu_state.h"
+#include "snapshot/user_cpu_state.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
 
@@ -36,7 +38,9 @@ namespace hl {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'L', 'S', 'N', 'A', 'P', '\r', '\n'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: the vCPU section holds only user state, field by field; the heap has
+// its own guard page (so version 1 layouts differ).
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kHeaderSize = 8 + 4 + 4 + 8 + 8;
 constexpr size_t kTrailerSize = 8;
 constexpr uint32_t kMaxFunctions = 4096;
@@ -53,6 +57,7 @@ class Writer {
     out_.insert(out_.end(), b, b + n);
   }
   void u8(uint8_t v) { out_.push_back(v); }
+  void u16(uint16_t v) { bytes(&v, 2); }
   void u32(uint32_t v) { bytes(&v, 4); }
   void u64(uint64_t v) { bytes(&v, 8); }
   void str(const std::string &s) {
@@ -90,6 +95,11 @@ class Reader {
     return at;
   }
   uint8_t u8(const char *what) { return *take(1, what); }
+  uint16_t u16(const char *what) {
+    uint16_t v;
+    std::memcpy(&v, take(2, what), 2);
+    return v;
+  }
   uint32_t u32(const char *what) {
     uint32_t v;
     std::memcpy(&v, take(4, what), 4);
@@ -145,6 +155,49 @@ std::pair<std::string, FunctionSignature> read_signature(Reader &r) {
     sig.params.push_back(k);
   }
   return {std::move(name), std::move(sig)};
+}
+
+// The VCPU section: the user part of the vCPU state, in UserCpuState's
+// field order, little-endian.
+void write_user_cpu_state(Writer &w, const UserCpuState &u) {
+  for (uint64_t g : u.gprs) w.u64(g);
+  w.u64(u.rip);
+  w.u64(u.rflags);
+  for (uint16_t selector : {u.ds, u.es, u.fs, u.gs}) w.u16(selector);
+  w.u64(u.fs_base);
+  w.u64(u.gs_base);
+  w.u16(u.fcw);
+  w.u16(u.fsw);
+  w.u8(u.ftw);
+  w.u16(u.fop);
+  w.u64(u.fip);
+  w.u64(u.fdp);
+  w.u32(u.mxcsr);
+  w.bytes(u.st, sizeof u.st);
+  w.bytes(u.xmm, sizeof u.xmm);
+  w.u64(u.xstate_bv);
+}
+
+UserCpuState read_user_cpu_state(Reader r) {
+  UserCpuState u;
+  for (uint64_t &g : u.gprs) g = r.u64("general register");
+  u.rip = r.u64("RIP");
+  u.rflags = r.u64("RFLAGS");
+  for (uint16_t *selector : {&u.ds, &u.es, &u.fs, &u.gs}) *selector = r.u16("segment selector");
+  u.fs_base = r.u64("FS base");
+  u.gs_base = r.u64("GS base");
+  u.fcw = r.u16("x87 control word");
+  u.fsw = r.u16("x87 status word");
+  u.ftw = r.u8("x87 tag word");
+  u.fop = r.u16("x87 opcode");
+  u.fip = r.u64("x87 instruction pointer");
+  u.fdp = r.u64("x87 data pointer");
+  u.mxcsr = r.u32("MXCSR");
+  std::memcpy(u.st, r.take(sizeof u.st, "x87 registers"), sizeof u.st);
+  std::memcpy(u.xmm, r.take(sizeof u.xmm, "XMM registers"), sizeof u.xmm);
+  u.xstate_bv = r.u64("XSTATE_BV");
+  r.expect_end("vCPU state");
+  return u;
 }
 
 uint8_t permission_bits(const mem::PagePermissions &p) {
@@ -222,8 +275,7 @@ std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
   w.end_section();
 
   w.begin_section(tag("VCPU"));
-  w.u32(static_cast<uint32_t>(sizeof(kvm::VcpuState)));
-  w.bytes(&snap.vcpu, sizeof snap.vcpu);
+  write_user_cpu_state(w, user_cpu_state(snap.vcpu));
   w.end_section();
 
   w.begin_section(tag("GUES"));
@@ -259,7 +311,7 @@ std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
   return std::move(out);
 }
 
-std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file) {
+std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file, uint64_t cr4) {
   if (file.size() < 8 || std::memcmp(file.data(), kMagic, 8) != 0) corrupt("it does not start with the snapshot magic");
   if (file.size() < kHeaderSize + kTrailerSize) corrupt("truncated inside the header");
   uint32_t version, abi;
@@ -311,13 +363,9 @@ std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file) {
     r.expect_end("image segments");
   }
   {
-    Reader r = body.section(tag("VCPU"), "vCPU state");
-    if (r.u32("vCPU state size") != sizeof(kvm::VcpuState)) corrupt("the vCPU state has another size");
-    std::memcpy(&snap->vcpu, r.take(sizeof(kvm::VcpuState), "vCPU state"), sizeof(kvm::VcpuState));
-    r.expect_end("vCPU state");
-    if (std::string why = check_control_state(snap->vcpu.regs, snap->vcpu.sregs, l); !why.empty())
-      corrupt("vCPU state: " + why);
-    if (snap->vcpu.mp_state.mp_state != KVM_MP_STATE_RUNNABLE) corrupt("vCPU state: the vCPU is not runnable");
+    UserCpuState user = read_user_cpu_state(body.section(tag("VCPU"), "vCPU state"));
+    if (std::string why = check_user_cpu_state(user, l); !why.empty()) corrupt("vCPU state: " + why);
+    snap->vcpu = vcpu_state_with(user, l, cr4);  // everything privileged is the host's
   }
   {
     Reader r = body.section(tag("GUES"), "guest interface");
@@ -408,7 +456,7 @@ void save_snapshot(const Snapshot &snap, const char *path) {
   }
 }
 
-std::shared_ptr<const Snapshot> load_snapshot(const char *path) {
+std::shared_ptr<const Snapshot> load_snapshot(const char *path, uint64_t cr4) {
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: open('%s')", path).c_str(), errno));
   struct stat st;
@@ -425,7 +473,7 @@ std::shared_ptr<const Snapshot> load_snapshot(const char *path) {
   }
   bytes.resize(done);
   try {
-    return parse_snapshot(bytes);
+    return parse_snapshot(bytes, cr4);
   } catch (const Error &e) {
     throw Error(e.code(), format("%s: %s", path, e.what()));
   }

@@ -214,6 +214,40 @@ ATTACK(load_cr3) {
   return HLG_OK;
 }
 
+/* Selectors with TI set name the LDT, which the host leaves null: #GP,
+ * never a descriptor read from guest memory. */
+ATTACK(load_ldt_selector) {
+  UNUSED;
+  __asm__ volatile("mov %0, %%ds" : : "r"((uint16_t)0x7) : "memory");
+  return HLG_OK;
+}
+
+ATTACK(load_high_ldt_selector) {
+  UNUSED;
+  __asm__ volatile("mov %0, %%es" : : "r"((uint16_t)0xfff) : "memory");
+  return HLG_OK;
+}
+
+/* Reads the GDT's address: a #GP where the CPU offers UMIP (the host sets
+ * CR4.UMIP then), else it returns the base. */
+ATTACK(store_gdt_register) {
+  UNUSED;
+  struct __attribute__((packed)) {
+    uint16_t limit;
+    uint64_t base;
+  } gdtr = {0, 0};
+  __asm__ volatile("sgdt %0" : "=m"(gdtr));
+  *result = hlg_i64((int64_t)gdtr.base);
+  return HLG_OK;
+}
+
+/* Writes the first byte past the heap: its guard page, not the stack's. */
+ATTACK(write_past_heap) {
+  UNUSED;
+  *(volatile uint8_t *)(uintptr_t)(hlg_peb->heap + hlg_peb->heap_size) = 1;
+  return HLG_OK;
+}
+
 ATTACK(system_call) {
   UNUSED;
   __asm__ volatile("syscall" : : : "rcx", "r11", "memory");
@@ -332,6 +366,13 @@ ATTACK(return_wrong_kind) {
 }
 
 void hyperlight_main(void) {
+  /* Init data "spin-in-init" makes the initialisation itself hang, for the
+   * host's initialisation time limit. */
+  const uint8_t *init = 0;
+  size_t init_len = 0;
+  static const char kSpin[] = "spin-in-init";
+  if (hlg_init_data(&init, &init_len) && init_len == sizeof kSpin - 1 && memcmp(init, kSpin, init_len) == 0)
+    for (;;) __asm__ volatile("pause");
   static const struct {
     const char *name;
     hlg_function fn;
@@ -362,6 +403,10 @@ void hyperlight_main(void) {
       {"DisableInterrupts", disable_interrupts, HLG_VOID},
       {"WriteMsr", write_msr, HLG_VOID},
       {"LoadCr3", load_cr3, HLG_VOID},
+      {"LoadLdtSelector", load_ldt_selector, HLG_VOID},
+      {"LoadHighLdtSelector", load_high_ldt_selector, HLG_VOID},
+      {"StoreGdtRegister", store_gdt_register, HLG_I64},
+      {"WritePastHeap", write_past_heap, HLG_VOID},
       {"SystemCall", system_call, HLG_VOID},
       {"JumpToZero", jump_to_zero, HLG_VOID},
       {"ExecuteStack", execute_stack, HLG_VOID},

@@ -89,6 +89,10 @@ const Attack kAttacks[] = {
     {"DisableInterrupts", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
     {"WriteMsr", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
     {"LoadCr3", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
+    // The LDT is null: a selector naming it is a #GP, not a descriptor read
+    // from guest address 0 (a null-page "read") or from the page tables.
+    {"LoadLdtSelector", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
+    {"LoadHighLdtSelector", HL_ERROR_GUEST_EXCEPTION, "GeneralProtectionFault", true},
     // Hardware: #UD (EFER.SCE is clear). PVM enters ring 0 at LSTAR = 0,
     // which faults on the never-mapped null page.
     {"SystemCall", HL_ERROR_GUEST_EXCEPTION, "in guest function 'SystemCall'", true, HL_ERROR_MEMORY_ACCESS_VIOLATION},
@@ -106,10 +110,39 @@ const Attack kAttacks[] = {
     {"AllocaForever", HL_ERROR_STACK_OVERFLOW, "StackOverflow", true},
     {"ExecuteHeap", HL_ERROR_MEMORY_ACCESS_VIOLATION, "region 'heap' (flags RW- user)", true},
     {"WriteNull", HL_ERROR_MEMORY_ACCESS_VIOLATION, "WRITE at 0x8, the null page", true},
+    // The heap has its own guard: an overrun names the heap, not the stack.
+    {"WritePastHeap", HL_ERROR_MEMORY_ACCESS_VIOLATION, "past the end of the 4096 KiB heap", true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Attacks, HostileGuest, testing::ValuesIn(kAttacks),
                          [](const testing::TestParamInfo<Attack> &param_info) { return param_info.param.function; });
+
+TEST(HostileGuestInit, SpinningInInitialisationHitsItsTimeLimit) {
+  ConfigPtr cfg(hl_config_new());
+  static const char kSpin[] = "spin-in-init";
+  ASSERT_FALSE(ErrorPtr(
+      hl_config_set_init_data(cfg.get(), reinterpret_cast<const uint8_t *>(kSpin), sizeof kSpin - 1, HL_MAP_READ)));
+  ASSERT_FALSE(ErrorPtr(hl_config_set_init_timeout_ns(cfg.get(), 100'000'000)));
+  hl_sandbox_t *sb = nullptr;
+  ErrorPtr err(hl_sandbox_new(cfg.get(), HL_HOSTILEGUEST_PATH, &sb));
+  ASSERT_TRUE(err) << "a guest spinning in its initialisation was accepted";
+  EXPECT_EQ(sb, nullptr);
+  EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_TIMEOUT) << hl_error_message(err.get());
+  std::string msg = hl_error_message(err.get());
+  EXPECT_NE(msg.find("guest initialisation exceeded its time limit of 100.000 ms"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hl_config_set_init_timeout_ns"), std::string::npos) << msg;
+}
+
+TEST(HostileGuestInit, TheCallTimeLimitDoesNotApplyToInitialisation) {
+  // The init limit is its own: a tight call limit must not fail creation of
+  // a guest whose initialisation is merely slower than one call.
+  ConfigPtr cfg(hl_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_config_set_call_timeout_ns(cfg.get(), 1)));
+  hl_sandbox_t *sb = nullptr;
+  ErrorPtr err(hl_sandbox_new(cfg.get(), HL_HOSTILEGUEST_PATH, &sb));
+  EXPECT_FALSE(err) << describe(err);
+  SandboxPtr owned(sb);
+}
 
 TEST(HostileGuestKill, SpinningThroughHostCallsIsKillable) {
   SandboxPtr sb = new_hostile_sandbox();

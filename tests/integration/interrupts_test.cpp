@@ -60,6 +60,26 @@ TEST(Deadlines, ConfigDefaultAppliesAndFastCallsAreUnaffected) {
   EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_TIMEOUT);
 }
 
+// Limits too far out for the clock mean none, as documented; they used to
+// overflow into an immediate timeout (and failed every hl_sandbox_new).
+TEST(Deadlines, HugeTimeLimitsMeanNone) {
+  for (uint64_t limit : {uint64_t{INT64_MAX}, uint64_t{1} << 63, uint64_t{UINT64_MAX}, uint64_t{1} << 62}) {
+    ConfigPtr cfg(hl_config_new());
+    ASSERT_FALSE(ErrorPtr(hl_config_set_call_timeout_ns(cfg.get(), limit)));
+    ASSERT_FALSE(ErrorPtr(hl_config_set_init_timeout_ns(cfg.get(), limit)));
+    SandboxPtr sb = new_sandbox(cfg.get());
+    ASSERT_TRUE(sb) << limit;
+    hl_val_t args[] = {i32(40), i32(2)};
+    Result r;
+    ErrorPtr err(hl_call(sb.get(), "Add", args, 2, &r.val));
+    EXPECT_FALSE(err) << limit << ": " << describe(err);
+    Result r2;
+    ErrorPtr err2(hl_call_with_timeout(sb.get(), "Add", args, 2, &r2.val, limit));
+    EXPECT_FALSE(err2) << limit << ": " << describe(err2);
+    EXPECT_EQ(r2.val.of.i32, 42);
+  }
+}
+
 TEST(Deadlines, TimeoutIsDistinctFromKill) {
   SandboxPtr sb = new_sandbox();
   HandlePtr h = handle_of(sb.get());

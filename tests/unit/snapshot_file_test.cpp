@@ -21,7 +21,7 @@ hl_error_code_t parse_code(F &&edit) {
   hl::Snapshot s = synthetic_snapshot(64 << 10, 2, true);
   edit(s);
   try {
-    hl::parse_snapshot(hl::serialize_snapshot(s));
+    hl::parse_snapshot(hl::serialize_snapshot(s), hl::kCr4);
     return 0;
   } catch (const hl::Error &e) {
     return e.code();
@@ -30,7 +30,7 @@ hl_error_code_t parse_code(F &&edit) {
 
 TEST(SnapshotFile, RoundTripKeepsEverything) {
   hl::Snapshot s = synthetic_snapshot(1 << 20, 3, true);
-  auto loaded = hl::parse_snapshot(hl::serialize_snapshot(s));
+  auto loaded = hl::parse_snapshot(hl::serialize_snapshot(s), hl::kCr4);
   EXPECT_TRUE(hl::describe_layout_difference(s.layout, loaded->layout).empty());
   EXPECT_EQ(loaded->guest.functions, s.guest.functions);
   EXPECT_EQ(loaded->guest.dispatch_address, s.guest.dispatch_address);
@@ -50,11 +50,17 @@ TEST(SnapshotFile, RoundTripKeepsEverything) {
 
 TEST(SnapshotFile, StateTheHostNeverMakesIsRefused) {
   EXPECT_EQ(parse_code([](hl::Snapshot &) {}), 0u);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.cs.dpl = 0; }), HL_ERROR_SNAPSHOT_CORRUPT);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.cr3 += 4096; }), HL_ERROR_SNAPSHOT_CORRUPT);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x3000; }), HL_ERROR_SNAPSHOT_CORRUPT);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.mp_state.mp_state = KVM_MP_STATE_HALTED; }),
-            HL_ERROR_SNAPSHOT_CORRUPT);
+  // The user part of the vCPU, the only part a file carries, is checked.
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x3000; }), HL_ERROR_SNAPSHOT_CORRUPT);    // IOPL 3
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x200; }), HL_ERROR_SNAPSHOT_CORRUPT);     // IF
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 1u << 17; }), HL_ERROR_SNAPSHOT_CORRUPT);  // VM
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rip = s.layout.heap; }), HL_ERROR_SNAPSHOT_CORRUPT);
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.ds.selector = 0x7; }), HL_ERROR_SNAPSHOT_CORRUPT);  // LDT
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.gs.selector = 0x10; }), HL_ERROR_SNAPSHOT_CORRUPT);
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.fs.base = 0x0000800000000000ull; }),
+            HL_ERROR_SNAPSHOT_CORRUPT);  // not canonical
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[6] = 0x10000; }), HL_ERROR_SNAPSHOT_CORRUPT);  // MXCSR
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[128] = 0x7; }), 0u);  // XSTATE_BV: AVX dropped
   EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.guest.dispatch_address = s.layout.heap; }), HL_ERROR_SNAPSHOT_CORRUPT);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.layout.heap_size = 1ull << 40; }), HL_ERROR_SNAPSHOT_CORRUPT);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) {
@@ -72,12 +78,84 @@ TEST(SnapshotFile, StateTheHostNeverMakesIsRefused) {
             HL_ERROR_SNAPSHOT_CORRUPT);
 }
 
+// A file cannot choose privileged state: none of it is written, and the
+// loader rebuilds all of it as the host sets it at boot. (Format version 1
+// carried raw kernel structs, so forged MSRs, an LDT, a larger GDT limit or
+// another XCR0 were loaded as they were.)
+TEST(SnapshotFile, PrivilegedStateComesFromTheHostNotTheFile) {
+  hl::Snapshot s = synthetic_snapshot(64 << 10, 1, false);
+  const hl::kvm::VcpuState host = hl::boot_vcpu_state(s.layout, hl::kCr4);
+  hl::kvm::VcpuState &v = s.vcpu;
+  for (uint64_t &msr : v.msrs) msr = 0xffffffff81000000ull;  // SYSENTER_CS/ESP/EIP, STAR, LSTAR, ...
+  v.sregs.ldt = v.sregs.cs;
+  v.sregs.ldt.base = s.layout.heap;
+  v.sregs.ldt.unusable = 0;
+  v.sregs.gdt.limit = 0xffff;
+  v.sregs.gdt.base = s.layout.heap;
+  v.sregs.idt.base = s.layout.heap;
+  v.sregs.tr.base = s.layout.heap;
+  v.sregs.cs.dpl = 0;
+  v.sregs.cs.selector = 0x08;
+  v.sregs.ss.dpl = 0;
+  v.sregs.cr0 &= ~1ull << 16;  // WP off
+  v.sregs.cr3 = s.layout.heap;
+  v.sregs.cr4 |= 1ull << 20;  // SMEP's bit, any change
+  v.sregs.efer |= 1;          // SCE
+  v.sregs.apic_base = 0xfec00900;
+  v.xcrs.xcrs[0].value = 7;
+  v.debugregs.db[0] = s.layout.image;
+  v.debugregs.dr7 = 0x3;
+  v.events.exception.injected = 1;
+  v.events.exception.nr = 14;
+  v.mp_state.mp_state = KVM_MP_STATE_HALTED;
+
+  auto loaded = hl::parse_snapshot(hl::serialize_snapshot(s), hl::kCr4);
+  const hl::kvm::VcpuState &got = loaded->vcpu;
+  EXPECT_EQ(std::memcmp(&got.sregs, &host.sregs, sizeof host.sregs), 0) << "segment/control registers";
+  EXPECT_EQ(std::memcmp(got.msrs, host.msrs, sizeof host.msrs), 0) << "MSRs";
+  EXPECT_EQ(std::memcmp(&got.xcrs, &host.xcrs, sizeof host.xcrs), 0) << "XCR0";
+  EXPECT_EQ(std::memcmp(&got.debugregs, &host.debugregs, sizeof host.debugregs), 0) << "debug registers";
+  EXPECT_EQ(std::memcmp(&got.events, &host.events, sizeof host.events), 0) << "pending events";
+  EXPECT_EQ(got.mp_state.mp_state, static_cast<uint32_t>(KVM_MP_STATE_RUNNABLE));
+  EXPECT_EQ(got.sregs.ldt.unusable, 1u);
+  // The user part does come from the file.
+  EXPECT_EQ(got.regs.rip, s.vcpu.regs.rip);
+
+  // The host's CR4 is the loader's choice (UMIP where KVM offers it).
+  auto with_umip = hl::parse_snapshot(hl::serialize_snapshot(s), hl::host_cr4(true));
+  EXPECT_EQ(with_umip->vcpu.sregs.cr4, hl::kCr4 | hl::kCr4Umip);
+}
+
+// The user part survives the round trip field by field.
+TEST(SnapshotFile, UserStateRoundTrips) {
+  hl::Snapshot s = synthetic_snapshot(64 << 10, 1, false);
+  kvm_regs &r = s.vcpu.regs;
+  r.rax = 1, r.rbx = 2, r.rcx = 3, r.rdx = 4, r.rsi = 5, r.rdi = 6, r.rsp = 7, r.rbp = 8;
+  r.r8 = 9, r.r9 = 10, r.r10 = 11, r.r11 = 12, r.r12 = 13, r.r13 = 14, r.r14 = 15, r.r15 = 16;
+  r.rflags = 0x2 | 0x1 | 0x40 | 0x400;  // CF, ZF, DF
+  s.vcpu.sregs.ds = s.vcpu.sregs.es = hl::null_segment();
+  s.vcpu.sregs.fs.base = 0x1234000;
+  for (size_t i = 0; i < 128; i++) s.vcpu.xsave.region[i] = static_cast<uint32_t>(0x01010101u * i);
+  s.vcpu.xsave.region[6] = 0x1f80 | 0x3f;                         // MXCSR with sticky flags
+  s.vcpu.xsave.region[7] = 0;                                     // MXCSR_MASK is the CPU's, not state
+  for (size_t i = 104; i < 128; i++) s.vcpu.xsave.region[i] = 0;  // bytes 416-511 are reserved
+  auto *area = reinterpret_cast<uint8_t *>(s.vcpu.xsave.region);
+  area[5] = 0;                                                             // reserved
+  for (int i = 0; i < 8; i++) std::memset(area + 32 + 16 * i + 10, 0, 6);  // ST slots hold 10 bytes
+  auto loaded = hl::parse_snapshot(hl::serialize_snapshot(s), hl::kCr4);
+  EXPECT_EQ(std::memcmp(&loaded->vcpu.regs, &s.vcpu.regs, sizeof s.vcpu.regs), 0);
+  EXPECT_EQ(std::memcmp(&loaded->vcpu.sregs, &s.vcpu.sregs, sizeof s.vcpu.sregs), 0);
+  const auto *want = reinterpret_cast<const uint8_t *>(s.vcpu.xsave.region);
+  const auto *got = reinterpret_cast<const uint8_t *>(loaded->vcpu.xsave.region);
+  for (size_t i = 0; i < 512; i++) EXPECT_EQ(got[i], want[i]) << "FXSAVE byte " << i;
+}
+
 // Every truncation of a good file is refused as corrupt, never a crash.
 TEST(SnapshotFile, EveryTruncationIsCorrupt) {
   std::vector<uint8_t> good = hl::serialize_snapshot(synthetic_snapshot(64 << 10, 1, false));
   for (size_t len = 0; len < good.size(); len += (len < 256 ? 1 : 97)) {
     try {
-      hl::parse_snapshot({good.data(), len});
+      hl::parse_snapshot({good.data(), len}, hl::kCr4);
       FAIL() << "a file cut to " << len << " bytes was accepted";
     } catch (const hl::Error &e) {
       EXPECT_EQ(e.code(), HL_ERROR_SNAPSHOT_CORRUPT) << len << ": " << e.what();

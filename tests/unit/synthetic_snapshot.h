@@ -23,10 +23,8 @@ inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool w
     if (r.name != "image") s.fixed_regions.push_back(r);
   s.fixed_regions.push_back({"image code", l.image, 16 << 10, {true, false, true}});
   s.fixed_regions.push_back({"image data", l.image + (16 << 10), 48 << 10, {true, true, false}});
-  hl::set_control_state(s.vcpu.sregs, l);
-  s.vcpu.regs.rflags = hl::kRflags;
+  s.vcpu = hl::boot_vcpu_state(l, hl::kCr4);
   s.vcpu.regs.rip = l.image + 0x100;
-  s.vcpu.mp_state.mp_state = KVM_MP_STATE_RUNNABLE;
   s.guest.dispatch_address = l.image + 0x40;
   s.guest.functions_known = true;
   for (uint32_t i = 0; i < functions; i++)

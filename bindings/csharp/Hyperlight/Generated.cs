@@ -155,8 +155,9 @@ public enum ErrorCode : uint
     OutOfRange = 30,
 
     /// <summary>
-    /// The call exceeded its time limit (hl_call_with_timeout,
-    /// hl_config_set_call_timeout_ns).
+    /// A call or the guest's initialisation exceeded its time limit
+    /// (hl_call_with_timeout, hl_config_set_call_timeout_ns,
+    /// hl_config_set_init_timeout_ns).
     /// </summary>
     Timeout = 31,
 

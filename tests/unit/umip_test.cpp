@@ -1,0 +1,33 @@
+// Where the CPU offers UMIP the host sets CR4.UMIP, so ring-3 code cannot
+// learn where the GDT and IDT are (sgdt/sidt fault instead). Internal API:
+// whether KVM offers UMIP is not part of the C ABI.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "common/error.h"
+#include "kvm/kvm_system.h"
+#include "sandbox/sandbox.h"
+
+namespace {
+
+TEST(Umip, RingThreeCannotReadTheGdtRegisterWhereTheCpuOffersUmip) {
+  std::ifstream f(HL_HOSTILEGUEST_PATH, std::ios::binary);
+  std::vector<uint8_t> elf{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  auto sb = hl::Sandbox::create(hl::SandboxConfig{}, elf);
+  const bool umip = hl::kvm::KvmSystem::instance()->offers_umip();
+  EXPECT_EQ((sb->vcpu_state().sregs.cr4 & (1ull << 11)) != 0, umip);
+  hl_val_t result{};
+  try {
+    sb->call("StoreGdtRegister", nullptr, 0, &result);
+    EXPECT_FALSE(umip) << "sgdt ran in ring 3 with CR4.UMIP set";
+  } catch (const hl::Error &e) {
+    EXPECT_TRUE(umip) << e.what();
+    EXPECT_EQ(e.code(), HL_ERROR_GUEST_EXCEPTION) << e.what();
+    EXPECT_NE(std::string(e.what()).find("GeneralProtectionFault"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
