@@ -3,9 +3,23 @@ package hyperlight
 import (
 	"context"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
+
+// hostileGuestPath is the guest that misbehaves on request (its init data
+// "spin-in-init" makes its initialisation spin forever):
+// $HYPERLIGHT_TEST_HOSTILE_GUEST, or hostileguest.elf next to the test guest.
+func hostileGuestPath() string {
+	if p := os.Getenv("HYPERLIGHT_TEST_HOSTILE_GUEST"); p != "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(guestPath()), "hostileguest.elf")
+}
 
 func TestCallWithTimeoutStopsSpinAndPoisons(t *testing.T) {
 	sb := newTestSandbox(t)
@@ -83,6 +97,93 @@ func TestConfigCallTimeoutApplies(t *testing.T) {
 
 	_, err = NewSandbox(guestPath(), &Config{CallTimeout: -time.Second})
 	wantCode(t, err, ErrorInvalidArgument)
+}
+
+func TestInitTimeoutStopsAGuestSpinningInItsInitialisation(t *testing.T) {
+	start := time.Now()
+	sb, err := NewSandbox(hostileGuestPath(), &Config{
+		InitData:    []byte("spin-in-init"),
+		InitTimeout: 100 * time.Millisecond,
+	})
+	elapsed := time.Since(start)
+	if sb != nil {
+		sb.Close()
+		t.Fatal("NewSandbox accepted a guest that spins in its initialisation")
+	}
+	msg := wantCode(t, err, ErrorTimeout)
+	if !strings.Contains(msg, "hl_config_set_init_timeout_ns") {
+		t.Errorf("the message %q does not name hl_config_set_init_timeout_ns", msg)
+	}
+	// Well below the library's default of 10 s: the 100 ms limit applied.
+	if elapsed > 5*time.Second {
+		t.Fatalf("NewSandbox with a 100 ms InitTimeout took %v", elapsed)
+	}
+
+	// Other init data: the same guest starts, the process is unharmed.
+	ok := newConfiguredSandbox(t, hostileGuestPath(), &Config{InitData: []byte("spin-in-init?"), InitTimeout: 5 * time.Second})
+	if got := ok.Status(); got != SandboxReady {
+		t.Fatalf("Status() of the hostile guest started normally = %v, want SandboxReady", got)
+	}
+	if got := mustCall(t, newTestSandbox(t), "Add", int32(40), int32(2)); got != int32(42) {
+		t.Fatalf("Add(40, 2) after an initialisation timeout = %#v, want int32(42)", got)
+	}
+}
+
+func TestInitTimeoutValues(t *testing.T) {
+	_, err := NewSandbox(guestPath(), &Config{InitTimeout: -time.Second})
+	wantCode(t, err, ErrorInvalidArgument)
+	_, err = NewSandboxFromBytes(nil, &Config{InitTimeout: -time.Nanosecond})
+	wantCode(t, err, ErrorInvalidArgument)
+
+	// The call time limit does not bound the initialisation any more: a
+	// 1 ns CallTimeout still lets the guest start.
+	sb := newConfiguredSandbox(t, guestPath(), &Config{CallTimeout: time.Nanosecond})
+	if got := sb.Status(); got != SandboxReady {
+		t.Fatalf("Status() with a 1 ns CallTimeout = %v, want SandboxReady", got)
+	}
+	// A sandbox made from a snapshot runs no initialisation: InitTimeout
+	// is ignored there, even a negative one.
+	snap, err := newTestSandbox(t).Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	fromSnap, err := NewSandboxFromSnapshot(snap, &Config{InitTimeout: -time.Second})
+	if err != nil {
+		t.Fatalf("NewSandboxFromSnapshot with a negative InitTimeout: %v", err)
+	}
+	if err := fromSnap.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Durations too long for the library's clock mean no limit; they used to
+// overflow into an immediate timeout.
+func TestHugeTimeLimitsMeanNone(t *testing.T) {
+	if NoTimeLimit != time.Duration(math.MaxInt64) {
+		t.Fatalf("NoTimeLimit = %d, want math.MaxInt64", NoTimeLimit)
+	}
+	for _, d := range []time.Duration{NoTimeLimit, math.MaxInt64 - 1, 1 << 62} {
+		sb := newConfiguredSandbox(t, guestPath(), &Config{CallTimeout: d, InitTimeout: d})
+		for i := int32(0); i < 10; i++ {
+			got, err := sb.Call("Add", i, int32(1))
+			if err != nil || got != i+1 {
+				t.Fatalf("CallTimeout %d: Add(%d, 1) = %#v, %v; want int32(%d), nil", d, i, got, err, i+1)
+			}
+		}
+		got, err := sb.CallWithTimeout(d, "Add", int32(40), int32(2))
+		if err != nil || got != int32(42) {
+			t.Fatalf("CallWithTimeout(%d, Add(40, 2)) = %#v, %v; want int32(42), nil", d, got, err)
+		}
+		if got := sb.Status(); got != SandboxReady {
+			t.Fatalf("Status() after calls with the limit %d = %v, want SandboxReady", d, got)
+		}
+	}
+	// CallWithTimeout(math.MaxInt64) on a sandbox without a default limit.
+	got, err := newTestSandbox(t).CallWithTimeout(math.MaxInt64, "Add", int32(1), int32(2))
+	if err != nil || got != int32(3) {
+		t.Fatalf("CallWithTimeout(math.MaxInt64, Add(1, 2)) = %#v, %v; want int32(3), nil", got, err)
+	}
 }
 
 func TestInterruptSignalSettings(t *testing.T) {

@@ -49,7 +49,9 @@
 // # Configuration, logging and memory
 //
 // A Config sets memory and buffer sizes, the guest's log level and a Go
-// Logger for its records, and an init-data blob the guest reads at start.
+// Logger for its records, an init-data blob the guest reads at start, and
+// time limits for calls (CallTimeout) and for the guest's initialisation
+// (InitTimeout).
 // Host memory from AllocateSharedMemory (outside the Go heap, since the
 // library keeps its address) can be mapped read-only into a sandbox with
 // MapRegion, a file with MapFile; the guest counter is a uint64 the host
@@ -90,6 +92,7 @@ import "C"
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -161,12 +164,28 @@ type Config struct {
 	InitDataFlags MapFlag
 
 	// CallTimeout is the default time limit of every Call on sandboxes
-	// made with this Config, and of the guest's initialisation in
-	// NewSandbox; 0 (the default) means none, a negative value fails with
-	// ErrorInvalidArgument. A call that exceeds it fails with ErrorTimeout
-	// and poisons the sandbox. CallWithTimeout overrides it per call.
+	// made with this Config (not of the guest's initialisation: see
+	// InitTimeout); 0 (the default) and NoTimeLimit mean none, a negative
+	// value fails with ErrorInvalidArgument. A call that exceeds it fails
+	// with ErrorTimeout and poisons the sandbox. CallWithTimeout overrides
+	// it per call.
 	CallTimeout time.Duration
+	// InitTimeout is the time limit of the guest's initialisation in
+	// NewSandbox and NewSandboxFromBytes: a guest still initialising when
+	// it passes is stopped and the call fails with ErrorTimeout, so a guest
+	// that never finishes starting cannot block its creator forever. 0
+	// keeps the library's default of 10 s (unlike CallTimeout, whose
+	// default is no limit); NoTimeLimit means none, and a negative value
+	// fails with ErrorInvalidArgument. Sandboxes made by
+	// NewSandboxFromSnapshot run no initialisation and ignore it.
+	InitTimeout time.Duration
 }
+
+// NoTimeLimit, as Config.CallTimeout, Config.InitTimeout or the timeout of
+// CallWithTimeout, means no time limit. It is the longest time.Duration
+// (about 292 years); the library treats every limit of 2^62 ns (about 146
+// years) or more as none, so any such duration works the same.
+const NoTimeLimit = time.Duration(math.MaxInt64)
 
 // Sandbox is one micro-VM running one guest. Create it with NewSandbox,
 // NewSandboxFromBytes or NewSandboxFromSnapshot and destroy it with Close.
@@ -212,8 +231,9 @@ type Sandbox struct {
 // the guest's initialisation. cfg may be nil for the defaults.
 //
 // Errors include ErrorNoHypervisor (no usable /dev/kvm), ErrorIo,
-// ErrorInvalidElf, ErrorGuestInitFailed and ErrorInvalidArgument (a Config
-// value out of range).
+// ErrorInvalidElf, ErrorGuestInitFailed, ErrorTimeout (the initialisation
+// ran past Config.InitTimeout) and ErrorInvalidArgument (a Config value out
+// of range).
 func NewSandbox(guestPath string, cfg *Config) (*Sandbox, error) {
 	if strings.IndexByte(guestPath, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, "NewSandbox: the guest path contains a NUL byte")
@@ -288,6 +308,13 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	}
 	if cerr == nil && cfg.CallTimeout != 0 {
 		cerr = C.hl_config_set_call_timeout_ns(config, C.uint64_t(cfg.CallTimeout))
+	}
+	if cerr == nil && cfg.InitTimeout < 0 {
+		C.hl_config_delete(config)
+		return nil, 0, newError(ErrorInvalidArgument, "Config.InitTimeout is negative")
+	}
+	if cerr == nil && cfg.InitTimeout != 0 {
+		cerr = C.hl_config_set_init_timeout_ns(config, C.uint64_t(cfg.InitTimeout))
 	}
 	if cerr == nil && cfg.MaxLogLevel != nil {
 		cerr = C.hl_config_set_max_log_level(config, C.hl_log_level_t(*cfg.MaxLogLevel))
@@ -385,8 +412,8 @@ func (s *Sandbox) Call(name string, args ...any) (any, error) {
 }
 
 // CallWithTimeout is Call with its own time limit instead of the Config's
-// CallTimeout; 0 means none, and a negative timeout fails with
-// ErrorInvalidArgument. The limit covers the host functions the guest
+// CallTimeout; 0 and NoTimeLimit mean none, and a negative timeout fails
+// with ErrorInvalidArgument. The limit covers the host functions the guest
 // calls. When it passes the call fails with ErrorTimeout and the sandbox is
 // poisoned.
 func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...any) (any, error) {

@@ -196,10 +196,10 @@ func SetVMPoolSize(n uint32) error {
 // calls on the new sandbox before calling it. cfg may be nil for the
 // defaults; only its runtime settings apply (MaxLogLevel, Logger,
 // CallTimeout): the memory sizes and InitData come from the snapshot, and
-// those fields are ignored. MaxLogLevel can only filter more: the guest
-// itself still drops the records above the level of the sandbox the
-// snapshot was taken from. SharedMemory mapped in the snapshot is mapped
-// into the new sandbox too.
+// those fields are ignored, as is InitTimeout (no initialisation runs).
+// MaxLogLevel can only filter more: the guest itself still drops the
+// records above the level of the sandbox the snapshot was taken from.
+// SharedMemory mapped in the snapshot is mapped into the new sandbox too.
 //
 // Errors include ErrorNoHypervisor, ErrorOutOfMemory, ErrorHypervisor and
 // ErrorInvalidArgument (snap nil or closed).

@@ -1,4 +1,7 @@
 using System;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
 using System.Threading;
 using Xunit;
 
@@ -41,7 +44,6 @@ public sealed class DeadlineTests
     [Fact]
     public void OptionsCallTimeoutAppliesToSpin()
     {
-        // 500 ms: the limit also bounds guest start-up, which must not trip it on a loaded machine.
         using Sandbox sb = NewSandbox(new SandboxOptions { CallTimeout = TimeSpan.FromMilliseconds(500) });
         Assert.Equal(SandboxStatus.Ready, sb.Status);
         var e = Assert.Throws<HyperlightException>(() => sb.Call("Spin"));
@@ -58,6 +60,81 @@ public sealed class DeadlineTests
             Assert.Equal(i + 1, sb.Call<int>("Add", i, 1));
         }
         Assert.Equal(SandboxStatus.Ready, sb.Status);
+    }
+
+    [Fact]
+    public void InitTimeoutStopsAGuestSpinningInItsInitialisation()
+    {
+        var options = new SandboxOptions
+        {
+            InitData = Encoding.ASCII.GetBytes("spin-in-init"),
+            InitTimeout = TimeSpan.FromMilliseconds(100),
+        };
+        var clock = Stopwatch.StartNew();
+        var e = Assert.Throws<HyperlightException>(() => Sandbox.FromFile(TestGuests.Hostile, options));
+        clock.Stop();
+        Assert.Equal(ErrorCode.Timeout, e.Code);
+        Assert.Contains("hl_config_set_init_timeout_ns", e.Message);
+        // Well below the library's default of 10 s: the 100 ms limit applied.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"creation took {clock.Elapsed}");
+
+        // Other init data: the same guest starts, and the process is unharmed.
+        options.InitData = Encoding.ASCII.GetBytes("spin-in-init?");
+        options.InitTimeout = TimeSpan.FromSeconds(5);
+        using (Sandbox hostile = Sandbox.FromFile(TestGuests.Hostile, options))
+        {
+            Assert.Equal(SandboxStatus.Ready, hostile.Status);
+        }
+        using Sandbox sb = NewSandbox();
+        Assert.Equal(42, sb.Call<int>("Add", 40, 2));
+    }
+
+    [Fact]
+    public void InitTimeoutValues()
+    {
+        Assert.Null(new SandboxOptions().InitTimeout); // the library's default (10 s)
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SandboxOptions { InitTimeout = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SandboxOptions { InitTimeout = TimeSpan.FromSeconds(-1) });
+
+        // The call time limit does not bound the initialisation any more:
+        // a limit of one tick (100 ns) still lets the guest start.
+        using (Sandbox sb = NewSandbox(new SandboxOptions { CallTimeout = TimeSpan.FromTicks(1) }))
+        {
+            Assert.Equal(SandboxStatus.Ready, sb.Status);
+        }
+        using (Sandbox sb = Sandbox.FromBytes(File.ReadAllBytes(TestGuests.Simple),
+                                              new SandboxOptions { InitTimeout = TimeSpan.FromSeconds(5) }))
+        {
+            Assert.Equal(42, sb.Call<int>("Add", 40, 2));
+        }
+    }
+
+    // Limits too long for the library's clock mean none; TimeSpan.MaxValue used
+    // to overflow into an immediate timeout.
+    [Fact]
+    public void HugeTimeLimitsMeanNone()
+    {
+        TimeSpan[] limits =
+        {
+            TimeSpan.MaxValue,
+            TimeSpan.MaxValue - TimeSpan.FromTicks(1),
+            TimeSpan.FromTicks((1L << 62) / 100 + 1), // just over 2^62 ns
+            Timeout.InfiniteTimeSpan,
+        };
+        foreach (TimeSpan limit in limits)
+        {
+            using Sandbox sb = NewSandbox(new SandboxOptions { CallTimeout = limit, InitTimeout = limit });
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.Equal(i + 1, sb.Call<int>("Add", i, 1));
+            }
+            Assert.Equal(42, sb.Call<int>("Add", limit, 40, 2));
+            Assert.Equal(SandboxStatus.Ready, sb.Status);
+        }
+        // A per-call TimeSpan.MaxValue on a sandbox without a default limit.
+        using Sandbox plain = NewSandbox();
+        Assert.Equal(3, plain.Call<int>("Add", TimeSpan.MaxValue, 1, 2));
+        Assert.Equal(SandboxStatus.Ready, plain.Status);
     }
 
     [Fact]

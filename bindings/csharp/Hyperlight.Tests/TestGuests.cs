@@ -9,6 +9,7 @@ internal static class TestGuests
     private static readonly Lazy<string> SimpleLazy = new(FindSimple);
     private static readonly Lazy<string> SdkLazy = new(FindSdk);
     private static readonly Lazy<string> ScribbleLazy = new(FindScribble);
+    private static readonly Lazy<string> HostileLazy = new(FindHostile);
 
     /// <summary>build/tests/guests/simpleguest.elf, or $HYPERLIGHT_TEST_GUEST.</summary>
     internal static string Simple => SimpleLazy.Value;
@@ -21,6 +22,12 @@ internal static class TestGuests
     /// $HYPERLIGHT_TEST_SCRIBBLE_GUEST (default: next to <see cref="Simple"/>).
     /// </summary>
     internal static string Scribble => ScribbleLazy.Value;
+
+    /// <summary>
+    /// build/tests/guests/hostileguest.elf (its init data "spin-in-init" makes its initialisation
+    /// spin forever), or $HYPERLIGHT_TEST_HOSTILE_GUEST (default: next to <see cref="Simple"/>).
+    /// </summary>
+    internal static string Hostile => HostileLazy.Value;
 
     // HYPERLIGHT_TEST_GUEST, else walk up from the test binaries to the repo's build directory.
     private static string FindSimple()
@@ -45,6 +52,8 @@ internal static class TestGuests
     private static string FindSdk() => FindNextToSimple("sdkguest.elf", "HYPERLIGHT_TEST_SDK_GUEST");
 
     private static string FindScribble() => FindNextToSimple("scribbleguest.elf", "HYPERLIGHT_TEST_SCRIBBLE_GUEST");
+
+    private static string FindHostile() => FindNextToSimple("hostileguest.elf", "HYPERLIGHT_TEST_HOSTILE_GUEST");
 
     private static string FindNextToSimple(string file, string variable)
     {

@@ -64,8 +64,9 @@ public static unsafe class HyperlightLibrary
 
     /// <summary>
     /// A time limit in nanoseconds for the library: positive values convert
-    /// (saturating), <see cref="Timeout.InfiniteTimeSpan"/> is 0 (no limit),
-    /// anything else is refused.
+    /// (saturating: <see cref="TimeSpan.MaxValue"/> is <see cref="ulong.MaxValue"/>;
+    /// the library takes every limit of 2^62 ns or more as none),
+    /// <see cref="Timeout.InfiniteTimeSpan"/> is 0 (no limit), anything else is refused.
     /// </summary>
     internal static ulong ToTimeoutNs(TimeSpan timeout, string paramName)
     {

@@ -102,6 +102,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_call_timeout_ns")]
     internal static partial IntPtr hl_config_set_call_timeout_ns(IntPtr config, ulong timeoutNs);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_timeout_ns")]
+    internal static partial IntPtr hl_config_set_init_timeout_ns(IntPtr config, ulong timeoutNs);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_data")]
     internal static partial IntPtr hl_config_set_init_data(IntPtr config, byte* data, nuint len, uint flags);
 

@@ -49,7 +49,8 @@ public sealed unsafe class Sandbox : IDisposable
 
     /// <summary>Creates a sandbox from a guest ELF file and runs the guest's initialisation.</summary>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Io"/>,
-    /// <see cref="ErrorCode.InvalidElf"/>, <see cref="ErrorCode.NoHypervisor"/>.</exception>
+    /// <see cref="ErrorCode.InvalidElf"/>, <see cref="ErrorCode.NoHypervisor"/>,
+    /// <see cref="ErrorCode.Timeout"/> (the initialisation ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
     public static Sandbox FromFile(string path, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -62,7 +63,8 @@ public sealed unsafe class Sandbox : IDisposable
 
     /// <summary>Creates a sandbox from a guest ELF image in memory (copied) and runs the guest's initialisation.</summary>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.InvalidElf"/>,
-    /// <see cref="ErrorCode.NoHypervisor"/>.</exception>
+    /// <see cref="ErrorCode.NoHypervisor"/>, <see cref="ErrorCode.Timeout"/> (the initialisation
+    /// ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
     public static Sandbox FromBytes(byte[] elf, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(elf);
@@ -94,7 +96,8 @@ public sealed unsafe class Sandbox : IDisposable
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
     /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>);
-    /// memory sizes and init data come from the snapshot, and those options are ignored.</param>
+    /// memory sizes and init data come from the snapshot, and those options are ignored, as is
+    /// <see cref="SandboxOptions.InitTimeout"/> (no initialisation runs).</param>
     /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NoHypervisor"/>,
     /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>.</exception>
@@ -186,6 +189,12 @@ public sealed unsafe class Sandbox : IDisposable
             if (!runtimeOnly)
             {
                 SetMemoryOptions(config, options);
+                if (options.InitTimeout is TimeSpan initTimeout)
+                {
+                    // Sandboxes made from a snapshot run no initialisation.
+                    HyperlightException.ThrowIfError(NativeMethods.hl_config_set_init_timeout_ns(
+                        config, HyperlightLibrary.ToTimeoutNs(initTimeout, nameof(options.InitTimeout))));
+                }
             }
             if (options.MaxLogLevel is LogLevel level)
             {
@@ -316,7 +325,7 @@ public sealed unsafe class Sandbox : IDisposable
     /// </summary>
     /// <param name="name">The guest function.</param>
     /// <param name="timeout">Positive, or <see cref="Timeout.InfiniteTimeSpan"/> for no limit
-    /// (not even the options' default).</param>
+    /// (not even the options' default); <see cref="TimeSpan.MaxValue"/> also means no limit.</param>
     /// <param name="args">The arguments.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is zero or negative
     /// (other than <see cref="Timeout.InfiniteTimeSpan"/>).</exception>

@@ -55,11 +55,12 @@ public sealed class SandboxOptions
     /// <summary>
     /// Default time limit of every call on the sandbox
     /// (<see cref="Sandbox.Call(string, object[])"/> and its overloads without
-    /// their own timeout) and of the guest's initialisation when it is created.
-    /// A call that exceeds it fails with <see cref="ErrorCode.Timeout"/> and
-    /// poisons the sandbox. Null (the default) or
-    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: no limit.
-    /// Otherwise it must be positive.
+    /// their own timeout); the guest's initialisation has its own,
+    /// <see cref="InitTimeout"/>. A call that exceeds it fails with
+    /// <see cref="ErrorCode.Timeout"/> and poisons the sandbox. Null (the
+    /// default), <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> or
+    /// <see cref="TimeSpan.MaxValue"/>: no limit (as is any limit of 2^62 ns,
+    /// about 146 years, or more). Otherwise it must be positive.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative value
     /// (other than <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>).</exception>
@@ -77,6 +78,34 @@ public sealed class SandboxOptions
     }
 
     private TimeSpan? _callTimeout;
+
+    /// <summary>
+    /// Time limit of the guest's initialisation when the sandbox is created
+    /// (<see cref="Sandbox.FromFile"/>, <see cref="Sandbox.FromBytes"/>): a
+    /// guest still initialising when it passes is stopped and creation fails
+    /// with <see cref="ErrorCode.Timeout"/>, so a guest that never finishes
+    /// starting cannot block its creator forever. Null (the default): the
+    /// library's default of 10 s. <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// or <see cref="TimeSpan.MaxValue"/>: no limit (as is any limit of 2^62 ns
+    /// or more). Otherwise it must be positive. Ignored by
+    /// <see cref="Sandbox.FromSnapshot"/>, which runs no initialisation.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative value
+    /// (other than <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>).</exception>
+    public TimeSpan? InitTimeout
+    {
+        get => _initTimeout;
+        set
+        {
+            if (value is TimeSpan t)
+            {
+                HyperlightLibrary.ToTimeoutNs(t, nameof(InitTimeout)); // validates
+            }
+            _initTimeout = value;
+        }
+    }
+
+    private TimeSpan? _initTimeout;
 
     /// <summary>
     /// A blob every sandbox created with these options gets its own copy of,

@@ -4,6 +4,7 @@
 #   HYPERLIGHT_TEST_GUEST  path of simpleguest.elf (default: found under <repo>/build)
 #   HYPERLIGHT_TEST_SDK_GUEST  path of sdkguest.elf (default: next to simpleguest.elf)
 #   HYPERLIGHT_TEST_SCRIBBLE_GUEST  path of scribbleguest.elf (default: next to simpleguest.elf)
+#   HYPERLIGHT_TEST_HOSTILE_GUEST  path of hostileguest.elf (default: next to simpleguest.elf)
 # Extra arguments go to `dotnet test`.
 set -euo pipefail
 
@@ -25,6 +26,9 @@ if [[ -n "${HYPERLIGHT_TEST_SDK_GUEST:-}" ]]; then
 fi
 if [[ -n "${HYPERLIGHT_TEST_SCRIBBLE_GUEST:-}" ]]; then
   export HYPERLIGHT_TEST_SCRIBBLE_GUEST
+fi
+if [[ -n "${HYPERLIGHT_TEST_HOSTILE_GUEST:-}" ]]; then
+  export HYPERLIGHT_TEST_HOSTILE_GUEST
 fi
 
 dotnet test Hyperlight.Tests/Hyperlight.Tests.csproj "$@"
