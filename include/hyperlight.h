@@ -379,7 +379,9 @@ HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes.len) == 16, "hl_val_t.of.bytes.len
  * @param args The arguments, already checked against the registered signature.
  *     Valid only during the callback.
  * @param nargs Number of arguments.
- * @param result Set this to the result, of the registered return kind.
+ * @param result Set this to the result, of the registered return kind. It
+ *     starts zeroed (HL_VAL_VOID), so a function registered to return
+ *     HL_VAL_VOID may leave it untouched.
  */
 typedef hl_error_t *(*hl_host_fn_t)(void *user_data,
                                     const hl_val_t *args,

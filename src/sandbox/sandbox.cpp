@@ -318,6 +318,12 @@ void Sandbox::serve_host_call() {
   }
 
   hl_val_t result{};
+  // Whatever the callback left in result is freed on every way out, also
+  // when write_reply poisons and throws.
+  struct ReleaseResult {
+    hl_val_t &value;
+    ~ReleaseResult() { release_value(&value); }
+  } release_result{result};
   hl_error_t *err = nullptr;
   try {
     err = fn->invoke(args, nargs, &result);
@@ -327,26 +333,27 @@ void Sandbox::serve_host_call() {
   if (err != nullptr) {
     std::string message = format("host function '%s' failed: %s", name.c_str(), err->message.c_str());
     delete_error(err);
-    release_value(&result);
     write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
     return;
   }
   if (result.kind != fn->result_kind()) {
-    std::string message = format("host function '%s' returned %s but was registered to return %s", name.c_str(),
-                                 kind_name(result.kind), kind_name(fn->result_kind()));
-    release_value(&result);
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED,
+                format("host function '%s' returned %s but was registered to return %s", name.c_str(),
+                       kind_name(result.kind), kind_name(fn->result_kind())));
     return;
   }
-  try {
-    hl_wire_val wresult = to_wire(result, "host function result");
-    write_reply(&wresult, 0, std::string());
-  } catch (const Error &e) {
-    release_value(&result);
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
-    return;
+  // A void host function answers with a void RESULT (kind only, no payload);
+  // to_wire is for values that carry one, and refuses void as an argument.
+  hl_wire_val wresult{};  // kind HL_WIRE_VOID
+  if (result.kind != HL_VAL_VOID) {
+    try {
+      wresult = to_wire(result, "host function result");
+    } catch (const Error &e) {
+      write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
+      return;
+    }
   }
-  release_value(&result);
+  write_reply(&wresult, 0, std::string());
 }
 
 void Sandbox::serve_print() {
