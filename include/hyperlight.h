@@ -81,7 +81,10 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_HYPERVISOR 3
 /** The host could not allocate memory for the sandbox. */
 #define HL_ERROR_OUT_OF_MEMORY 4
-/** Reading the guest file failed; the message names the path and errno. */
+/**
+ * Opening or reading a file (guest ELF, snapshot, file to map) failed, or it is
+ * not a regular file; the message names the path (and errno).
+ */
 #define HL_ERROR_IO 5
 /**
  * The guest binary is not a loadable x86-64 static-PIE ELF; the message says
@@ -697,7 +700,9 @@ HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config,
  * Creates a sandbox from a guest file and runs the guest's initialisation.
  *
  * @param config Settings, or NULL for defaults. Copied.
- * @param guest_path Path of the guest ELF (static-PIE, x86-64).
+ * @param guest_path Path of the guest ELF (static-PIE, x86-64). Must be a
+ *     regular file; anything else (FIFO, device, directory) fails at once with
+ *     HL_ERROR_IO.
  * @param out Receives the sandbox; set to NULL on error.
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_IO, HL_ERROR_INVALID_ELF,
  *     HL_ERROR_GUEST_INIT_FAILED, ...
@@ -796,7 +801,8 @@ HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox,
  * guest. The file is never modified. Remove it with hl_sandbox_unmap_region().
  *
  * @param sandbox The sandbox.
- * @param path The file to map.
+ * @param path The file to map. Must be a regular file; anything else (FIFO,
+ *     device, directory) fails at once with HL_ERROR_IO.
  * @param guest_address Where the guest sees it (rules as for
  *     hl_sandbox_map_region()).
  * @param size Receives the mapped size (the file size rounded up to 4 KiB); may
@@ -1110,7 +1116,8 @@ HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
  * Host-owned state (page tables, GDT, IDT, exception stubs) is rebuilt rather
  * than trusted, and the vCPU's control state is checked.
  *
- * @param path A file written by hl_snapshot_save().
+ * @param path A file written by hl_snapshot_save(). Must be a regular file;
+ *     anything else (FIFO, device, directory) fails at once with HL_ERROR_IO.
  * @param out Receives the snapshot.
  * @return NULL, or HL_ERROR_IO, HL_ERROR_SNAPSHOT_CORRUPT,
  *     HL_ERROR_SNAPSHOT_VERSION.

@@ -37,8 +37,9 @@ const (
 	// memory for the sandbox.
 	ErrorOutOfMemory ErrorCode = 4
 
-	// ErrorIo is HL_ERROR_IO. Reading the guest file failed; the message names
-	// the path and errno.
+	// ErrorIo is HL_ERROR_IO. Opening or reading a file (guest ELF, snapshot,
+	// file to map) failed, or it is not a regular file; the message names the
+	// path (and errno).
 	ErrorIo ErrorCode = 5
 
 	// ErrorInvalidElf is HL_ERROR_INVALID_ELF. The guest binary is not a

@@ -34,7 +34,8 @@ public enum ErrorCode : uint
     OutOfMemory = 4,
 
     /// <summary>
-    /// Reading the guest file failed; the message names the path and errno.
+    /// Opening or reading a file (guest ELF, snapshot, file to map) failed, or
+    /// it is not a regular file; the message names the path (and errno).
     /// </summary>
     Io = 5,
 
