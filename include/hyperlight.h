@@ -105,7 +105,7 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_GUEST_ABORTED 12
 /**
  * The guest raised a CPU exception (vector, RIP, CR2 and error code in the
- * message).
+ * message), including #GP from I/O to a port the guest may not use.
  */
 #define HL_ERROR_GUEST_EXCEPTION 13
 /** The guest function returned an error of its own. */
@@ -114,10 +114,14 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_PARAMETER_TYPE_MISMATCH 15
 /** A call passed the wrong number of arguments. */
 #define HL_ERROR_PARAMETER_COUNT_MISMATCH 16
-/** The guest broke the host/guest protocol (malformed output, unknown port). */
+/**
+ * The guest broke the host/guest protocol (malformed message; in, string I/O or
+ * a wrong-width out on its ports).
+ */
 #define HL_ERROR_PROTOCOL 17
 /**
  * A value does not fit in the configured buffer; the message names the limit.
+ * Poisons only when a host function's reply cannot be written at all.
  */
 #define HL_ERROR_TOO_LARGE 18
 /**

@@ -286,8 +286,13 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   hl_wire_put_str(&w, text.data(), text_len);
   uint32_t written = hl_wire_end(&w);
   note_input_written(reply_offset_ + w.pos);
+  // Not even an error fits: the guest cannot be told, so its state is unknown.
   if (written == 0)
-    poison_and_throw(HL_ERROR_TOO_LARGE, "no room left in the input buffer for a host function's reply");
+    poison_and_throw(HL_ERROR_TOO_LARGE,
+                     format("a host function's reply does not fit: only %u bytes of the %llu-byte input buffer are "
+                            "left after the call, too few even for an error; raise it with "
+                            "hl_config_set_input_buffer_size",
+                            space, ull(input_size)));
 }
 
 void Sandbox::serve_host_call() {

@@ -161,6 +161,21 @@ ATTACK(out_byte_unknown_port) {
   return HLG_OK;
 }
 
+/* 16 bits to 0x65-0x66: open in the I/O bitmap, but no ABI port. */
+ATTACK(out_word_unknown_port) {
+  UNUSED;
+  __asm__ volatile("outw %0, %1" : : "a"((uint16_t)0), "Nd"((uint16_t)0x65));
+  return HLG_OK;
+}
+
+ATTACK(in_from_closed_port) {
+  UNUSED;
+  uint32_t v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)0x80));
+  *result = hlg_i32((int32_t)v);
+  return HLG_OK;
+}
+
 ATTACK(out_byte) {
   UNUSED;
   __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0), "Nd"((uint16_t)HL_PORT_DONE));
@@ -377,6 +392,8 @@ void hyperlight_main(void) {
       {"OutByte", out_byte, HLG_VOID},
       {"OutByteUnknownPort", out_byte_unknown_port, HLG_VOID},
       {"OutWord", out_word, HLG_VOID},
+      {"OutWordUnknownPort", out_word_unknown_port, HLG_VOID},
+      {"InFromClosedPort", in_from_closed_port, HLG_I32},
       {"InFromPort", in_from_port, HLG_I32},
       {"RepOuts", rep_outs, HLG_VOID},
       {"OutExceptionPort", out_exception_port, HLG_VOID},
