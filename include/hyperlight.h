@@ -81,7 +81,10 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_HYPERVISOR 3
 /** The host could not allocate memory for the sandbox. */
 #define HL_ERROR_OUT_OF_MEMORY 4
-/** Reading the guest file failed; the message names the path and errno. */
+/**
+ * Opening or reading a file (guest ELF, snapshot, file to map) failed, or it is
+ * not a regular file; the message names the path (and errno).
+ */
 #define HL_ERROR_IO 5
 /**
  * The guest binary is not a loadable x86-64 static-PIE ELF; the message says
@@ -102,7 +105,7 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_GUEST_ABORTED 12
 /**
  * The guest raised a CPU exception (vector, RIP, CR2 and error code in the
- * message).
+ * message), including #GP from I/O to a port the guest may not use.
  */
 #define HL_ERROR_GUEST_EXCEPTION 13
 /** The guest function returned an error of its own. */
@@ -111,10 +114,14 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_PARAMETER_TYPE_MISMATCH 15
 /** A call passed the wrong number of arguments. */
 #define HL_ERROR_PARAMETER_COUNT_MISMATCH 16
-/** The guest broke the host/guest protocol (malformed output, unknown port). */
+/**
+ * The guest broke the host/guest protocol (malformed message; in, string I/O or
+ * a wrong-width out on its ports).
+ */
 #define HL_ERROR_PROTOCOL 17
 /**
  * A value does not fit in the configured buffer; the message names the limit.
+ * Poisons only when a host function's reply cannot be written at all.
  */
 #define HL_ERROR_TOO_LARGE 18
 /**
@@ -380,7 +387,9 @@ HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes.len) == 16, "hl_val_t.of.bytes.len
  * @param args The arguments, already checked against the registered signature.
  *     Valid only during the callback.
  * @param nargs Number of arguments.
- * @param result Set this to the result, of the registered return kind.
+ * @param result Set this to the result, of the registered return kind. It
+ *     starts zeroed (HL_VAL_VOID), so a function registered to return
+ *     HL_VAL_VOID may leave it untouched.
  */
 typedef hl_error_t *(*hl_host_fn_t)(void *user_data,
                                     const hl_val_t *args,
@@ -717,7 +726,9 @@ HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config,
  * Creates a sandbox from a guest file and runs the guest's initialisation.
  *
  * @param config Settings, or NULL for defaults. Copied.
- * @param guest_path Path of the guest ELF (static-PIE, x86-64).
+ * @param guest_path Path of the guest ELF (static-PIE, x86-64). Must be a
+ *     regular file; anything else (FIFO, device, directory) fails at once with
+ *     HL_ERROR_IO.
  * @param out Receives the sandbox; set to NULL on error.
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_IO, HL_ERROR_INVALID_ELF,
  *     HL_ERROR_GUEST_INIT_FAILED, ...
@@ -816,7 +827,8 @@ HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox,
  * guest. The file is never modified. Remove it with hl_sandbox_unmap_region().
  *
  * @param sandbox The sandbox.
- * @param path The file to map.
+ * @param path The file to map. Must be a regular file; anything else (FIFO,
+ *     device, directory) fails at once with HL_ERROR_IO.
  * @param guest_address Where the guest sees it (rules as for
  *     hl_sandbox_map_region()).
  * @param size Receives the mapped size (the file size rounded up to 4 KiB); may
@@ -1131,7 +1143,8 @@ HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
  * Host-owned state (page tables, GDT, IDT, exception stubs) is rebuilt rather
  * than trusted, and the vCPU's control state is checked.
  *
- * @param path A file written by hl_snapshot_save().
+ * @param path A file written by hl_snapshot_save(). Must be a regular file;
+ *     anything else (FIFO, device, directory) fails at once with HL_ERROR_IO.
  * @param out Receives the snapshot.
  * @return NULL, or HL_ERROR_IO, HL_ERROR_SNAPSHOT_CORRUPT,
  *     HL_ERROR_SNAPSHOT_VERSION.

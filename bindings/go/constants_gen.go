@@ -37,8 +37,9 @@ const (
 	// memory for the sandbox.
 	ErrorOutOfMemory ErrorCode = 4
 
-	// ErrorIo is HL_ERROR_IO. Reading the guest file failed; the message names
-	// the path and errno.
+	// ErrorIo is HL_ERROR_IO. Opening or reading a file (guest ELF, snapshot,
+	// file to map) failed, or it is not a regular file; the message names the
+	// path (and errno).
 	ErrorIo ErrorCode = 5
 
 	// ErrorInvalidElf is HL_ERROR_INVALID_ELF. The guest binary is not a
@@ -68,7 +69,8 @@ const (
 	ErrorGuestAborted ErrorCode = 12
 
 	// ErrorGuestException is HL_ERROR_GUEST_EXCEPTION. The guest raised a CPU
-	// exception (vector, RIP, CR2 and error code in the message).
+	// exception (vector, RIP, CR2 and error code in the message), including #GP
+	// from I/O to a port the guest may not use.
 	ErrorGuestException ErrorCode = 13
 
 	// ErrorGuestError is HL_ERROR_GUEST_ERROR. The guest function returned an
@@ -84,11 +86,13 @@ const (
 	ErrorParameterCountMismatch ErrorCode = 16
 
 	// ErrorProtocol is HL_ERROR_PROTOCOL. The guest broke the host/guest
-	// protocol (malformed output, unknown port).
+	// protocol (malformed message; in, string I/O or a wrong-width out on its
+	// ports).
 	ErrorProtocol ErrorCode = 17
 
 	// ErrorTooLarge is HL_ERROR_TOO_LARGE. A value does not fit in the
-	// configured buffer; the message names the limit.
+	// configured buffer; the message names the limit. Poisons only when a host
+	// function's reply cannot be written at all.
 	ErrorTooLarge ErrorCode = 18
 
 	// ErrorPoisoned is HL_ERROR_POISONED. The sandbox was left inconsistent by

@@ -123,6 +123,40 @@ func TestAddViaHost(t *testing.T) {
 	}
 }
 
+func TestVoidHostFunction(t *testing.T) {
+	sb := newTestSandbox(t)
+	var seen []int32
+	if err := sb.Register("HostNotify", func(v int32) { seen = append(seen, v) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []int32{7, -1} {
+		if got := mustCall(t, sb, "NotifyViaHost", v); got != v {
+			t.Fatalf("NotifyViaHost(%d) = %#v, want int32(%d)", v, got, v)
+		}
+	}
+	if len(seen) != 2 || seen[0] != 7 || seen[1] != -1 {
+		t.Fatalf("HostNotify saw %v, want [7 -1]", seen)
+	}
+
+	// func(...) error is void too; its error still reaches the caller.
+	withErr := newTestSandbox(t)
+	if err := withErr.Register("HostNotify", func(v int32) error {
+		if v < 0 {
+			return errors.New("negative")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustCall(t, withErr, "NotifyViaHost", int32(3)); got != int32(3) {
+		t.Fatalf("NotifyViaHost(3) = %#v, want int32(3)", got)
+	}
+	_, err := withErr.Call("NotifyViaHost", int32(-3))
+	if msg := wantCode(t, err, ErrorHostFunctionFailed); !strings.Contains(msg, "negative") {
+		t.Fatalf("message %q lacks the Go error's text", msg)
+	}
+}
+
 func TestEchoViaHost(t *testing.T) {
 	sb := newTestSandbox(t)
 	var kept []string

@@ -1,5 +1,4 @@
 // hl_sandbox_*, hl_register and hl_call.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,7 +7,7 @@
 #include <vector>
 
 #include "capi/shim.h"
-#include "common/unique_fd.h"
+#include "common/regular_file.h"
 #include "sandbox/spare_sandboxes.h"
 #include "sandbox/values.h"
 
@@ -17,20 +16,17 @@ namespace {
 constexpr size_t kMaxGuestFileSize = 512ull << 20;
 
 std::vector<uint8_t> read_guest_file(const char *path) {
-  hl::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("open('%s')", path).c_str(), errno));
   struct stat st;
-  if (::fstat(fd.get(), &st) < 0)
-    throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("stat('%s')", path).c_str(), errno));
-  if (!S_ISREG(st.st_mode)) throw hl::Error(HL_ERROR_IO, hl::format("'%s' is not a regular file", path));
+  hl::UniqueFd fd = hl::open_regular_file("hl_sandbox_new", path, &st);
   if (static_cast<uint64_t>(st.st_size) > kMaxGuestFileSize)
-    throw hl::Error(HL_ERROR_INVALID_ELF, hl::format("'%s' is larger than 512 MiB", path));
+    throw hl::Error(HL_ERROR_INVALID_ELF, hl::format("hl_sandbox_new: '%s' is larger than 512 MiB", path));
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("read('%s')", path).c_str(), errno));
+    if (n < 0)
+      throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("hl_sandbox_new: read('%s')", path).c_str(), errno));
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }
@@ -64,10 +60,8 @@ HL_API hl_error_t *hl_sandbox_new(const hl_config_t *config, const char *guest_p
     hl::require(out != nullptr, "hl_sandbox_new: out is NULL");
     *out = nullptr;
     hl::require(guest_path != nullptr, "hl_sandbox_new: guest_path is NULL");
-    naming_file(guest_path, [&] {
-      std::vector<uint8_t> elf = read_guest_file(guest_path);
-      create(config, elf, out);
-    });
+    std::vector<uint8_t> elf = read_guest_file(guest_path);  // its errors name the path already
+    naming_file(guest_path, [&] { create(config, elf, out); });
   });
 }
 

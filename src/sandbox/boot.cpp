@@ -10,6 +10,7 @@
 #include "mem/page_tables.h"
 #include "mem/system_tables.h"
 #include "sandbox/cpu_state.h"
+#include "sandbox/message_header.h"
 #include "sandbox/sandbox.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
@@ -156,7 +157,9 @@ void Sandbox::initialise_guest(uint64_t timeout_ns) {
     uint64_t dispatch = hl_wire_get_u64(&r);
     if (type == HL_MSG_READY && !r.failed && r.pos < r.len) read_guest_functions(r);
     if (type != HL_MSG_READY || !hl_wire_done(&r))
-      throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest finished initialisation without a valid READY message");
+      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+                  "guest finished initialisation without a valid READY message" +
+                      (type == 0 ? ": " + describe_malformed_header(out, "output buffer") : std::string()));
     if (abi != HL_ABI_VERSION)
       throw Error(HL_ERROR_GUEST_INIT_FAILED,
                   format("guest was built for ABI version %u, this host speaks %u", abi, HL_ABI_VERSION));

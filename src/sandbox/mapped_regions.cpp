@@ -5,13 +5,13 @@
 // writable by the guest: the host would have to treat every byte as racing
 // with the guest (a time-of-check/time-of-use hazard for whatever reads it),
 // and a read-only share covers the uses we know (models, data sets, code).
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 
 #include "common/error.h"
+#include "common/regular_file.h"
 #include "common/unique_fd.h"
 #include "mem/page_tables.h"
 #include "sandbox/busy_guard.h"
@@ -34,12 +34,8 @@ void Sandbox::map_region(const void *host_address, uint64_t size, uint64_t guest
 }
 
 uint64_t Sandbox::map_file_cow(const char *path, uint64_t guest_address) {
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    throw Error(HL_ERROR_IO, errno_message(format("hl_sandbox_map_file_cow: open('%s')", path).c_str(), errno));
   struct stat st;
-  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
-    throw Error(HL_ERROR_IO, format("hl_sandbox_map_file_cow: '%s' is not a readable regular file", path));
+  UniqueFd fd = open_regular_file("hl_sandbox_map_file_cow", path, &st);
   if (st.st_size == 0) throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_sandbox_map_file_cow: '%s' is empty", path));
   const uint64_t size = mem::page_round_up(static_cast<uint64_t>(st.st_size));
   // Private and read-only: the guest sees the file, and nothing reaches it.

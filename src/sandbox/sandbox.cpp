@@ -12,6 +12,7 @@
 #include "sandbox/busy_guard.h"
 #include "sandbox/deadline_timer.h"
 #include "sandbox/fault_report.h"
+#include "sandbox/message_header.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
@@ -63,6 +64,12 @@ hl_error_code_t accepted_guest_code(uint32_t code) {
 
 std::string text(const uint8_t *ptr, uint32_t len) {
   return ptr == nullptr ? std::string() : std::string(reinterpret_cast<const char *>(ptr), len);
+}
+
+// ": <what is wrong with the header>" when hl_wire_open() refused it (type
+// 0), else nothing. Only ever called to build an error message.
+std::string header_detail(uint8_t type, std::span<const uint8_t> out) {
+  return type == 0 ? ": " + describe_malformed_header(out, "output buffer") : std::string();
 }
 
 }  // namespace
@@ -164,6 +171,9 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
                         ull(layout_.output_buffer_size));
     throw Error(mapped, message);
   }
+  if (type == 0)
+    poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' finished without a result: %s", name.c_str(),
+                                               describe_malformed_header(out, "output buffer").c_str()));
   poison_and_throw(HL_ERROR_PROTOCOL,
                    format("guest function '%s' finished without a result (message type %u)", name.c_str(), type));
 }
@@ -278,8 +288,13 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   hl_wire_put_str(&w, text.data(), text_len);
   uint32_t written = hl_wire_end(&w);
   note_input_written(reply_offset_ + w.pos);
+  // Not even an error fits: the guest cannot be told, so its state is unknown.
   if (written == 0)
-    poison_and_throw(HL_ERROR_TOO_LARGE, "no room left in the input buffer for a host function's reply");
+    poison_and_throw(HL_ERROR_TOO_LARGE,
+                     format("a host function's reply does not fit: only %u bytes of the %llu-byte input buffer are "
+                            "left after the call, too few even for an error; raise it with "
+                            "hl_config_set_input_buffer_size",
+                            space, ull(input_size)));
 }
 
 void Sandbox::serve_host_call() {
@@ -293,7 +308,8 @@ void Sandbox::serve_host_call() {
   uint8_t nargs = hl_wire_get_u8(&r);
   ok = ok && nargs <= HL_WIRE_MAX_ARGS;
   for (uint8_t i = 0; ok && i < nargs; i++) ok = hl_wire_get_val(&r, &wargs[i]) != 0;
-  if (!ok || !hl_wire_done(&r)) poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call");
+  if (!ok || !hl_wire_done(&r))
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call" + header_detail(type, out));
   std::string name = text(name_ptr, name_len);
 
   const HostFunction *fn = host_functions_.find(name);
@@ -320,6 +336,12 @@ void Sandbox::serve_host_call() {
   }
 
   hl_val_t result{};
+  // Whatever the callback left in result is freed on every way out, also
+  // when write_reply poisons and throws.
+  struct ReleaseResult {
+    hl_val_t &value;
+    ~ReleaseResult() { release_value(&value); }
+  } release_result{result};
   hl_error_t *err = nullptr;
   try {
     err = fn->invoke(args, nargs, &result);
@@ -329,26 +351,27 @@ void Sandbox::serve_host_call() {
   if (err != nullptr) {
     std::string message = format("host function '%s' failed: %s", name.c_str(), err->message.c_str());
     delete_error(err);
-    release_value(&result);
     write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
     return;
   }
   if (result.kind != fn->result_kind()) {
-    std::string message = format("host function '%s' returned %s but was registered to return %s", name.c_str(),
-                                 kind_name(result.kind), kind_name(fn->result_kind()));
-    release_value(&result);
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
+    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED,
+                format("host function '%s' returned %s but was registered to return %s", name.c_str(),
+                       kind_name(result.kind), kind_name(fn->result_kind())));
     return;
   }
-  try {
-    hl_wire_val wresult = to_wire(result, "host function result");
-    write_reply(&wresult, 0, std::string());
-  } catch (const Error &e) {
-    release_value(&result);
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
-    return;
+  // A void host function answers with a void RESULT (kind only, no payload);
+  // to_wire is for values that carry one, and refuses void as an argument.
+  hl_wire_val wresult{};  // kind HL_WIRE_VOID
+  if (result.kind != HL_VAL_VOID) {
+    try {
+      wresult = to_wire(result, "host function result");
+    } catch (const Error &e) {
+      write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
+      return;
+    }
   }
-  release_value(&result);
+  write_reply(&wresult, 0, std::string());
 }
 
 void Sandbox::serve_print() {
@@ -356,9 +379,9 @@ void Sandbox::serve_print() {
   hl_wire_reader r;
   const uint8_t *ptr = nullptr;
   uint32_t len = 0;
-  if (hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) != HL_MSG_PRINT ||
-      !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message");
+  uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
+  if (type != HL_MSG_PRINT || !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message" + header_detail(type, out));
   std::fwrite(ptr, 1, len, stdout);
   std::fflush(stdout);
 }
@@ -368,12 +391,13 @@ void Sandbox::serve_log() {
   hl_wire_reader r;
   const uint8_t *file = nullptr, *message = nullptr;
   uint32_t file_len = 0, message_len = 0;
-  bool ok = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size())) == HL_MSG_LOG;
+  uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
+  bool ok = type == HL_MSG_LOG;
   uint8_t level = hl_wire_get_u8(&r);
   uint32_t line = hl_wire_get_u32(&r);
   ok = ok && hl_wire_get_str(&r, &file, &file_len) && hl_wire_get_str(&r, &message, &message_len) && hl_wire_done(&r) &&
        level >= HL_LOG_ERROR && level <= HL_LOG_TRACE;
-  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record");
+  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record" + header_detail(type, out));
   if (level > max_log_level_) return;  // the guest should not have sent it; it costs it nothing more
   const char *file_text = reinterpret_cast<const char *>(file);
   const char *message_text = reinterpret_cast<const char *>(message);

@@ -27,6 +27,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
+#include "common/regular_file.h"
 #include "common/unique_fd.h"
 #include "sandbox/config.h"
 #include "sandbox/cpu_state.h"
@@ -457,11 +458,8 @@ void save_snapshot(const Snapshot &snap, const char *path) {
 }
 
 std::shared_ptr<const Snapshot> load_snapshot(const char *path, uint64_t cr4) {
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: open('%s')", path).c_str(), errno));
   struct stat st;
-  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode))
-    throw Error(HL_ERROR_IO, format("hl_snapshot_load: '%s' is not a readable regular file", path));
+  UniqueFd fd = open_regular_file("hl_snapshot_load", path, &st);
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < bytes.size()) {

@@ -67,6 +67,29 @@ ATTACK(empty_done) {
   return HLG_OK;
 }
 
+/* A well-formed RESULT(void) but for one padding byte of its header. */
+ATTACK(nonzero_header_padding) {
+  UNUSED;
+  header(9, HL_MSG_RESULT);
+  output()[6] = 0x5A;
+  output()[8] = HL_WIRE_VOID;
+  out32(HL_PORT_DONE, 0);
+  return HLG_OK;
+}
+
+/* A host call whose header has a padding byte set. */
+ATTACK(host_call_nonzero_padding) {
+  UNUSED;
+  hl_wire_writer w;
+  hl_wire_begin(&w, output(), (uint32_t)hlg_peb->output_size, HL_MSG_CALL);
+  hl_wire_put_str(&w, "HostAdd", 7);
+  hl_wire_put_u8(&w, 0);
+  hl_wire_end(&w);
+  output()[7] = 0x01;
+  out32(HL_PORT_CALL_HOST, 0);
+  return HLG_OK;
+}
+
 ATTACK(ready_instead_of_result) {
   UNUSED;
   header(20, HL_MSG_READY);
@@ -135,6 +158,21 @@ ATTACK(out_unknown_port) {
 ATTACK(out_byte_unknown_port) {
   UNUSED;
   __asm__ volatile("outb %0, %1" : : "a"((uint8_t)0), "Nd"((uint16_t)0x66));
+  return HLG_OK;
+}
+
+/* 16 bits to 0x65-0x66: open in the I/O bitmap, but no ABI port. */
+ATTACK(out_word_unknown_port) {
+  UNUSED;
+  __asm__ volatile("outw %0, %1" : : "a"((uint16_t)0), "Nd"((uint16_t)0x65));
+  return HLG_OK;
+}
+
+ATTACK(in_from_closed_port) {
+  UNUSED;
+  uint32_t v;
+  __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)0x80));
+  *result = hlg_i32((int32_t)v);
   return HLG_OK;
 }
 
@@ -384,6 +422,8 @@ void hyperlight_main(void) {
       {"BadResultKind", bad_result_kind, HLG_VOID},
       {"EmptyDone", empty_done, HLG_VOID},
       {"ReadyInsteadOfResult", ready_instead_of_result, HLG_VOID},
+      {"NonZeroHeaderPadding", nonzero_header_padding, HLG_VOID},
+      {"HostCallNonZeroPadding", host_call_nonzero_padding, HLG_VOID},
       {"ForgedCancel", forged_cancel, HLG_VOID},
       {"HostCall4GiBString", host_call_4gib_string, HLG_VOID},
       {"HostCallGarbage", host_call_garbage, HLG_VOID},
@@ -393,6 +433,8 @@ void hyperlight_main(void) {
       {"OutByte", out_byte, HLG_VOID},
       {"OutByteUnknownPort", out_byte_unknown_port, HLG_VOID},
       {"OutWord", out_word, HLG_VOID},
+      {"OutWordUnknownPort", out_word_unknown_port, HLG_VOID},
+      {"InFromClosedPort", in_from_closed_port, HLG_I32},
       {"InFromPort", in_from_port, HLG_I32},
       {"RepOuts", rep_outs, HLG_VOID},
       {"OutExceptionPort", out_exception_port, HLG_VOID},

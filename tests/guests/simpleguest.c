@@ -53,6 +53,18 @@ static uint32_t echo_via_host(const hlg_val *args, uint32_t nargs, hlg_val *resu
   return status;
 }
 
+/* Calls the void host function HostNotify(i32) and returns its argument, once
+ * the host has answered with a void result. */
+static uint32_t notify_via_host(const hlg_val *args, uint32_t nargs, hlg_val *result) {
+  (void)nargs;
+  hlg_val host_result;
+  uint32_t status = hlg_call_host("HostNotify", args, 1, &host_result);
+  if (status != HLG_OK) return status; /* the host's message travels along */
+  if (host_result.kind != HLG_VOID) return hlg_error(HLG_ERROR_GUEST_ERROR, "HostNotify did not return void");
+  *result = args[0];
+  return HLG_OK;
+}
+
 static uint32_t get_cpl(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   (void)args;
   (void)nargs;
@@ -229,6 +241,7 @@ void hyperlight_main(void) {
   hlg_register("AddViaHost", add_via_host, HLG_I32, 2, two_i32);
   hlg_register("CountViaHost", count_via_host, HLG_I32, 1, one_i32);
   hlg_register("EchoViaHost", echo_via_host, HLG_STRING, 1, one_string);
+  hlg_register("NotifyViaHost", notify_via_host, HLG_I32, 1, one_i32);
   hlg_register("GetCpl", get_cpl, HLG_I32, 0, 0);
   hlg_register("PrintHello", print_hello, HLG_VOID, 0, 0);
   hlg_register("Spin", spin, HLG_VOID, 0, 0);

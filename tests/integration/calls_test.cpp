@@ -1,5 +1,6 @@
 // Guest calls through the C ABI on real KVM: values, host calls, threads.
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -89,6 +90,48 @@ TEST(Calls, HostFunctionsReturnOwnedStrings) {
   ErrorPtr err(hl_call(sb.get(), "EchoViaHost", &arg, 1, &r.val));
   ASSERT_FALSE(err) << describe(err);
   EXPECT_EQ(r.str(), "abab");
+}
+
+// HostNotify(i32) -> void: records its argument and leaves result untouched.
+hl_error_t *host_notify(void *user_data, const hl_val_t *args, size_t, hl_val_t *) {
+  *static_cast<int32_t *>(user_data) = args[0].of.i32;
+  return nullptr;
+}
+
+TEST(Calls, VoidHostFunctionReturnsNothingToTheGuest) {
+  SandboxPtr sb = new_sandbox();
+  int32_t seen = 0;
+  const hl_val_kind_t params[] = {HL_VAL_I32};
+  ErrorPtr reg(hl_register(sb.get(), "HostNotify", params, 1, HL_VAL_VOID, host_notify, &seen, nullptr));
+  ASSERT_FALSE(reg) << describe(reg);
+  for (int32_t i = 1; i <= 3; i++) {
+    hl_val_t arg = i32(i);
+    Result r;
+    ErrorPtr err(hl_call(sb.get(), "NotifyViaHost", &arg, 1, &r.val));
+    ASSERT_FALSE(err) << describe(err);
+    EXPECT_EQ(r.val.of.i32, i);
+    EXPECT_EQ(seen, i);
+  }
+}
+
+hl_error_t *host_notify_with_a_value(void *, const hl_val_t *, size_t, hl_val_t *result) {
+  result->kind = HL_VAL_I32;
+  result->of.i32 = 1;
+  return nullptr;
+}
+
+TEST(Calls, VoidHostFunctionThatSetsAResultFails) {
+  SandboxPtr sb = new_sandbox();
+  const hl_val_kind_t params[] = {HL_VAL_I32};
+  ErrorPtr reg(hl_register(sb.get(), "HostNotify", params, 1, HL_VAL_VOID, host_notify_with_a_value, nullptr, nullptr));
+  ASSERT_FALSE(reg) << describe(reg);
+  hl_val_t arg = i32(5);
+  std::string msg = expect_call_error(sb.get(), "NotifyViaHost", &arg, 1, HL_ERROR_HOST_FUNCTION_FAILED);
+  EXPECT_NE(msg.find("returned i32 but was registered to return void"), std::string::npos) << msg;
+  hl_val_t args[] = {i32(1), i32(2)};
+  Result r;
+  ErrorPtr err(hl_call(sb.get(), "Add", args, 2, &r.val));
+  EXPECT_FALSE(err) << "a failed host function must not poison: " << describe(err);
 }
 
 TEST(Calls, GetCplIsRing3) {

@@ -142,6 +142,60 @@ TEST(Errors, ClosedPortIsAGeneralProtectionFault) {
   EXPECT_TRUE(contains(msg, "GeneralProtectionFault")) << msg;
 }
 
+// HostEcho(string) -> string, answering with its argument twice over.
+hl_error_t *host_echo_twice(void *, const hl_val_t *args, size_t, hl_val_t *result) {
+  std::string twice(args[0].of.string.ptr, args[0].of.string.len);
+  twice += twice;
+  return hl_val_set_string(result, twice.data(), twice.size());
+}
+
+SandboxPtr sandbox_with_echo_twice(uint64_t input_buffer_size) {
+  ConfigPtr cfg(hl_config_new());
+  ErrorPtr set(hl_config_set_input_buffer_size(cfg.get(), input_buffer_size));
+  EXPECT_FALSE(set) << describe(set);
+  SandboxPtr sb = new_sandbox(cfg.get());
+  const hl_val_kind_t params[] = {HL_VAL_STRING};
+  ErrorPtr reg(hl_register(sb.get(), "HostEcho", params, 1, HL_VAL_STRING, host_echo_twice, nullptr, nullptr));
+  EXPECT_FALSE(reg) << describe(reg);
+  return sb;
+}
+
+// The text that makes EchoViaHost's CALL (header 8, name 4 + 11 + 1, nargs 1,
+// string 1 + 4 + len + 1) leave exactly `free` bytes of the input buffer.
+std::string text_leaving(uint64_t input_buffer_size, size_t free) {
+  return std::string(input_buffer_size - free - 31, 'x');
+}
+
+TEST(Errors, HostResultTooLargeForTheInputBufferReachesTheGuest) {
+  // 5160 bytes free, and 40, the fewest that still hold an error: the guest
+  // is told, passes it on, and the sandbox stays usable.
+  for (size_t free : {size_t{5160}, size_t{40}}) {
+    SandboxPtr sb = sandbox_with_echo_twice(8192);
+    std::string text = text_leaving(8192, free);
+    hl_val_t arg = str(text);
+    std::string msg = expect_call_error(sb.get(), "EchoViaHost", &arg, 1, HL_ERROR_TOO_LARGE);
+    EXPECT_TRUE(contains(msg, "host function result")) << msg;  // cut to half the free space
+    if (free > 1000) {
+      EXPECT_TRUE(contains(msg, "needs 6016 bytes but only 5160 are free in the input buffer")) << msg;
+      EXPECT_TRUE(contains(msg, "hl_config_set_input_buffer_size")) << msg;
+    }
+    expect_still_usable(sb.get());
+  }
+}
+
+TEST(Errors, HostReplyWithNoRoomLeftPoisonsWithTooLarge) {
+  // Under 40 bytes free: too few even for an error, so the guest cannot be told.
+  for (size_t free : {size_t{32}, size_t{0}}) {
+    SandboxPtr sb = sandbox_with_echo_twice(8192);
+    std::string text = text_leaving(8192, free);
+    hl_val_t arg = str(text);
+    std::string msg = expect_call_error(sb.get(), "EchoViaHost", &arg, 1, HL_ERROR_TOO_LARGE);
+    EXPECT_TRUE(contains(msg, "only " + std::to_string(free) + " bytes of the 8192-byte input buffer")) << msg;
+    EXPECT_TRUE(contains(msg, "hl_config_set_input_buffer_size")) << msg;
+    expect_poisoned(sb.get());
+  }
+}
+
 TEST(Errors, MissingGuestFileIsIo) {
   hl_sandbox_t *sb = reinterpret_cast<hl_sandbox_t *>(0x1);
   ErrorPtr err(hl_sandbox_new(nullptr, "/nonexistent/guest.elf", &sb));

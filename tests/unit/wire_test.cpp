@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "sandbox/message_header.h"
 #include "wire/hl_wire.h"
 
 namespace {
@@ -132,6 +134,32 @@ TEST(Wire, ReaderStaysFailedAfterAnError) {
   EXPECT_FALSE(hl_wire_get_val(&r, &v));
   EXPECT_EQ(hl_wire_get_u8(&r), 0);
   EXPECT_TRUE(r.failed);
+}
+
+// Every header rule hl_wire_open() enforces gets its own explanation.
+TEST(Wire, MalformedHeadersAreDescribed) {
+  auto refused = [](std::vector<uint8_t> msg) {
+    hl_wire_reader r;
+    EXPECT_EQ(hl_wire_open(&r, msg.data(), static_cast<uint32_t>(msg.size())), 0);
+    return hl::describe_malformed_header(msg, "output buffer");
+  };
+  const std::vector<uint8_t> valid = {9, 0, 0, 0, HL_MSG_RESULT, 0, 0, 0, HL_WIRE_VOID};
+  hl_wire_reader r;
+  ASSERT_EQ(hl_wire_open(&r, valid.data(), static_cast<uint32_t>(valid.size())), HL_MSG_RESULT);
+
+  EXPECT_EQ(refused({9, 0, 0, 0, HL_MSG_RESULT, 0, 0}),
+            "malformed message header: the 7-byte output buffer cannot hold the 8-byte header");
+  EXPECT_EQ(refused({4, 0, 0, 0, HL_MSG_RESULT, 0, 0, 0, 0}),
+            "malformed message header: total length 4 is less than the header's 8 bytes");
+  EXPECT_EQ(refused({100, 0, 0, 0, HL_MSG_RESULT, 0, 0, 0, 0}),
+            "malformed message header: total length 100 is past the end of the 9-byte output buffer");
+  for (size_t i = 5; i < 8; i++) {
+    std::vector<uint8_t> padded = valid;
+    padded[i] = 0xff;
+    EXPECT_EQ(refused(padded),
+              "malformed message header: padding byte " + std::to_string(i) + " is 0xff (bytes 5 to 7 must be 0)");
+  }
+  EXPECT_EQ(refused({9, 0, 0, 0, 0, 0, 0, 0, 0}), "malformed message header: message type 0 is not a message");
 }
 
 }  // namespace

@@ -62,6 +62,18 @@ public sealed class SandboxTests
         Assert.Equal(101, calls);
     }
 
+    [Fact]
+    public void VoidHostFunctionReturnsNothingToTheGuest()
+    {
+        using Sandbox sb = NewSandbox();
+        int seen = 0;
+        sb.Register<int>("HostNotify", v => seen = v);
+        Assert.Equal(7, sb.Call<int>("NotifyViaHost", 7));
+        Assert.Equal(7, seen);
+        Assert.Equal(-1, sb.Call<int>("NotifyViaHost", -1));
+        Assert.Equal(-1, seen);
+    }
+
     [Theory]
     [InlineData("hello")]
     [InlineData("")]

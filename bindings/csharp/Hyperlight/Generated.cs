@@ -34,7 +34,8 @@ public enum ErrorCode : uint
     OutOfMemory = 4,
 
     /// <summary>
-    /// Reading the guest file failed; the message names the path and errno.
+    /// Opening or reading a file (guest ELF, snapshot, file to map) failed, or
+    /// it is not a regular file; the message names the path (and errno).
     /// </summary>
     Io = 5,
 
@@ -70,7 +71,7 @@ public enum ErrorCode : uint
 
     /// <summary>
     /// The guest raised a CPU exception (vector, RIP, CR2 and error code in the
-    /// message).
+    /// message), including #GP from I/O to a port the guest may not use.
     /// </summary>
     GuestException = 13,
 
@@ -86,14 +87,15 @@ public enum ErrorCode : uint
     ParameterCountMismatch = 16,
 
     /// <summary>
-    /// The guest broke the host/guest protocol (malformed output, unknown
-    /// port).
+    /// The guest broke the host/guest protocol (malformed message; in, string
+    /// I/O or a wrong-width out on its ports).
     /// </summary>
     Protocol = 17,
 
     /// <summary>
     /// A value does not fit in the configured buffer; the message names the
-    /// limit.
+    /// limit. Poisons only when a host function's reply cannot be written at
+    /// all.
     /// </summary>
     TooLarge = 18,
 

@@ -1,0 +1,16 @@
+// Says what is wrong with a message header hl_wire_open() refused. The
+// codec only answers "malformed" (it is shared with the freestanding guest
+// and sits on the call path); the host explains, on the failure path only.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace hl {
+
+// "malformed message header: <which rule it breaks>", for the header at the
+// start of buffer (buffer_name says which, e.g. "output buffer").
+std::string describe_malformed_header(std::span<const uint8_t> buffer, const char *buffer_name);
+
+}  // namespace hl
