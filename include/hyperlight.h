@@ -678,9 +678,10 @@ HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
  *     blob.
  * @param len Their length.
  * @param flags Guest access, HL_MAP_* bits: 0 means HL_MAP_READ. The blob is
- *     the sandbox's own copy, so HL_MAP_WRITE is allowed here.
+ *     the sandbox's own copy, so HL_MAP_WRITE is allowed here; HL_MAP_EXECUTE
+ *     too, but not both (no guest memory is writable and executable).
  * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL data with len > 0, unknown
- *     flags, or more than 256 MiB).
+ *     flags, HL_MAP_WRITE with HL_MAP_EXECUTE, or more than 256 MiB).
  *
  * Ownership: Copies data.
  *

@@ -1,6 +1,8 @@
 // Loader for guest ELFs: x86-64, ELF64, little-endian, static-PIE (ET_DYN
-// without an interpreter), R_X86_64_RELATIVE relocations only. Everything
-// else is rejected with HL_ERROR_INVALID_ELF and a message saying why.
+// without an interpreter), R_X86_64_RELATIVE relocations only, and W^X: no
+// segment both writable and executable, no page shared by a writable and an
+// executable segment. Everything else is rejected with HL_ERROR_INVALID_ELF
+// and a message saying why.
 // Pure logic (no KVM): parse once, then load into any address.
 #pragma once
 

@@ -305,6 +305,7 @@ std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file) {
       if (base % mem::kPageSize != 0 || size % mem::kPageSize != 0 || size == 0 || base < l.image ||
           base > l.image + l.image_size || size > l.image + l.image_size - base || (perms & ~7) != 0)
         corrupt(format("image segment %u lies outside the image or is misaligned", i));
+      if ((perms & 6) == 6) corrupt(format("image segment %u is both writable and executable", i));
       // Guest code runs in ring 3: its pages are user pages whatever the file says.
       snap->fixed_regions.push_back({canonical, base, size, {true, (perms & 2) != 0, (perms & 4) != 0}});
     }

@@ -72,6 +72,36 @@ TEST(SnapshotFile, StateTheHostNeverMakesIsRefused) {
             HL_ERROR_SNAPSHOT_CORRUPT);
 }
 
+// W^X holds for sandboxes made from files too: no image segment and no
+// init data may be both writable and executable.
+TEST(SnapshotFile, WritableAndExecutablePagesAreRefused) {
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) {
+              s.fixed_regions.back().permissions = {true, true, true};
+            }),
+            HL_ERROR_SNAPSHOT_CORRUPT);
+
+  // The init data's permissions are the last byte of the layout section:
+  // header, section tag and length, eight u64 sizes.
+  constexpr size_t kInitDataPermissions = 32 + 4 + 8 + 8 * 8;
+  std::vector<uint8_t> file = hl::serialize_snapshot(synthetic_snapshot(64 << 10, 1, false, 4096));
+  ASSERT_EQ(file[kInitDataPermissions], 1u) << "user, read-only";
+  auto with_permissions = [&](uint8_t bits) {
+    std::vector<uint8_t> copy = file;
+    copy[kInitDataPermissions] = bits;
+    uint64_t sum = hl::hash_bytes(copy.data(), copy.size() - 8);
+    std::memcpy(copy.data() + copy.size() - 8, &sum, 8);
+    try {
+      hl::parse_snapshot(copy);
+      return hl_error_code_t{0};
+    } catch (const hl::Error &e) {
+      return e.code();
+    }
+  };
+  EXPECT_EQ(with_permissions(1 | 2), 0u) << "writable";
+  EXPECT_EQ(with_permissions(1 | 4), 0u) << "executable";
+  EXPECT_EQ(with_permissions(1 | 2 | 4), HL_ERROR_SNAPSHOT_CORRUPT) << "writable and executable";
+}
+
 // Every truncation of a good file is refused as corrupt, never a crash.
 TEST(SnapshotFile, EveryTruncationIsCorrupt) {
   std::vector<uint8_t> good = hl::serialize_snapshot(synthetic_snapshot(64 << 10, 1, false));

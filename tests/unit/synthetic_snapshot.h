@@ -10,9 +10,10 @@
 
 namespace hl::testing {
 
-inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool with_memory) {
+inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool with_memory, uint64_t init_data = 0) {
   hl::Snapshot s;
   hl::mem::LayoutSizes sizes;
+  sizes.init_data = init_data;
   sizes.image = 64 << 10;
   sizes.input_buffer = sizes.output_buffer = 4 << 10;
   sizes.heap = heap;
