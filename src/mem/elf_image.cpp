@@ -194,7 +194,8 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
 
 void ElfImage::load(std::span<uint8_t> dest, uint64_t base) const {
   if (dest.size() < size_) throw Error(HL_ERROR_INTERNAL, "ELF destination smaller than the image");
-  std::memset(dest.data(), 0, size_);
+  // No memset: dest is already zero (see the header), and writing the .bss
+  // would commit every page of it, however large, in every sandbox.
   for (const Load &l : loads_) std::memcpy(dest.data() + l.image_offset, file_.data() + l.file_offset, l.file_size);
   for (const Relocation &r : relocations_) {
     uint64_t value = base + static_cast<uint64_t>(r.addend);

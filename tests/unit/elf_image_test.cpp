@@ -104,6 +104,32 @@ TEST(ElfImage, LoadsTheTestGuestWithRelocations) {
   EXPECT_EQ(differing_words, img.relocation_count());
 }
 
+// load() writes the file's bytes and relocations and nothing else: the rest
+// of the image (.bss) must already read as zero, as fresh guest memory
+// does, and is left untouched so that it costs no memory.
+TEST(ElfImage, LoadWritesOnlyTheFileBackedBytes) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  ElfImage img = ElfImage::parse(bytes);
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  std::vector<uint8_t> zeroed(img.size()), marked(img.size(), 0xEE);
+  img.load(zeroed, 0x100000);
+  img.load(marked, 0x100000);
+  size_t bss_bytes = 0;
+  for (uint16_t i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, &bytes[eh.e_phoff + i * sizeof ph], sizeof ph);
+    if (ph.p_type != PT_LOAD) continue;
+    // The file-backed bytes match; the .bss after them was not written.
+    EXPECT_EQ(std::memcmp(&zeroed[ph.p_vaddr], &marked[ph.p_vaddr], ph.p_filesz), 0);
+    for (uint64_t a = ph.p_vaddr + ph.p_filesz; a < ph.p_vaddr + ph.p_memsz; a++, bss_bytes++) {
+      ASSERT_EQ(zeroed[a], 0) << "at 0x" << std::hex << a;
+      ASSERT_EQ(marked[a], 0xEE) << "load() wrote .bss at 0x" << std::hex << a;
+    }
+  }
+  EXPECT_GT(bss_bytes, 0u) << "the test guest has a .bss";
+}
+
 TEST(ElfImage, RejectsGarbage) {
   expect_rejected({}, "shorter than an ELF header");
   expect_rejected(std::vector<uint8_t>(4096, 0xAB), "no ELF magic");
