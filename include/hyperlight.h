@@ -1105,9 +1105,12 @@ HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
                                     const char *path);
 
 /**
- * Reads a snapshot file, verifying its version, checksum and structure.
- * Host-owned state (page tables, GDT, IDT, exception stubs) is rebuilt rather
- * than trusted, and the vCPU's control state is checked.
+ * Reads a snapshot file, verifying its version, checksum and structure. The
+ * 32-byte header is checked against the file's size first, so a file that is no
+ * snapshot, or larger than any snapshot can be (about 2.53 GiB,
+ * docs/snapshots.md), is refused without reading the rest. Host-owned state
+ * (page tables, GDT, IDT, exception stubs) is rebuilt rather than trusted, and
+ * the vCPU's control state is checked.
  *
  * @param path A file written by hl_snapshot_save().
  * @param out Receives the snapshot.
