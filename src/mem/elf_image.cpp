@@ -27,9 +27,9 @@ std::string flags_text(uint32_t flags) {
 }
 
 // W^X: a page the guest can both write and execute would let it write code
-// and run it. Page tables give each page one set of permissions, so a
-// segment that is both is refused, and so are code and data that share a
-// page (one would have to give way: a writable code page or broken data).
+// and run it. A segment that is both is refused, and so are code and data
+// that share a page: its one page-table entry would have to be writable and
+// executable, or break one of them (the later mapping wins in the tables).
 void check_write_xor_execute(const std::vector<Elf64_Phdr> &phdrs) {
   struct Span {
     uint64_t first_page, end_page;  // page-rounded [begin, end)
