@@ -3,10 +3,11 @@
 // ElfImage::parse either accepts it or throws hl::Error with
 // HL_ERROR_INVALID_ELF; nothing else (no other exception, no crash). An
 // accepted image must be self-consistent (size, alignment, entry and
-// segments inside the image) and must survive what Sandbox::create does with
-// it next, minus KVM: load() into a buffer of exactly size() bytes,
-// Layout::compute, and build_page_tables over the layout's regions plus the
-// image's segments, after which the entry point's page is mapped for ring 3.
+// segments inside the image, no page both writable and executable) and must
+// survive what Sandbox::create does with it next, minus KVM: load() into a
+// buffer of exactly size() bytes, Layout::compute, and build_page_tables
+// over the layout's regions plus the image's segments, after which the entry
+// point's page is mapped for ring 3.
 //
 // A broken property aborts, which libFuzzer reports as a crash.
 #include <cstdint>
@@ -35,9 +36,9 @@ namespace {
 using hl::mem::ElfImage;
 using hl::mem::kPageSize;
 
-// Images up to 256 MiB parse; loading one costs zeroing its size (twice
-// here), so the fuzzer loads only images up to 8 MiB (the bounds logic does
-// not depend on the size) and keeps its speed.
+// Images up to 256 MiB parse; loading one here costs a zeroed buffer of its
+// size (twice), so the fuzzer loads only images up to 8 MiB (the bounds
+// logic does not depend on the size) and keeps its speed.
 constexpr uint64_t kMaxLoadedImage = 8ull << 20;
 // Fixed load address for load(): 2 MiB, aligned for any accepted alignment.
 constexpr uint64_t kFixedBase = 2ull << 20;
@@ -61,6 +62,15 @@ void check_image(const ElfImage &img) {
       entry_in_code = true;
   }
   FUZZ_CHECK(entry_in_code);
+  if (img.size() > kMaxLoadedImage) return;
+  // W^X, page by page: no page in a writable and in an executable segment.
+  std::vector<uint8_t> access(img.size() / kPageSize);
+  for (const hl::mem::ElfSegment &s : img.segments()) {
+    FUZZ_CHECK(!(s.permissions.writable && s.permissions.executable));
+    for (uint64_t p = s.offset / kPageSize; p < (s.offset + s.size) / kPageSize; p++)
+      access[p] |= static_cast<uint8_t>((s.permissions.writable ? 1 : 0) | (s.permissions.executable ? 2 : 0));
+  }
+  for (uint8_t a : access) FUZZ_CHECK(a != 3);
 }
 
 // What Sandbox::create and Sandbox::boot do with the image before the VM runs.

@@ -111,9 +111,10 @@ int main(int argc, char **argv) {
   const std::string dir = argv[1];
   bool ok = true;
 
-  // One RWX segment holding everything, plus a page of .bss.
+  // One R-X segment holding everything, plus a page of .bss (the loader
+  // writes the relocations; W^X forbids a segment the guest could too).
   ok &= save(dir + "/one_segment.elf",
-             make({phdr(PT_LOAD, PF_R | PF_W | PF_X, 0, 0, kEnd, kEnd + 0x1000, 0x1000),
+             make({phdr(PT_LOAD, PF_R | PF_X, 0, 0, kEnd, kEnd + 0x1000, 0x1000),
                    phdr(PT_DYNAMIC, PF_R | PF_W, kDynamic, kDynamic, kEnd - kDynamic, kEnd - kDynamic, 8)},
                   kData));
 

@@ -709,9 +709,10 @@ HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config,
  *     blob.
  * @param len Their length.
  * @param flags Guest access, HL_MAP_* bits: 0 means HL_MAP_READ. The blob is
- *     the sandbox's own copy, so HL_MAP_WRITE is allowed here.
+ *     the sandbox's own copy, so HL_MAP_WRITE is allowed here; HL_MAP_EXECUTE
+ *     too, but not both (no guest memory is writable and executable).
  * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL data with len > 0, unknown
- *     flags, or more than 256 MiB).
+ *     flags, HL_MAP_WRITE with HL_MAP_EXECUTE, or more than 256 MiB).
  *
  * Ownership: Copies data.
  *
@@ -1139,9 +1140,12 @@ HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
                                     const char *path);
 
 /**
- * Reads a snapshot file, verifying its version, checksum and structure.
- * Host-owned state (page tables, GDT, IDT, exception stubs) is rebuilt rather
- * than trusted, and the vCPU's control state is checked.
+ * Reads a snapshot file, verifying its version, checksum and structure. The
+ * 32-byte header is checked against the file's size first, so a file that is no
+ * snapshot, or larger than any snapshot can be (about 2.53 GiB,
+ * docs/snapshots.md), is refused without reading the rest. Host-owned state
+ * (page tables, GDT, IDT, exception stubs) is rebuilt rather than trusted, and
+ * the vCPU's control state is checked.
  *
  * @param path A file written by hl_snapshot_save(). Must be a regular file;
  *     anything else (FIFO, device, directory) fails at once with HL_ERROR_IO.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "common/error.h"
 
@@ -19,6 +20,52 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 
 // True if [offset, offset + size) lies inside a buffer of length total.
 bool within(uint64_t offset, uint64_t size, uint64_t total) { return offset <= total && size <= total - offset; }
+
+// "R-X" and the like, as readelf shows a segment's flags.
+std::string flags_text(uint32_t flags) {
+  return {(flags & PF_R) ? 'R' : '-', (flags & PF_W) ? 'W' : '-', (flags & PF_X) ? 'X' : '-'};
+}
+
+// W^X: a page the guest can both write and execute would let it write code
+// and run it. A segment that is both is refused, and so are code and data
+// that share a page: its one page-table entry would have to be writable and
+// executable, or break one of them (the later mapping wins in the tables).
+void check_write_xor_execute(const std::vector<Elf64_Phdr> &phdrs) {
+  struct Span {
+    uint64_t first_page, end_page;  // page-rounded [begin, end)
+    const Elf64_Phdr *ph;
+  };
+  std::vector<Span> spans;
+  for (const Elf64_Phdr &ph : phdrs) {
+    if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+    if ((ph.p_flags & PF_W) && (ph.p_flags & PF_X))
+      invalid(
+          format("PT_LOAD [0x%llx, +0x%llx) is both writable and executable (RWX), which guest memory never is "
+                 "(W^X); keep code and data in separate segments: link with -z separate-code (hl_add_guest "
+                 "does), not with -N/--omagic, and give no linker-script section or PHDRS entry both write and "
+                 "execute permission",
+                 ull(ph.p_vaddr), ull(ph.p_memsz)));
+    spans.push_back({ph.p_vaddr & ~(kPageSize - 1), page_round_up(ph.p_vaddr + ph.p_memsz), &ph});
+  }
+  // In address order, a segment shares a page with an earlier one exactly
+  // when that one reaches past its first page; checking the writable and the
+  // executable segment that reach furthest so far covers every pair.
+  std::sort(spans.begin(), spans.end(), [](const Span &a, const Span &b) { return a.first_page < b.first_page; });
+  const Span *writable = nullptr, *executable = nullptr;
+  for (const Span &s : spans) {
+    const bool w = (s.ph->p_flags & PF_W) != 0, x = (s.ph->p_flags & PF_X) != 0;
+    const Span *other = x ? writable : w ? executable : nullptr;
+    if (other != nullptr && other->end_page > s.first_page)
+      invalid(
+          format("PT_LOAD segments [0x%llx, +0x%llx) %s and [0x%llx, +0x%llx) %s share the page at 0x%llx, "
+                 "which would have to be both writable and executable (W^X forbids it); link with "
+                 "-z separate-code so that code and data start on pages of their own",
+                 ull(other->ph->p_vaddr), ull(other->ph->p_memsz), flags_text(other->ph->p_flags).c_str(),
+                 ull(s.ph->p_vaddr), ull(s.ph->p_memsz), flags_text(s.ph->p_flags).c_str(), ull(s.first_page)));
+    if (w && (writable == nullptr || s.end_page > writable->end_page)) writable = &s;
+    if (x && (executable == nullptr || s.end_page > executable->end_page)) executable = &s;
+  }
+}
 
 template <typename T>
 T read_at(std::span<const uint8_t> file, uint64_t offset) {
@@ -74,6 +121,7 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
   if (highest == 0) invalid("no loadable segment (PT_LOAD)");
   if (lowest != 0) invalid(format("first PT_LOAD at 0x%llx; a static-PIE starts at 0", ull(lowest)));
   img.size_ = page_round_up(highest);
+  check_write_xor_execute(phdrs);
 
   for (const Elf64_Phdr &ph : phdrs) {
     if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
@@ -146,7 +194,8 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
 
 void ElfImage::load(std::span<uint8_t> dest, uint64_t base) const {
   if (dest.size() < size_) throw Error(HL_ERROR_INTERNAL, "ELF destination smaller than the image");
-  std::memset(dest.data(), 0, size_);
+  // No memset: dest is already zero (see the header), and writing the .bss
+  // would commit every page of it, however large, in every sandbox.
   for (const Load &l : loads_) std::memcpy(dest.data() + l.image_offset, file_.data() + l.file_offset, l.file_size);
   for (const Relocation &r : relocations_) {
     uint64_t value = base + static_cast<uint64_t>(r.addend);

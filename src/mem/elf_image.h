@@ -1,6 +1,8 @@
 // Loader for guest ELFs: x86-64, ELF64, little-endian, static-PIE (ET_DYN
-// without an interpreter), R_X86_64_RELATIVE relocations only. Everything
-// else is rejected with HL_ERROR_INVALID_ELF and a message saying why.
+// without an interpreter), R_X86_64_RELATIVE relocations only, and W^X: no
+// segment both writable and executable, no page shared by a writable and an
+// executable segment. Everything else is rejected with HL_ERROR_INVALID_ELF
+// and a message saying why.
 // Pure logic (no KVM): parse once, then load into any address.
 #pragma once
 
@@ -29,7 +31,11 @@ class ElfImage {
   const std::vector<ElfSegment> &segments() const { return segments_; }
   size_t relocation_count() const { return relocations_.size(); }
 
-  // Writes the image (size() bytes) into dest, relocated to run at base.
+  // Writes the image into dest (at least size() bytes), relocated to run at
+  // base. Precondition: dest reads as zero (fresh guest memory, a zeroed
+  // buffer). Only the segments' file bytes and the relocations are written;
+  // the rest (.bss, gaps) is left as it is, so it costs no memory until the
+  // guest touches it.
   void load(std::span<uint8_t> dest, uint64_t base) const;
 
  private:

@@ -74,6 +74,9 @@ Layout Layout::compute(const LayoutSizes &s) {
                        static_cast<unsigned long long>(s.image_alignment)));
   if (s.input_buffer == 0 || s.output_buffer == 0 || s.stack == 0 || s.exception_stack == 0)
     throw Error(HL_ERROR_INVALID_ARGUMENT, "buffer and stack sizes must be non-zero");
+  // W^X holds for layouts from anywhere, snapshot files included.
+  if (s.init_data_permissions.writable && s.init_data_permissions.executable)
+    throw Error(HL_ERROR_INVALID_ARGUMENT, "init data cannot be both writable and executable (W^X)");
   // The tables' size depends on the total, which depends on the tables:
   // grow until it is stable (two rounds in practice).
   uint64_t pages = 2;

@@ -12,6 +12,8 @@ constexpr uint64_t kEntries = 512;
 constexpr uint64_t kUpperFlags = pte::kPresent | pte::kWritable | pte::kUser;
 
 uint64_t leaf_flags(const PagePermissions &p) {
+  // W^X: the loaders refuse such memory; this is the last line of defence.
+  if (p.writable && p.executable) throw Error(HL_ERROR_INTERNAL, "a page mapping is both writable and executable");
   uint64_t f = pte::kPresent;
   if (p.writable) f |= pte::kWritable;
   if (p.user) f |= pte::kUser;

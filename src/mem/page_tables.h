@@ -33,7 +33,8 @@ struct PageMapping {
 // Writes the tables into `tables` (the host view of guest-physical
 // [tables_gpa, tables_gpa + tables.size())), mapping every page of
 // [0, memory_size) covered by `mappings`; other pages stay not-present.
-// Later mappings override earlier ones for the same page.
+// Later mappings override earlier ones for the same page. A mapping that is
+// both writable and executable throws Error(HL_ERROR_INTERNAL) (W^X).
 void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t memory_size,
                        std::span<const PageMapping> mappings);
 

@@ -92,6 +92,7 @@ void Sandbox::map_memory_slots(bool log_writes) {
 
 void Sandbox::boot(const mem::ElfImage &image) {
   const mem::Layout &l = layout_;
+  // memory_ is a fresh memfd, all zero, as ElfImage::load requires.
   image.load(memory_.span(l.image, l.image_size), l.image);
 
   for (const mem::Region &r : l.regions())

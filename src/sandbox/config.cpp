@@ -45,6 +45,11 @@ void SandboxConfig::set_init_data(const uint8_t *data, size_t len, uint32_t flag
                                                   len, static_cast<unsigned long long>(kMaxBuffer)));
   if ((flags & ~(HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE)) != 0)
     throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: unknown flags 0x%x", flags));
+  // W^X: a guest that can write a page and run it can write its own code.
+  if ((flags & HL_MAP_WRITE) != 0 && (flags & HL_MAP_EXECUTE) != 0)
+    throw Error(HL_ERROR_INVALID_ARGUMENT,
+                "hl_config_set_init_data: HL_MAP_WRITE and HL_MAP_EXECUTE together are refused: guest memory is "
+                "writable or executable, never both (W^X); pass one of them");
   init_data.assign(data, data + len);
   init_data_flags = flags;
 }

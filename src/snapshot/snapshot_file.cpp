@@ -8,7 +8,8 @@
 //            with their bytes
 //   trailer  64-bit checksum of header and body
 //
-// Loading treats the file as hostile: every length is bounded, the layout
+// Loading treats the file as hostile: the header is checked against the
+// file's size before the rest is read, every length is bounded, the layout
 // must be one Layout::compute produces, the file carries only the vCPU state
 // ring-3 code can change (user_cpu_state.h) and every privileged register
 // is rebuilt, and so are the host-owned pages (page tables, GDT/TSS, IDT,
@@ -16,6 +17,7 @@
 #include "snapshot/snapshot_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@
 #include "common/hash.h"
 #include "common/regular_file.h"
 #include "common/unique_fd.h"
+#include "common/unique_mapping.h"
 #include "sandbox/config.h"
 #include "sandbox/cpu_state.h"
 #include "snapshot/user_cpu_state.h"
@@ -233,6 +236,98 @@ mem::Layout read_layout(Reader r) {
   }
 }
 
+// The largest guest memory a file can describe: the layout with every size
+// at the largest read_layout accepts, about 2.5 GiB (the unit test
+// SnapshotFile.LargestLayoutIsWithinTheHeaderBound keeps the two in step).
+uint64_t largest_memory_size() {
+  static const uint64_t size = [] {
+    mem::LayoutSizes s;
+    s.image = 512ull << 20;
+    s.image_alignment = 2ull << 20;  // the most padding before the image
+    s.input_buffer = s.output_buffer = SandboxConfig::kMaxBuffer;
+    s.heap = SandboxConfig::kMaxHeap;
+    s.stack = SandboxConfig::kMaxStack;
+    s.init_data = 256ull << 20;
+    return mem::Layout::compute(s).memory_size;
+  }();
+  return size;
+}
+
+// Every section but the memory bytes and their extent headers, each at its
+// limits: section headers, layout, 64 segments, the vCPU, 4096 guest and
+// 4096 host functions, the counter and the extent count (~2.4 MB). The
+// allowance leaves room for sections to grow without touching the bound.
+constexpr uint64_t kMaxSignature = 4 + HL_WIRE_MAX_NAME + 2 + HL_WIRE_MAX_ARGS;
+constexpr uint64_t kMaxMetadata = 7 * 12 + 65 + (4 + 64 * (4 + 64 + 8 + 8 + 1)) + sizeof(UserCpuState) +
+                                  (13 + kMaxFunctions * kMaxSignature) + (4 + kMaxFunctions * kMaxSignature) + 8 + 4;
+constexpr uint64_t kMetadataAllowance = 16ull << 20;
+static_assert(kMaxMetadata * 4 <= kMetadataAllowance);
+
+// The longest body a snapshot of memory_size bytes of guest memory can
+// have: all metadata, every page's bytes, and every page its own extent
+// (16 bytes of offset and length).
+uint64_t max_body_length(uint64_t memory_size) {
+  return kMetadataAllowance + memory_size + 16 * (memory_size / mem::kPageSize);
+}
+
+struct SnapshotHeader {
+  uint64_t body_length, memory_size;
+};
+
+// Judges a file by its fixed header, given its first bytes (up to
+// kHeaderSize) and its size, before anything else of it is read: magic,
+// format and ABI versions, a guest memory size some layout has, a body no
+// longer than a snapshot of that memory can have, and a body length that
+// matches the file. So a file of any size that is no snapshot, or claims
+// more than one can hold, costs 32 bytes of reading.
+SnapshotHeader check_snapshot_header(std::span<const uint8_t> start, uint64_t file_size) {
+  if (start.size() < 8 || std::memcmp(start.data(), kMagic, 8) != 0)
+    corrupt("it does not start with the snapshot magic");
+  if (start.size() < kHeaderSize || file_size < kHeaderSize + kTrailerSize) corrupt("truncated inside the header");
+  uint32_t version, abi;
+  SnapshotHeader h;
+  std::memcpy(&version, start.data() + 8, 4);
+  std::memcpy(&abi, start.data() + 12, 4);
+  std::memcpy(&h.body_length, start.data() + 16, 8);
+  std::memcpy(&h.memory_size, start.data() + 24, 8);
+  if (version != kFormatVersion)
+    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+                format("snapshot file format version %u; this library reads version %u", version, kFormatVersion));
+  if (abi != HL_ABI_VERSION)
+    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+                format("snapshot of a guest built for ABI version %u; this library speaks %u", abi, HL_ABI_VERSION));
+  if (h.memory_size == 0 || h.memory_size % mem::kPageSize != 0 || h.memory_size > largest_memory_size())
+    corrupt(
+        format("the header's guest memory size of %llu bytes is not one any layout has (page-aligned, at most "
+               "%llu bytes)",
+               static_cast<unsigned long long>(h.memory_size), static_cast<unsigned long long>(largest_memory_size())));
+  if (h.body_length > max_body_length(h.memory_size))
+    corrupt(
+        format("the header promises %llu bytes of body, more than any snapshot of %llu bytes of guest memory "
+               "can have (%llu)",
+               static_cast<unsigned long long>(h.body_length), static_cast<unsigned long long>(h.memory_size),
+               static_cast<unsigned long long>(max_body_length(h.memory_size))));
+  const uint64_t file_body = file_size - kHeaderSize - kTrailerSize;
+  if (h.body_length != file_body)
+    corrupt(h.body_length > file_body
+                ? format("truncated: the header promises %llu bytes of body, the file has %llu",
+                         static_cast<unsigned long long>(h.body_length), static_cast<unsigned long long>(file_body))
+                : std::string("the file is longer than its header says"));
+  return h;
+}
+
+// Reads length bytes from the start of fd, which fstat said it has.
+void read_exactly(int fd, uint8_t *dest, uint64_t length, const char *path) {
+  uint64_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, dest + done, length - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: read('%s')", path).c_str(), errno));
+    if (n == 0) corrupt("the file shrank while it was being read");
+    done += static_cast<uint64_t>(n);
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
@@ -313,25 +408,8 @@ std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
 }
 
 std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file, uint64_t cr4) {
-  if (file.size() < 8 || std::memcmp(file.data(), kMagic, 8) != 0) corrupt("it does not start with the snapshot magic");
-  if (file.size() < kHeaderSize + kTrailerSize) corrupt("truncated inside the header");
-  uint32_t version, abi;
-  uint64_t body_len, memory_size;
-  std::memcpy(&version, file.data() + 8, 4);
-  std::memcpy(&abi, file.data() + 12, 4);
-  std::memcpy(&body_len, file.data() + 16, 8);
-  std::memcpy(&memory_size, file.data() + 24, 8);
-  if (version != kFormatVersion)
-    throw Error(HL_ERROR_SNAPSHOT_VERSION,
-                format("snapshot file format version %u; this library reads version %u", version, kFormatVersion));
-  if (abi != HL_ABI_VERSION)
-    throw Error(HL_ERROR_SNAPSHOT_VERSION,
-                format("snapshot of a guest built for ABI version %u; this library speaks %u", abi, HL_ABI_VERSION));
-  if (body_len != file.size() - kHeaderSize - kTrailerSize)
-    corrupt(body_len > file.size() - kHeaderSize - kTrailerSize
-                ? format("truncated: the header promises %llu bytes of body, the file has %zu",
-                         static_cast<unsigned long long>(body_len), file.size() - kHeaderSize - kTrailerSize)
-                : std::string("the file is longer than its header says"));
+  const SnapshotHeader header = check_snapshot_header(file.first(std::min(file.size(), kHeaderSize)), file.size());
+  const uint64_t body_len = header.body_length, memory_size = header.memory_size;
   uint64_t stored_sum;
   std::memcpy(&stored_sum, file.data() + file.size() - kTrailerSize, 8);
   if (hash_bytes(file.data(), file.size() - kTrailerSize) != stored_sum) corrupt("checksum mismatch");
@@ -358,6 +436,7 @@ std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file, ui
       if (base % mem::kPageSize != 0 || size % mem::kPageSize != 0 || size == 0 || base < l.image ||
           base > l.image + l.image_size || size > l.image + l.image_size - base || (perms & ~7) != 0)
         corrupt(format("image segment %u lies outside the image or is misaligned", i));
+      if ((perms & 6) == 6) corrupt(format("image segment %u is both writable and executable", i));
       // Guest code runs in ring 3: its pages are user pages whatever the file says.
       snap->fixed_regions.push_back({canonical, base, size, {true, (perms & 2) != 0, (perms & 4) != 0}});
     }
@@ -460,19 +539,28 @@ void save_snapshot(const Snapshot &snap, const char *path) {
 std::shared_ptr<const Snapshot> load_snapshot(const char *path, uint64_t cr4) {
   struct stat st;
   UniqueFd fd = open_regular_file("hl_snapshot_load", path, &st);
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: read('%s')", path).c_str(), errno));
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  bytes.resize(done);
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
   try {
-    return parse_snapshot(bytes, cr4);
+    // The header first: whatever the file's size, one that is not a
+    // snapshot, or claims more than a snapshot can hold, ends here.
+    uint8_t start[kHeaderSize];
+    const uint64_t start_size = std::min<uint64_t>(file_size, kHeaderSize);
+    read_exactly(fd.get(), start, start_size, path);
+    check_snapshot_header({start, start_size}, file_size);
+    // Then the whole file, copied into memory of our own rather than
+    // mapped: a file mapping (even MAP_PRIVATE) raises SIGBUS in this
+    // process if whoever can write the file truncates it while it is parsed.
+    void *addr = ::mmap(nullptr, file_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (addr == MAP_FAILED) {
+      const std::string what =
+          format("hl_snapshot_load: mmap(%llu bytes for '%s')", static_cast<unsigned long long>(file_size), path);
+      throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message(what.c_str(), errno));
+    }
+    UniqueMapping bytes(addr, file_size);
+    read_exactly(fd.get(), bytes.data(), file_size, path);
+    return parse_snapshot({bytes.data(), file_size}, cr4);
   } catch (const Error &e) {
+    if (e.code() != HL_ERROR_SNAPSHOT_CORRUPT && e.code() != HL_ERROR_SNAPSHOT_VERSION) throw;  // names the file
     throw Error(e.code(), format("%s: %s", path, e.what()));
   }
 }

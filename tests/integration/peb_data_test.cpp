@@ -59,6 +59,29 @@ TEST(InitData, BadArgumentsAreRefused) {
   EXPECT_EQ(hl_error_code(e2.get()), HL_ERROR_INVALID_ARGUMENT);
 }
 
+// W^X: init data may be writable or executable, never both, or a guest
+// could write code there and run it.
+TEST(InitData, WritableAndExecutableTogetherAreRefused) {
+  ConfigPtr cfg(hl_config_new());
+  uint8_t b = 0xC3;
+  for (uint32_t flags :
+       {uint32_t{HL_MAP_WRITE | HL_MAP_EXECUTE}, uint32_t{HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE}}) {
+    ErrorPtr err(hl_config_set_init_data(cfg.get(), &b, 1, flags));
+    ASSERT_TRUE(err) << "flags 0x" << std::hex << flags << " accepted";
+    EXPECT_EQ(hl_error_code(err.get()), HL_ERROR_INVALID_ARGUMENT);
+    std::string msg = hl_error_message(err.get());
+    EXPECT_NE(msg.find("hl_config_set_init_data"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("HL_MAP_WRITE"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("HL_MAP_EXECUTE"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("never both"), std::string::npos) << msg;
+  }
+  // Either one alone is fine.
+  ErrorPtr w(hl_config_set_init_data(cfg.get(), &b, 1, HL_MAP_READ | HL_MAP_WRITE));
+  EXPECT_FALSE(w) << describe(w);
+  ErrorPtr x(hl_config_set_init_data(cfg.get(), &b, 1, HL_MAP_READ | HL_MAP_EXECUTE));
+  EXPECT_FALSE(x) << describe(x);
+}
+
 int64_t guest_counter(hl_sandbox_t *sb) {
   Result r;
   ErrorPtr err(hl_call(sb, "ReadCounter", nullptr, 0, &r.val));

@@ -32,6 +32,46 @@ void expect_rejected(const std::vector<uint8_t> &bytes, const char *why) {
   }
 }
 
+// One PT_LOAD of a synthetic guest: flags (PF_*), where it goes, how big.
+struct Load {
+  uint32_t flags;
+  uint64_t vaddr, memsz;
+};
+
+// A minimal static-PIE with these PT_LOADs and nothing else: no file bytes
+// (each segment is all .bss), the entry point at the first executable one.
+std::vector<uint8_t> synthetic_elf(const std::vector<Load> &loads) {
+  std::vector<uint8_t> file(sizeof(Elf64_Ehdr) + loads.size() * sizeof(Elf64_Phdr));
+  Elf64_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_DYN;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = static_cast<uint16_t>(loads.size());
+  for (const Load &l : loads)
+    if (l.flags & PF_X) {
+      eh.e_entry = l.vaddr;
+      break;
+    }
+  std::memcpy(file.data(), &eh, sizeof eh);
+  for (size_t i = 0; i < loads.size(); i++) {
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_flags = loads[i].flags;
+    ph.p_vaddr = ph.p_paddr = loads[i].vaddr;
+    ph.p_memsz = loads[i].memsz;
+    ph.p_align = 0x1000;
+    std::memcpy(file.data() + sizeof eh + i * sizeof ph, &ph, sizeof ph);
+  }
+  return file;
+}
+
 TEST(ElfImage, LoadsTheTestGuestWithRelocations) {
   std::vector<uint8_t> bytes = guest_bytes();
   ASSERT_GT(bytes.size(), 0u) << HL_SIMPLEGUEST_PATH;
@@ -62,6 +102,32 @@ TEST(ElfImage, LoadsTheTestGuestWithRelocations) {
     }
   }
   EXPECT_EQ(differing_words, img.relocation_count());
+}
+
+// load() writes the file's bytes and relocations and nothing else: the rest
+// of the image (.bss) must already read as zero, as fresh guest memory
+// does, and is left untouched so that it costs no memory.
+TEST(ElfImage, LoadWritesOnlyTheFileBackedBytes) {
+  std::vector<uint8_t> bytes = guest_bytes();
+  ElfImage img = ElfImage::parse(bytes);
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  std::vector<uint8_t> zeroed(img.size()), marked(img.size(), 0xEE);
+  img.load(zeroed, 0x100000);
+  img.load(marked, 0x100000);
+  size_t bss_bytes = 0;
+  for (uint16_t i = 0; i < eh.e_phnum; i++) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, &bytes[eh.e_phoff + i * sizeof ph], sizeof ph);
+    if (ph.p_type != PT_LOAD) continue;
+    // The file-backed bytes match; the .bss after them was not written.
+    EXPECT_EQ(std::memcmp(&zeroed[ph.p_vaddr], &marked[ph.p_vaddr], ph.p_filesz), 0);
+    for (uint64_t a = ph.p_vaddr + ph.p_filesz; a < ph.p_vaddr + ph.p_memsz; a++, bss_bytes++) {
+      ASSERT_EQ(zeroed[a], 0) << "at 0x" << std::hex << a;
+      ASSERT_EQ(marked[a], 0xEE) << "load() wrote .bss at 0x" << std::hex << a;
+    }
+  }
+  EXPECT_GT(bss_bytes, 0u) << "the test guest has a .bss";
 }
 
 TEST(ElfImage, RejectsGarbage) {
@@ -121,6 +187,61 @@ TEST(ElfImage, RejectsAnInterpreter) {
     return;
   }
   FAIL() << "the test guest has no non-LOAD program header to patch";
+}
+
+// W^X: no guest page may be both writable and executable, or a guest could
+// write code and run it.
+TEST(ElfImage, RefusesAWritableAndExecutableSegment) {
+  expect_rejected(synthetic_elf({{PF_R | PF_W | PF_X, 0, 0x3000}}), "both writable and executable");
+  expect_rejected(synthetic_elf({{PF_R | PF_W | PF_X, 0, 0x3000}}), "-z separate-code");
+  expect_rejected(synthetic_elf({{PF_R | PF_W | PF_X, 0, 0x3000}}), "-N/--omagic");
+
+  // The real guest with its code segment made writable, as `ld -N` would.
+  std::vector<uint8_t> bytes = guest_bytes();
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  bool patched = false;
+  for (uint16_t i = 0; i < eh.e_phnum && !patched; i++) {
+    Elf64_Phdr ph;
+    size_t off = eh.e_phoff + i * sizeof ph;
+    std::memcpy(&ph, &bytes[off], sizeof ph);
+    if (ph.p_type != PT_LOAD || (ph.p_flags & PF_X) == 0) continue;
+    ph.p_flags |= PF_W;
+    std::memcpy(&bytes[off], &ph, sizeof ph);
+    patched = true;
+  }
+  ASSERT_TRUE(patched) << "the test guest has no executable PT_LOAD";
+  expect_rejected(bytes, "both writable and executable");
+}
+
+// Page tables give a page one set of permissions: code and data on one page
+// would make it writable and executable (or break one of them).
+TEST(ElfImage, RefusesCodeAndDataSharingAPage) {
+  // Data right after code, in the code's last page.
+  expect_rejected(synthetic_elf({{PF_R | PF_X, 0, 0x1800}, {PF_R | PF_W, 0x1800, 0x1000}}), "share the page at 0x1000");
+  expect_rejected(synthetic_elf({{PF_R | PF_X, 0, 0x1800}, {PF_R | PF_W, 0x1800, 0x1000}}), "-z separate-code");
+  // Both segments are named: their ranges and permissions.
+  expect_rejected(synthetic_elf({{PF_R | PF_X, 0, 0x1800}, {PF_R | PF_W, 0x1800, 0x1000}}),
+                  "[0x0, +0x1800) R-X and [0x1800, +0x1000) RW-");
+  // Code right after data, and the headers out of address order.
+  expect_rejected(synthetic_elf({{PF_R | PF_W, 0, 0x1100}, {PF_R | PF_X, 0x1100, 0x1000}}), "share the page at 0x1000");
+  expect_rejected(synthetic_elf({{PF_R | PF_X, 0x2f00, 0x1000}, {PF_R, 0, 0x1000}, {PF_R | PF_W, 0x1000, 0x2000}}),
+                  "share the page at 0x2000");
+  // One segment inside another.
+  expect_rejected(synthetic_elf({{PF_R | PF_X, 0, 0x4000}, {PF_R | PF_W, 0x2000, 0x10}}), "share the page at 0x2000");
+}
+
+TEST(ElfImage, AcceptsSegmentsThatKeepCodeAndDataOnSeparatePages) {
+  // Adjacent pages, as -z separate-code lays them out.
+  ElfImage img =
+      ElfImage::parse(synthetic_elf({{PF_R, 0, 0x800}, {PF_R | PF_X, 0x1000, 0x1800}, {PF_R | PF_W, 0x3000, 0x10}}));
+  ASSERT_EQ(img.segments().size(), 3u);
+  for (const auto &s : img.segments()) EXPECT_FALSE(s.permissions.writable && s.permissions.executable);
+  // Sharing a page is fine when it is not code with data: read-only data
+  // next to code, or next to writable data.
+  EXPECT_NO_THROW(ElfImage::parse(synthetic_elf({{PF_R | PF_X, 0, 0x1800}, {PF_R, 0x1800, 0x1000}})));
+  EXPECT_NO_THROW(
+      ElfImage::parse(synthetic_elf({{PF_R | PF_X, 0, 0x1000}, {PF_R, 0x1000, 0x900}, {PF_R | PF_W, 0x1900, 0x10}})));
 }
 
 }  // namespace

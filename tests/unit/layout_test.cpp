@@ -57,6 +57,25 @@ TEST(Layout, NothingButTheExceptionStubIsExecutableOutsideTheImage) {
   }
 }
 
+// The config refuses such init data; a layout read from a snapshot file
+// must not bring it back.
+TEST(Layout, RefusesWritableAndExecutableInitData) {
+  LayoutSizes s = typical();
+  s.init_data = 4096;
+  s.init_data_permissions = {true, true, true};
+  try {
+    Layout::compute(s);
+    FAIL() << "accepted writable and executable init data";
+  } catch (const hl::Error &e) {
+    EXPECT_EQ(e.code(), HL_ERROR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("both writable and executable"), std::string::npos) << e.what();
+  }
+  s.init_data_permissions = {true, true, false};
+  EXPECT_NO_THROW(Layout::compute(s));
+  s.init_data_permissions = {true, false, true};
+  EXPECT_NO_THROW(Layout::compute(s));
+}
+
 TEST(Layout, PageTablesAreLargeEnoughForTheWholeMemory) {
   for (uint64_t heap : {64ull << 10, 3ull << 20, 1ull << 30}) {
     LayoutSizes s = typical();

@@ -88,6 +88,18 @@ TEST(PageTables, RejectsMappingsOutsideMemory) {
   EXPECT_ANY_THROW(build_page_tables(b.tables, b.layout.page_tables, b.layout.memory_size, unaligned));
 }
 
+// W^X: whatever a loader let through, no page is both writable and executable.
+TEST(PageTables, RejectsWritableAndExecutableMappings) {
+  Built b = build();
+  std::vector<PageMapping> rwx = {{b.layout.heap, kPageSize, {true, true, true}}};
+  try {
+    build_page_tables(b.tables, b.layout.page_tables, b.layout.memory_size, rwx);
+    FAIL() << "mapped a page writable and executable";
+  } catch (const hl::Error &e) {
+    EXPECT_EQ(e.code(), HL_ERROR_INTERNAL);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -113,6 +125,13 @@ Editable editable() {
   std::vector<PageMapping> maps = {{e.layout.heap, e.layout.heap_size, {true, true, false}}};
   build_page_tables(e.tables, e.layout.page_tables, e.layout.memory_size, maps);
   return e;
+}
+
+TEST(PageTableEditor, RefusesWritableAndExecutableRegions) {
+  Editable e = editable();
+  std::vector<uint8_t> before = e.tables;
+  EXPECT_THROW(e.editor().map(e.layout.memory_size, kPageSize, {true, true, true}), hl::Error);
+  EXPECT_EQ(e.tables, before) << "nothing was mapped";
 }
 
 TEST(PageTableEditor, MapsAndUnmapsSmallRegions) {

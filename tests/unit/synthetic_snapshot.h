@@ -10,13 +10,9 @@
 
 namespace hl::testing {
 
-inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool with_memory) {
+// sizes.image must be at least 64 KiB (the synthetic image's segments).
+inline hl::Snapshot synthetic_snapshot(const hl::mem::LayoutSizes &sizes, uint32_t functions, bool with_memory) {
   hl::Snapshot s;
-  hl::mem::LayoutSizes sizes;
-  sizes.image = 64 << 10;
-  sizes.input_buffer = sizes.output_buffer = 4 << 10;
-  sizes.heap = heap;
-  sizes.stack = 16 << 10;
   s.layout = hl::mem::Layout::compute(sizes);
   const hl::mem::Layout &l = s.layout;
   for (const hl::mem::Region &r : l.regions())
@@ -40,6 +36,16 @@ inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool w
   }
   s.memory.seal();
   return s;
+}
+
+inline hl::Snapshot synthetic_snapshot(uint64_t heap, uint32_t functions, bool with_memory, uint64_t init_data = 0) {
+  hl::mem::LayoutSizes sizes;
+  sizes.init_data = init_data;
+  sizes.image = 64 << 10;
+  sizes.input_buffer = sizes.output_buffer = 4 << 10;
+  sizes.heap = heap;
+  sizes.stack = 16 << 10;
+  return synthetic_snapshot(sizes, functions, with_memory);
 }
 
 }  // namespace hl::testing
