@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "mem/elf_image.h"
+#include "static_pie_header.h"
 
 namespace {
 
@@ -48,19 +49,7 @@ Elf64_Phdr phdr(uint32_t type, uint32_t flags, uint64_t offset, uint64_t vaddr, 
 // data_vaddr: where the file's bytes from kData on are loaded.
 std::vector<uint8_t> make(const std::vector<Elf64_Phdr> &phdrs, uint64_t data_vaddr) {
   std::vector<uint8_t> file(kEnd, 0);
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_DYN;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_entry = kCode;
-  eh.e_phoff = kPhoff;
-  eh.e_ehsize = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<uint16_t>(phdrs.size());
+  const Elf64_Ehdr eh = hl::testing::static_pie_header(static_cast<uint16_t>(phdrs.size()), kCode);
   put(file, 0, eh);
   for (size_t i = 0; i < phdrs.size(); i++) put(file, kPhoff + i * sizeof(Elf64_Phdr), phdrs[i]);
 

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "mem/elf_image.h"
+#include "static_pie_header.h"
 
 namespace {
 
@@ -42,23 +43,13 @@ struct Load {
 // (each segment is all .bss), the entry point at the first executable one.
 std::vector<uint8_t> synthetic_elf(const std::vector<Load> &loads) {
   std::vector<uint8_t> file(sizeof(Elf64_Ehdr) + loads.size() * sizeof(Elf64_Phdr));
-  Elf64_Ehdr eh{};
-  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-  eh.e_ident[EI_CLASS] = ELFCLASS64;
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_ident[EI_VERSION] = EV_CURRENT;
-  eh.e_type = ET_DYN;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_ehsize = sizeof(Elf64_Ehdr);
-  eh.e_phentsize = sizeof(Elf64_Phdr);
-  eh.e_phnum = static_cast<uint16_t>(loads.size());
+  uint64_t entry = 0;
   for (const Load &l : loads)
     if (l.flags & PF_X) {
-      eh.e_entry = l.vaddr;
+      entry = l.vaddr;
       break;
     }
+  const Elf64_Ehdr eh = hl::testing::static_pie_header(static_cast<uint16_t>(loads.size()), entry);
   std::memcpy(file.data(), &eh, sizeof eh);
   for (size_t i = 0; i < loads.size(); i++) {
     Elf64_Phdr ph{};
