@@ -28,7 +28,7 @@ namespace {
 class FloorVm {
  public:
   FloorVm()
-      : kvm_(hl::kvm::KvmSystem::instance()),
+      : kvm_(hl::kvm::KvmSystem::open("/dev/kvm")),
         memory_(kMemory),
         vm_(kvm_->create_vm()),
         vcpu_((vm_.set_memory_slot(0, 0, kMemory, memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))) {

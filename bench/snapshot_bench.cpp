@@ -15,9 +15,10 @@ namespace {
 
 constexpr int32_t kDirtyPages = 16;
 
-hl_sandbox_t *scribble_sandbox(uint64_t heap) {
+hl_sandbox_t *scribble_sandbox(uint64_t heap, hl_engine_t *engine = nullptr) {
   hl_config_t *config = hl_config_new();
   hl_error_delete(hl_config_set_heap_size(config, heap));
+  hl_error_delete(hl_config_set_engine(config, engine));
   hl_sandbox_t *sb = nullptr;
   hl_error_t *err = hl_sandbox_new(config, HL_SCRIBBLEGUEST_PATH, &sb);
   hl_config_delete(config);
@@ -44,7 +45,7 @@ hl_val_t pages_arg() {
 
 // A KVM VM with its vCPU, from nothing: what the pool saves.
 void BM_RawVmCreate(benchmark::State &state) {
-  auto kvm = hl::kvm::KvmSystem::instance();
+  auto kvm = hl::kvm::KvmSystem::open("/dev/kvm");
   for (auto _ : state) {
     auto begin = std::chrono::steady_clock::now();
     hl::kvm::Machine m = kvm->create_machine();
@@ -129,15 +130,21 @@ BENCHMARK(BM_SandboxFromSnapshot)->UseManualTime()->Unit(benchmark::kMicrosecond
 // memory with the snapshot's pages copied in, new memory slots and a new VM.
 void BM_SandboxFromSnapshotAllKept(benchmark::State &state) {
   const auto pool = static_cast<uint32_t>(state.range(0));
-  hl_error_delete(hl_set_vm_pool_size(pool));
-  hl_sandbox_t *source = scribble_sandbox(16ull << 20);
+  hl_engine_config_t *engine_config = hl_engine_config_new();
+  hl_error_delete(hl_engine_config_set_vm_pool_size(engine_config, pool));
+  hl_engine_t *engine = nullptr;
+  if (failed(state, hl_engine_new(engine_config, &engine))) return;
+  hl_engine_config_delete(engine_config);
+  hl_config_t *config = hl_config_new();
+  hl_error_delete(hl_config_set_engine(config, engine));
+  hl_sandbox_t *source = scribble_sandbox(16ull << 20, engine);
   hl_snapshot_t *snap = nullptr;
   if (failed(state, hl_sandbox_snapshot(source, &snap))) return;
   std::vector<hl_sandbox_t *> alive;
   for (auto _ : state) {
     hl_sandbox_t *sb = nullptr;
     auto begin = std::chrono::steady_clock::now();
-    if (failed(state, hl_sandbox_new_from_snapshot(snap, nullptr, &sb))) break;
+    if (failed(state, hl_sandbox_new_from_snapshot(snap, config, &sb))) break;
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     alive.push_back(sb);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // requests arrive 2 ms apart
@@ -145,7 +152,8 @@ void BM_SandboxFromSnapshotAllKept(benchmark::State &state) {
   for (hl_sandbox_t *sb : alive) hl_sandbox_delete(sb);
   hl_snapshot_delete(snap);
   hl_sandbox_delete(source);
-  hl_error_delete(hl_set_vm_pool_size(2));
+  hl_config_delete(config);
+  hl_engine_delete(engine);
 }
 BENCHMARK(BM_SandboxFromSnapshotAllKept)
     ->Arg(2)

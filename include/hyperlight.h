@@ -295,6 +295,19 @@ typedef struct hl_error hl_error_t;
 /** Sandbox settings (memory sizes). Free with hl_config_delete(). */
 typedef struct hl_config hl_config_t;
 
+/**
+ * Engine settings (VM pool size, interrupt signal). Free with
+ * hl_engine_config_delete().
+ */
+typedef struct hl_engine_config hl_engine_config_t;
+
+/**
+ * What sandboxes share: the KVM handle, the VM pool, the deadline timer,
+ * sandboxes kept warm for snapshots and the interrupt settings. Refcounted;
+ * free the caller's reference with hl_engine_delete().
+ */
+typedef struct hl_engine hl_engine_t;
+
 /** One micro-VM running one guest. Free with hl_sandbox_delete(). */
 typedef struct hl_sandbox hl_sandbox_t;
 
@@ -666,8 +679,8 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
  * Sets the default time limit of every hl_call() on sandboxes made with this
  * config (the guest's initialisation has its own,
  * hl_config_set_init_timeout_ns()). A call that exceeds it fails with
- * HL_ERROR_TIMEOUT and poisons the sandbox. One process-wide timer thread
- * serves all deadlines.
+ * HL_ERROR_TIMEOUT and poisons the sandbox. One timer thread per engine serves
+ * all its sandboxes' deadlines.
  *
  * @param config The config.
  * @param timeout_ns Time limit in nanoseconds; 0 (the default) means none, and
@@ -699,6 +712,23 @@ HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
  */
 HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config,
                                                  uint64_t timeout_ns);
+
+/**
+ * Chooses the engine that sandboxes made with this config (and sandboxes made
+ * from a snapshot with it) use. The config keeps a reference to the engine
+ * until it is deleted or another engine is set.
+ *
+ * @param config The config.
+ * @param engine The engine sandboxes made with this config use; NULL for the
+ *     default engine.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config; the config takes its own reference to engine.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_engine(hl_config_t *config,
+                                        hl_engine_t *engine);
 
 /**
  * Gives every sandbox made with this config a copy of data in its own memory,
@@ -894,9 +924,11 @@ HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox);
  * Destroys a sandbox: its host functions (each finalizer runs once, here), VM
  * and memory. Interrupt handles outlive it and then report
  * HL_KILL_SANDBOX_GONE. A sandbox whose state was last set from a snapshot may
- * instead be kept, stripped of everything above that was its user's, so that
- * the next hl_sandbox_new_from_snapshot() of that snapshot restores it rather
- * than building one (see hl_set_vm_pool_size).
+ * instead be kept by its engine, stripped of everything above that was its
+ * user's, so that the next hl_sandbox_new_from_snapshot() of that snapshot
+ * restores it rather than building one (see hl_engine_config_set_vm_pool_size).
+ * If the sandbox held the last reference to its engine, the engine is destroyed
+ * here.
  *
  * @param sandbox The sandbox; NULL is ignored.
  *
@@ -1073,9 +1105,10 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
 
 /**
  * Creates a sandbox already in the snapshot's state, without loading an ELF or
- * running the guest's initialisation. The VM comes from a process-wide pool of
- * pre-created VMs when one is ready (see hl_set_vm_pool_size). Host functions
- * are not part of a snapshot: register them before the first call.
+ * running the guest's initialisation. The VM comes from the engine's pool of
+ * pre-created VMs when one is ready (see hl_engine_config_set_vm_pool_size).
+ * Host functions are not part of a snapshot: register them before the first
+ * call.
  *
  * @param snapshot The state to start from.
  * @param config Runtime settings (log callback, maximum log level, call time
@@ -1160,64 +1193,128 @@ HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot,
 HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out);
 
 /**
- * Sizes the process-wide pool of pre-created VMs that sandbox creation draws
- * from. A background thread refills it and scrubs or tears down deleted
- * sandboxes' VMs, so neither costs the caller's thread. The same number caps
- * the deleted sandboxes kept for reuse by hl_sandbox_new_from_snapshot(); 0
- * keeps none.
+ * Makes an engine configuration with defaults (VM pool of 2, interrupt signal
+ * SIGRTMIN + 5, re-sent every 200 us).
  *
- * @param size How many pre-created VMs to keep ready (default 2; 0 turns the
- *     pool off and frees idle VMs).
- * @return NULL, or HL_ERROR_INVALID_ARGUMENT above 64.
+ * @return An engine config with defaults, or NULL if out of memory.
  *
- * Ownership: None.
- *
- * Thread-safety: Any thread, any time.
- */
-HL_API hl_error_t *hl_set_vm_pool_size(uint32_t size);
-
-/**
- * Chooses the signal hl_kill() and deadlines use, process-wide. Call it before
- * creating the first sandbox; pick a signal nothing else in the process uses
- * (CoreCLR uses SIGRTMIN itself).
- *
- * @param offset The real-time signal SIGRTMIN + offset interrupts vCPU threads
- *     (default 5).
- * @return NULL, HL_ERROR_INVALID_ARGUMENT above SIGRTMAX, or HL_ERROR_BUSY once
- *     a sandbox has been created with another offset.
- *
- * Ownership: None.
+ * Ownership: The caller owns the result; free with hl_engine_config_delete().
  *
  * Thread-safety: Any thread.
  */
-HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset);
+HL_API hl_engine_config_t *hl_engine_config_new(void);
 
 /**
- * Sets, process-wide, how often a kill re-sends its signal while the call has
- * not left the guest yet (a signal can be missed while the thread briefly
- * blocks it). Re-sending stops when the call leaves the guest, or after one
- * second.
+ * Frees an engine configuration. Engines made from it are not affected.
  *
+ * @param config The engine config; NULL is ignored.
+ *
+ * Ownership: Takes config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API void hl_engine_config_delete(hl_engine_config_t *config);
+
+/**
+ * Sizes the engine's pool of pre-created VMs that sandbox creation draws from.
+ * A background thread of the engine refills it and scrubs or tears down deleted
+ * sandboxes' VMs, so neither costs the caller's thread. The same number caps
+ * the deleted sandboxes the engine keeps for reuse by
+ * hl_sandbox_new_from_snapshot(); 0 keeps none.
+ *
+ * @param config The engine config.
+ * @param size How many pre-created VMs the engine keeps ready (default 2; 0
+ *     turns the pool off).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL config, or above 64).
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_engine_config_set_vm_pool_size(hl_engine_config_t *config,
+                                                     uint32_t size);
+
+/**
+ * Chooses the signal hl_kill() and deadlines use for the engine's sandboxes.
+ * Pick a signal nothing else in the process uses (CoreCLR uses SIGRTMIN
+ * itself). Engines may use different signals.
+ *
+ * @param config The engine config.
+ * @param offset The real-time signal SIGRTMIN + offset interrupts the engine's
+ *     vCPU threads (default 5).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL config, or above SIGRTMAX).
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_engine_config_set_interrupt_signal_offset(hl_engine_config_t *config,
+                                                                uint32_t offset);
+
+/**
+ * Sets how often a kill re-sends its signal while the call has not left the
+ * guest yet (a signal can be missed while the thread briefly blocks it).
+ * Re-sending stops when the call leaves the guest, or after one second.
+ *
+ * @param config The engine config.
  * @param delay_ns How long hl_kill() waits before re-sending the signal to a
  *     vCPU still inside the guest (default 200 us).
- * @return NULL, or HL_ERROR_INVALID_ARGUMENT outside 1 us to 100 ms.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL config, or outside 1 us to
+ *     100 ms).
  *
- * Ownership: None.
+ * Ownership: Borrows config.
  *
- * Thread-safety: Any thread, any time.
+ * Thread-safety: Not concurrently with other uses of the same config.
  */
-HL_API hl_error_t *hl_set_interrupt_retry_delay_ns(uint64_t delay_ns);
+HL_API hl_error_t *hl_engine_config_set_interrupt_retry_delay_ns(hl_engine_config_t *config,
+                                                                 uint64_t delay_ns);
 
 /**
- * The signal hyperlight uses (or will use) to interrupt vCPU threads.
+ * Makes an engine: it opens /dev/kvm and owns a VM pool, a deadline timer, the
+ * deleted sandboxes kept warm for snapshots and the interrupt settings. Its
+ * threads start when first needed. Sandboxes made with a config naming it
+ * (hl_config_set_engine) use it; without one they use the default engine, made
+ * on first use with default settings and kept until the process exits.
  *
+ * @param config The settings; NULL for defaults.
+ * @param out Receives the engine.
+ * @return NULL, or HL_ERROR_NO_HYPERVISOR (naming why /dev/kvm is unusable),
+ *     HL_ERROR_INVALID_ARGUMENT.
+ *
+ * Ownership: The caller owns *out; free with hl_engine_delete().
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_engine_new(const hl_engine_config_t *config,
+                                 hl_engine_t **out);
+
+/**
+ * Drops the caller's reference. Configs that name the engine and sandboxes made
+ * with it keep their own, so the engine lives on while any of them does. When
+ * the last reference goes (here, in hl_config_delete or in hl_sandbox_delete),
+ * the engine stops and joins its threads and closes its VMs before that call
+ * returns; no thread of it is left behind.
+ *
+ * @param engine The engine; NULL is ignored.
+ *
+ * Ownership: Takes engine.
+ *
+ * Thread-safety: Any thread; not from a host function or log callback of one of
+ * its sandboxes.
+ */
+HL_API void hl_engine_delete(hl_engine_t *engine);
+
+/**
+ * The signal the engine uses to interrupt its sandboxes' vCPU threads.
+ *
+ * @param engine The engine; NULL for the default engine.
  * @return The signal number (SIGRTMIN + offset).
  *
- * Ownership: None.
+ * Ownership: Borrows engine.
  *
- * Thread-safety: Any thread, any time.
+ * Thread-safety: Any thread.
  */
-HL_API int32_t hl_interrupt_signal(void);
+HL_API int32_t hl_engine_interrupt_signal(const hl_engine_t *engine);
 
 /**
  * Gets a handle that can stop this sandbox's running call from another thread.

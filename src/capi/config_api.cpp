@@ -64,6 +64,13 @@ HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config, uint64_t t
   });
 }
 
+HL_API hl_error_t *hl_config_set_engine(hl_config_t *config, hl_engine_t *engine) {
+  return hl::guarded([&] {
+    hl::require(config != nullptr, "hl_config_set_engine: config is NULL");
+    config->engine = engine != nullptr ? engine->engine : nullptr;
+  });
+}
+
 HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config, const uint8_t *data, size_t len, uint32_t flags) {
   return hl::guarded([&] {
     hl::require(config != nullptr, "hl_config_set_init_data: config is NULL");

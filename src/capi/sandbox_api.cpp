@@ -8,7 +8,6 @@
 
 #include "capi/shim.h"
 #include "common/regular_file.h"
-#include "sandbox/spare_sandboxes.h"
 #include "sandbox/values.h"
 
 namespace {
@@ -35,9 +34,9 @@ std::vector<uint8_t> read_guest_file(const char *path) {
 }
 
 void create(const hl_config_t *config, std::span<const uint8_t> elf, hl_sandbox_t **out) {
-  static const hl::SandboxConfig kDefaults;
   auto sandbox = std::make_unique<hl_sandbox>();
-  sandbox->sandbox = hl::Sandbox::create(config != nullptr ? config->config : kDefaults, elf);
+  sandbox->engine = hl::engine_of(config);
+  sandbox->sandbox = sandbox->engine->create_sandbox(hl::settings_of(config), elf);
   *out = sandbox.release();
 }
 
@@ -81,8 +80,8 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
 
 HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) {
   if (sandbox == nullptr) return;
-  hl::SpareSandboxes::instance().retire(std::move(sandbox->sandbox));  // kept warm if it was made from a snapshot
-  delete sandbox;
+  sandbox->engine->retire(std::move(sandbox->sandbox));  // kept warm if it was made from a snapshot
+  delete sandbox;                                        // may drop the engine's last reference
 }
 
 HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox, uint64_t *value) {
@@ -179,16 +178,6 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *funct
 
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox) {
   return sandbox == nullptr || sandbox->sandbox->poisoned() ? HL_SANDBOX_POISONED : HL_SANDBOX_READY;
-}
-
-HL_API hl_error_t *hl_set_interrupt_signal_offset(uint32_t offset) {
-  return hl::guarded([&] { hl::set_interrupt_signal_offset(offset); });
-}
-
-HL_API int32_t hl_interrupt_signal(void) { return hl::interrupt_signal(); }
-
-HL_API hl_error_t *hl_set_interrupt_retry_delay_ns(uint64_t delay_ns) {
-  return hl::guarded([&] { hl::set_interrupt_retry_delay_ns(delay_ns); });
 }
 
 HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interrupt_handle_t **out) {

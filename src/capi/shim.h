@@ -4,10 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <new>
+#include <vector>
 
 #include "common/error.h"
 #include "common/error_object.h"
+#include "engine/engine.h"
 #include "hyperlight.h"
 #include "sandbox/config.h"
 #include "sandbox/interrupt.h"
@@ -15,14 +18,30 @@
 
 struct hl_config {
   hl::SandboxConfig config;
+  std::shared_ptr<hl::Engine> engine;  // null: the default engine
 };
 
+struct hl_engine_config {
+  hl::EngineOptions options;
+};
+
+struct hl_engine {
+  std::shared_ptr<hl::Engine> engine;
+};
+
+// Members are destroyed in reverse: the sandbox (which uses the engine's
+// pool and timer) before the engine reference.
 struct hl_sandbox {
+  std::shared_ptr<hl::Engine> engine;
   std::unique_ptr<hl::Sandbox> sandbox;
 };
 
 struct hl_snapshot {
   std::shared_ptr<const hl::Snapshot> snapshot;
+  // Engines that made sandboxes from it and may keep spares for it: told
+  // to let them go when the snapshot is deleted.
+  std::mutex engines_mu;
+  std::vector<std::weak_ptr<hl::Engine>> engines;
 };
 
 struct hl_interrupt_handle {
@@ -49,6 +68,17 @@ hl_error_t *guarded(F &&body) noexcept {
 
 inline void require(bool condition, const char *message) {
   if (!condition) throw Error(HL_ERROR_INVALID_ARGUMENT, message);
+}
+
+// The engine a config names, else the default engine.
+inline std::shared_ptr<Engine> engine_of(const hl_config_t *config) {
+  if (config != nullptr && config->engine != nullptr) return config->engine;
+  return Engine::default_engine();
+}
+
+inline const SandboxConfig &settings_of(const hl_config_t *config) {
+  static const SandboxConfig kDefaults;
+  return config != nullptr ? config->config : kDefaults;
 }
 
 }  // namespace hl

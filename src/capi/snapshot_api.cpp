@@ -1,10 +1,6 @@
 // hl_sandbox_snapshot / restore, hl_call_and_restore, sandboxes from
-// snapshots, snapshot files and the VM pool.
+// snapshots and snapshot files.
 #include "capi/shim.h"
-#include "kvm/kvm_system.h"
-#include "kvm/vm_pool.h"
-#include "sandbox/cpu_state.h"
-#include "sandbox/spare_sandboxes.h"
 #include "snapshot/snapshot_file.h"
 
 extern "C" {
@@ -45,18 +41,28 @@ HL_API hl_error_t *hl_sandbox_new_from_snapshot(const hl_snapshot_t *snapshot, c
     hl::require(out != nullptr, "hl_sandbox_new_from_snapshot: out is NULL");
     *out = nullptr;
     hl::require(snapshot != nullptr, "hl_sandbox_new_from_snapshot: snapshot is NULL");
-    static const hl::SandboxConfig kDefaults;
     auto sandbox = std::make_unique<hl_sandbox>();
-    sandbox->sandbox =
-        hl::Sandbox::create_from_snapshot(config != nullptr ? config->config : kDefaults, snapshot->snapshot);
+    sandbox->engine = hl::engine_of(config);
+    {
+      // The handle is const to the caller; which engines used it is ours.
+      auto *handle = const_cast<hl_snapshot_t *>(snapshot);
+      std::lock_guard<std::mutex> lock(handle->engines_mu);
+      bool known = false;
+      for (const auto &e : handle->engines) known |= e.lock() == sandbox->engine;
+      if (!known) handle->engines.push_back(sandbox->engine);
+    }
+    sandbox->sandbox = sandbox->engine->create_sandbox_from_snapshot(hl::settings_of(config), snapshot->snapshot);
     *out = sandbox.release();
   });
 }
 
 HL_API void hl_snapshot_delete(hl_snapshot_t *snapshot) {
   if (snapshot == nullptr) return;
+  std::vector<std::weak_ptr<hl::Engine>> engines = std::move(snapshot->engines);
   delete snapshot;
-  hl::SpareSandboxes::instance().evict_expired();  // sandboxes kept warm for it, if it is gone now
+  // Sandboxes kept warm for it, if it is gone now (no sandbox holds it).
+  for (const auto &weak : engines)
+    if (std::shared_ptr<hl::Engine> engine = weak.lock()) engine->evict_expired_spares();
 }
 
 HL_API uint64_t hl_snapshot_memory_size(const hl_snapshot_t *snapshot) {
@@ -76,16 +82,10 @@ HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out) {
     *out = nullptr;
     hl::require(path != nullptr, "hl_snapshot_load: path is NULL");
     auto handle = std::make_unique<hl_snapshot>();
-    // The rebuilt vCPU state depends on what this machine's KVM offers (UMIP).
-    handle->snapshot = hl::load_snapshot(path, hl::host_cr4(hl::kvm::KvmSystem::instance()->offers_umip()));
+    // The rebuilt vCPU state depends on what this machine's KVM offers
+    // (UMIP), the same for every engine here: the default one says.
+    handle->snapshot = hl::load_snapshot(path, hl::Engine::default_engine()->host_cr4());
     *out = handle.release();
-  });
-}
-
-HL_API hl_error_t *hl_set_vm_pool_size(uint32_t size) {
-  return hl::guarded([&] {
-    hl::kvm::VmPool::instance().set_target_size(size);
-    hl::SpareSandboxes::instance().set_capacity(size);
   });
 }
 

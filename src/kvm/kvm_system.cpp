@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 #include "common/error.h"
 
@@ -65,16 +64,6 @@ std::shared_ptr<const KvmSystem> KvmSystem::open(const char *device_path) {
   constexpr uint32_t kRingEntries = 4096;
   if (ring_bytes >= static_cast<int>(kRingEntries * sizeof(kvm_dirty_gfn))) sys->dirty_ring_entries_ = kRingEntries;
   return sys;
-}
-
-std::shared_ptr<const KvmSystem> KvmSystem::instance() {
-  // Never destroyed: background threads (the VM pool, spare sandboxes) may
-  // still create VMs while the process exits.
-  static std::mutex *mu = new std::mutex();
-  static std::shared_ptr<const KvmSystem> *shared = new std::shared_ptr<const KvmSystem>();
-  std::lock_guard<std::mutex> lock(*mu);
-  if (!*shared) *shared = open("/dev/kvm");
-  return *shared;
 }
 
 Vm KvmSystem::create_vm() const {

@@ -1,5 +1,5 @@
-// The process's handle on /dev/kvm: opened once, checked for the
-// capabilities hyperlight needs, and the factory for VMs.
+// A handle on /dev/kvm, checked for the capabilities hyperlight needs, and
+// the factory for VMs. Each engine opens one.
 #pragma once
 
 #include <memory>
@@ -12,12 +12,8 @@ namespace hl::kvm {
 
 class KvmSystem {
  public:
-  // The shared instance; opens /dev/kvm on first use. Throws Error with
-  // HL_ERROR_NO_HYPERVISOR (naming the reason) if KVM is unusable. A failed
-  // open is retried on the next call.
-  static std::shared_ptr<const KvmSystem> instance();
-
-  // Opens a private instance (tests use it to check the error path).
+  // Opens device_path (/dev/kvm; an engine opens its own). Throws Error
+  // with HL_ERROR_NO_HYPERVISOR, naming the reason, if KVM is unusable.
   static std::shared_ptr<const KvmSystem> open(const char *device_path);
 
   Vm create_vm() const;

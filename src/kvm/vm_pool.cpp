@@ -1,144 +1,106 @@
 #include "kvm/vm_pool.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <optional>
-#include <thread>
+#include <chrono>
 
 #include "common/error.h"
-#include "kvm/kvm_system.h"
 
 namespace hl::kvm {
-namespace {
 
-struct Returned {
-  Machine machine;
-  std::vector<uint32_t> slots;
-};
-
-}  // namespace
-
-struct VmPool::Impl {
-  mutable std::mutex mu;
-  std::condition_variable wake;
-  uint32_t target = kDefaultSize;
-  bool thread_started = false;
-  std::deque<Machine> ready;
-  std::deque<Returned> returned;
-  std::optional<VcpuState> fresh_state;  // a new vCPU's registers: what scrubbing writes
-  // The pool's own reference: its thread may still be working while the
-  // process exits and KvmSystem::instance()'s static is destroyed.
-  std::shared_ptr<const KvmSystem> kvm;
-
-  void start_thread_locked() {
-    if (thread_started || kvm == nullptr) return;
-    thread_started = true;
-    std::thread([this] { run(); }).detach();
-  }
-
-  // Leaves no trace of the last sandbox: its dirty-ring entries, its memory
-  // slots, its registers. Throws if KVM refuses; the machine is then destroyed.
-  void scrub(Returned &r) {
-    r.machine.vcpu.dirty_ring().harvest([](uint32_t, uint64_t) {});
-    r.machine.vm.reset_dirty_rings();
-    for (uint32_t slot : r.slots) r.machine.vm.set_memory_slot(slot, 0, 0, nullptr, 0);
-    r.machine.vcpu.restore_all_state(*fresh_state);
-    kvm_run *run = r.machine.vcpu.run_state();
-    run->immediate_exit = 0;
-    run->kvm_dirty_regs = 0;
-  }
-
-  void run() {
-    std::unique_lock<std::mutex> lock(mu);
-    for (;;) {
-      wake.wait(lock, [&] { return !returned.empty() || ready.size() < target; });
-      if (!returned.empty()) {
-        Returned r = std::move(returned.front());
-        returned.pop_front();
-        bool keep = ready.size() < target && fresh_state.has_value();
-        lock.unlock();
-        try {
-          if (keep) scrub(r);
-        } catch (...) {
-          keep = false;
-        }
-        if (!keep) {
-          Returned doomed = std::move(r);  // closes the fds here, off the caller's thread
-        }
-        lock.lock();
-        if (keep) ready.push_back(std::move(r.machine));
-        continue;
-      }
-      lock.unlock();
-      std::optional<Machine> made;
-      try {
-        made.emplace(kvm->create_machine());
-        if (!fresh_state.has_value()) fresh_state = made->vcpu.capture_state();
-      } catch (...) {
-        // KVM refused (out of memory, fd limit): try again later rather than spin.
-        made.reset();
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      lock.lock();
-      if (made.has_value()) ready.push_back(std::move(*made));
-    }
-  }
-};
-
-VmPool &VmPool::instance() {
-  // Never destroyed: its thread may still be working when the process exits.
-  static VmPool *pool = new VmPool();
-  return *pool;
+VmPool::VmPool(std::shared_ptr<const KvmSystem> kvm, uint32_t size) : kvm_(std::move(kvm)), target_(size) {
+  if (size > kMaxSize) throw Error(HL_ERROR_INVALID_ARGUMENT, format("VM pool size %u is above %u", size, kMaxSize));
 }
 
-VmPool::Impl &VmPool::impl() const {
-  static Impl *impl = new Impl();
-  return *impl;
+VmPool::~VmPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void VmPool::start_thread_locked() {
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+// Leaves no trace of the last sandbox: its dirty-ring entries, its memory
+// slots, its registers. Throws if KVM refuses; the machine is then destroyed.
+void VmPool::scrub(Returned &r) {
+  r.machine.vcpu.dirty_ring().harvest([](uint32_t, uint64_t) {});
+  r.machine.vm.reset_dirty_rings();
+  for (uint32_t slot : r.slots) r.machine.vm.set_memory_slot(slot, 0, 0, nullptr, 0);
+  r.machine.vcpu.restore_all_state(*fresh_state_);
+  kvm_run *run = r.machine.vcpu.run_state();
+  run->immediate_exit = 0;
+  run->kvm_dirty_regs = 0;
+}
+
+void VmPool::run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stopping_ || !returned_.empty() || ready_.size() < target_; });
+    if (stopping_) return;
+    if (!returned_.empty()) {
+      Returned r = std::move(returned_.front());
+      returned_.pop_front();
+      bool keep = ready_.size() < target_ && fresh_state_.has_value();
+      lock.unlock();
+      try {
+        if (keep) scrub(r);
+      } catch (...) {
+        keep = false;
+      }
+      if (!keep) {
+        Returned doomed = std::move(r);  // closes the fds here, off the caller's thread
+      }
+      lock.lock();
+      if (keep) ready_.push_back(std::move(r.machine));
+      continue;
+    }
+    lock.unlock();
+    std::optional<Machine> made;
+    std::optional<VcpuState> fresh;
+    try {
+      made.emplace(kvm_->create_machine());
+      fresh.emplace(made->vcpu.capture_state());
+    } catch (...) {
+      // KVM refused (out of memory, fd limit): try again later rather than spin.
+      made.reset();
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      continue;
+    }
+    lock.lock();
+    if (!fresh_state_.has_value()) fresh_state_ = std::move(fresh);
+    ready_.push_back(std::move(*made));
+  }
 }
 
 Machine VmPool::take() {
-  Impl &p = impl();
-  std::shared_ptr<const KvmSystem> kvm = KvmSystem::instance();  // throws NO_HYPERVISOR
   {
-    std::lock_guard<std::mutex> lock(p.mu);
-    if (p.kvm == nullptr) p.kvm = kvm;
-    p.start_thread_locked();
-    if (!p.ready.empty()) {
-      Machine m = std::move(p.ready.front());
-      p.ready.pop_front();
-      p.wake.notify_one();
+    std::lock_guard<std::mutex> lock(mu_);
+    start_thread_locked();
+    wake_.notify_one();
+    if (!ready_.empty()) {
+      Machine m = std::move(ready_.front());
+      ready_.pop_front();
       return m;
     }
-    p.wake.notify_one();
   }
-  return kvm->create_machine();
+  return kvm_->create_machine();
 }
 
 void VmPool::give_back(Machine machine, std::vector<uint32_t> memory_slots) noexcept {
-  Impl &p = impl();
   try {
-    std::lock_guard<std::mutex> lock(p.mu);
-    p.start_thread_locked();
-    p.returned.push_back(Returned{std::move(machine), std::move(memory_slots)});
-    p.wake.notify_one();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;  // the machine is destroyed on return
+    start_thread_locked();
+    returned_.push_back(Returned{std::move(machine), std::move(memory_slots)});
+    wake_.notify_one();
   } catch (...) {
-    // Out of memory queueing it: the machine is destroyed here instead.
+    // Out of memory queueing it, or no thread: the machine is destroyed here instead.
   }
-}
-
-void VmPool::set_target_size(uint32_t size) {
-  if (size > kMaxSize) throw Error(HL_ERROR_INVALID_ARGUMENT, format("VM pool size %u is above %u", size, kMaxSize));
-  Impl &p = impl();
-  std::deque<Machine> surplus;
-  std::lock_guard<std::mutex> lock(p.mu);
-  p.target = size;
-  while (p.ready.size() > size) {
-    surplus.push_back(std::move(p.ready.back()));
-    p.ready.pop_back();
-  }
-  if (size > 0) p.start_thread_locked();
-  p.wake.notify_one();
 }
 
 }  // namespace hl::kvm

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "common/error.h"
-#include "kvm/vm_pool.h"
 #include "mem/page_tables.h"
 #include "mem/system_tables.h"
 #include "sandbox/cpu_state.h"
@@ -40,9 +39,10 @@ uint64_t random_seed() {
 
 }  // namespace
 
-std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<const uint8_t> elf) {
+std::unique_ptr<Sandbox> Sandbox::create(const SandboxServices &services, const SandboxConfig &config,
+                                         std::span<const uint8_t> elf) {
   mem::ElfImage image = mem::ElfImage::parse(elf);
-  std::unique_ptr<Sandbox> sandbox(new Sandbox(config, mem::Layout::compute(sizes_for(config, image))));
+  std::unique_ptr<Sandbox> sandbox(new Sandbox(services, config, mem::Layout::compute(sizes_for(config, image))));
   sandbox->map_memory_slots(false);  // writes are logged once there is a snapshot to restore
   sandbox->boot(image);
   if (!config.init_data.empty())
@@ -52,26 +52,26 @@ std::unique_ptr<Sandbox> Sandbox::create(const SandboxConfig &config, std::span<
   return sandbox;
 }
 
-Sandbox::Sandbox(const SandboxConfig &config, const mem::Layout &layout)
-    : kvm_(kvm::KvmSystem::instance()),
+Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, const mem::Layout &layout)
+    : services_(services),
       layout_(layout),
       memory_(layout_.memory_size),
-      machine_(kvm::VmPool::instance().take()),
-      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state())),
+      machine_(services_.vm_pool->take()),
+      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts)),
       log_callback_(config.log_callback),
       log_user_data_(config.log_user_data),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
       default_timeout_ns_(config.call_timeout_ns),
       dirty_pages_(layout_.memory_size / mem::kPageSize) {
-  install_interrupt_signal_handler();
+  install_interrupt_signal_handler(services_.interrupts.signal());
 }
 
 Sandbox::~Sandbox() {
   interrupt_->detach();
   std::vector<uint32_t> slots = {0, 1, 2};
   for (const auto &[base, r] : mapped_) slots.push_back(r->slot);
-  kvm::VmPool::instance().give_back(std::move(machine_), std::move(slots));
+  services_.vm_pool->give_back(std::move(machine_), std::move(slots));
 }
 
 // Guest memory goes to KVM as three slots around the null page and the

@@ -1,12 +1,17 @@
-// One process-wide thread that cancels calls whose time limit has passed.
+// Cancels calls whose time limit has passed, on one thread of its own
+// (started on first use, joined by the destructor); an engine owns one.
 // A call registers (deadline, its InterruptControl, its generation) and
 // unregisters when it ends; an expired entry calls time_out(generation),
 // which does nothing if that call has already finished.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "sandbox/interrupt.h"
 
@@ -15,17 +20,29 @@ namespace hl {
 class DeadlineTimer {
  public:
   using Clock = std::chrono::steady_clock;
-  static DeadlineTimer &instance();
+  DeadlineTimer() = default;
+  ~DeadlineTimer();
+  DeadlineTimer(const DeadlineTimer &) = delete;
+  DeadlineTimer &operator=(const DeadlineTimer &) = delete;
 
   // Returns an id for cancel().
   uint64_t schedule(Clock::time_point deadline, std::weak_ptr<InterruptControl> target, uint64_t generation);
   void cancel(uint64_t id);
 
  private:
-  DeadlineTimer() = default;
   void run();
-  struct State;
-  State &state();
+
+  struct Entry {
+    std::weak_ptr<InterruptControl> target;
+    uint64_t generation;
+  };
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::multimap<Clock::time_point, uint64_t> by_time_;
+  std::map<uint64_t, std::pair<std::multimap<Clock::time_point, uint64_t>::iterator, Entry>> by_id_;
+  uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::thread thread_;  // last: joined before the rest is destroyed
 };
 
 }  // namespace hl

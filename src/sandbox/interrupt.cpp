@@ -13,28 +13,32 @@
 namespace hl {
 namespace {
 
-struct sigaction g_previous_action;
-bool g_has_previous_action = false;
-std::mutex g_signal_mu;
-int g_signal_offset = kDefaultInterruptSignalOffset;
-bool g_handler_installed = false;
+constexpr int kMaxSignals = 64;  // SIGRTMAX - SIGRTMIN is 32 on Linux
 
-// Re-send the signal this often while the vCPU is still inside KVM_RUN (a
-// signal can be missed, e.g. while the thread briefly blocks it), for at
-// most kMaxResendTime: then immediate_exit alone must do.
-std::atomic<uint64_t> g_retry_delay_ns{200'000};
+// Per real-time signal: whether our handler is installed, and the handler
+// it replaced. Process-wide like the dispositions they mirror; written
+// under g_signal_mu before the handler is installed, only read after.
+std::mutex g_signal_mu;
+bool g_installed[kMaxSignals];
+struct sigaction g_previous_action[kMaxSignals];
+bool g_has_previous_action[kMaxSignals];
+
+// Re-send the signal while the vCPU is still inside KVM_RUN (a signal can be
+// missed, e.g. while the thread briefly blocks it), for at most
+// kMaxResendTime: then immediate_exit alone must do.
 constexpr auto kMaxResendTime = std::chrono::seconds(1);
 
 // Interrupts KVM_RUN by its mere delivery. Signals that some other part of
 // the process sent go on to whatever handler was installed before ours.
 void on_interrupt_signal(int sig, siginfo_t *info, void *context) {
   if (info != nullptr && info->si_code == SI_TKILL && info->si_pid == getpid()) return;
-  if (!g_has_previous_action) return;
-  if ((g_previous_action.sa_flags & SA_SIGINFO) != 0 && g_previous_action.sa_sigaction != nullptr) {
-    g_previous_action.sa_sigaction(sig, info, context);
-  } else if (g_previous_action.sa_handler != SIG_IGN && g_previous_action.sa_handler != SIG_DFL &&
-             g_previous_action.sa_handler != nullptr) {
-    g_previous_action.sa_handler(sig);
+  const int i = sig - SIGRTMIN;
+  if (i < 0 || i >= kMaxSignals || !g_has_previous_action[i]) return;
+  const struct sigaction &previous = g_previous_action[i];
+  if ((previous.sa_flags & SA_SIGINFO) != 0 && previous.sa_sigaction != nullptr) {
+    previous.sa_sigaction(sig, info, context);
+  } else if (previous.sa_handler != SIG_IGN && previous.sa_handler != SIG_DFL && previous.sa_handler != nullptr) {
+    previous.sa_handler(sig);
   }
 }
 
@@ -44,47 +48,43 @@ void store_immediate_exit(kvm_run *run, uint8_t value) {
 
 }  // namespace
 
-int interrupt_signal() {
-  std::lock_guard<std::mutex> lock(g_signal_mu);
-  return SIGRTMIN + g_signal_offset;
-}
+int InterruptSettings::signal() const { return SIGRTMIN + static_cast<int>(signal_offset); }
 
-void set_interrupt_signal_offset(uint32_t offset) {
-  std::lock_guard<std::mutex> lock(g_signal_mu);
+void InterruptSettings::check_signal_offset(uint32_t offset, const char *what) {
   if (offset > static_cast<uint32_t>(SIGRTMAX - SIGRTMIN))
     throw Error(HL_ERROR_INVALID_ARGUMENT,
-                format("hl_set_interrupt_signal_offset: SIGRTMIN + %u is above SIGRTMAX (offsets 0 to %d)", offset,
-                       SIGRTMAX - SIGRTMIN));
-  if (g_handler_installed && static_cast<int>(offset) != g_signal_offset)
-    throw Error(HL_ERROR_BUSY, format("hl_set_interrupt_signal_offset: signal SIGRTMIN + %d is already in use; set "
-                                      "the offset before creating the first sandbox",
-                                      g_signal_offset));
-  g_signal_offset = static_cast<int>(offset);
+                format("%s: SIGRTMIN + %u is above SIGRTMAX (offsets 0 to %d)", what, offset, SIGRTMAX - SIGRTMIN));
 }
 
-void set_interrupt_retry_delay_ns(uint64_t delay_ns) {
+void InterruptSettings::check_retry_delay_ns(uint64_t delay_ns, const char *what) {
   if (delay_ns < 1'000 || delay_ns > 100'000'000)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_set_interrupt_retry_delay_ns: %llu ns is outside 1 us to 100 ms",
-                                                  static_cast<unsigned long long>(delay_ns)));
-  g_retry_delay_ns.store(delay_ns);
+    throw Error(HL_ERROR_INVALID_ARGUMENT,
+                format("%s: %llu ns is outside 1 us to 100 ms", what, static_cast<unsigned long long>(delay_ns)));
 }
 
-void install_interrupt_signal_handler() {
+void install_interrupt_signal_handler(int signal) {
+  const int i = signal - SIGRTMIN;
+  if (i < 0 || i >= kMaxSignals || signal > SIGRTMAX)
+    throw Error(HL_ERROR_INTERNAL, format("interrupt signal %d is not a real-time signal", signal));
   std::lock_guard<std::mutex> lock(g_signal_mu);
-  if (g_handler_installed) return;
+  if (g_installed[i]) return;
   struct sigaction action;
   std::memset(&action, 0, sizeof action);
   action.sa_sigaction = on_interrupt_signal;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
   sigemptyset(&action.sa_mask);
   struct sigaction previous;
-  if (sigaction(SIGRTMIN + g_signal_offset, &action, &previous) != 0)
+  std::memset(&previous, 0, sizeof previous);
+  // Read the old disposition and record it before ours can run.
+  if (sigaction(signal, nullptr, &previous) != 0)
     throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
   if (previous.sa_sigaction != on_interrupt_signal) {
-    g_previous_action = previous;
-    g_has_previous_action = true;
+    g_previous_action[i] = previous;
+    g_has_previous_action[i] = true;
   }
-  g_handler_installed = true;
+  if (sigaction(signal, &action, nullptr) != 0)
+    throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
+  g_installed[i] = true;
 }
 
 void InterruptControl::cancel_locked(CancelReason reason) {
@@ -92,7 +92,7 @@ void InterruptControl::cancel_locked(CancelReason reason) {
   cancel_reason_.compare_exchange_strong(none, static_cast<uint32_t>(reason));  // the first reason wins
   store_immediate_exit(run_, 1);
   // tid_ cannot have exited: end_run() needs mu_ first.
-  ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());
+  ::syscall(SYS_tgkill, getpid(), tid_, signal_);
 }
 
 hl_kill_result_t InterruptControl::kill() {
@@ -108,10 +108,10 @@ hl_kill_result_t InterruptControl::kill() {
   // (host function, between exits) the run loop checks the reason itself.
   const auto give_up = std::chrono::steady_clock::now() + kMaxResendTime;
   while (std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(g_retry_delay_ns.load()));
+    std::this_thread::sleep_for(std::chrono::nanoseconds(retry_delay_ns_));
     std::lock_guard<std::mutex> lock(mu_);
     if (gone_ || !running_ || generation_ != generation || !in_guest_.load()) break;
-    ::syscall(SYS_tgkill, getpid(), tid_, interrupt_signal());
+    ::syscall(SYS_tgkill, getpid(), tid_, signal_);
   }
   return HL_KILL_INTERRUPTED;
 }

@@ -20,23 +20,35 @@
 
 namespace hl {
 
-// SIGRTMIN + offset interrupts vCPU threads. Not 0: CoreCLR uses SIGRTMIN.
-inline constexpr int kDefaultInterruptSignalOffset = 5;
-// The signal in use (or that will be used once the first sandbox exists).
-int interrupt_signal();
-// Before the first sandbox only: Error(HL_ERROR_BUSY) afterwards,
-// Error(HL_ERROR_INVALID_ARGUMENT) beyond SIGRTMAX.
-void set_interrupt_signal_offset(uint32_t offset);
-// 1 us to 100 ms; Error(HL_ERROR_INVALID_ARGUMENT) otherwise.
-void set_interrupt_retry_delay_ns(uint64_t delay_ns);
-// Installs the (empty) handler once per process; chains foreign senders.
-void install_interrupt_signal_handler();
+// How calls are interrupted: the signal that kicks a vCPU thread out of
+// KVM_RUN and how often a kill re-sends it. An engine holds one; each of its
+// sandboxes copies it.
+struct InterruptSettings {
+  // SIGRTMIN + offset. Not 0: CoreCLR uses SIGRTMIN.
+  static constexpr uint32_t kDefaultSignalOffset = 5;
+  static constexpr uint64_t kDefaultRetryDelayNs = 200'000;
+  uint32_t signal_offset = kDefaultSignalOffset;
+  uint64_t retry_delay_ns = kDefaultRetryDelayNs;
+
+  int signal() const;
+  // Throw Error(HL_ERROR_INVALID_ARGUMENT) naming the allowed range; what
+  // names the setter for the message.
+  static void check_signal_offset(uint32_t offset, const char *what);
+  static void check_retry_delay_ns(uint64_t delay_ns, const char *what);
+};
+
+// Installs the (empty) handler for signal, once per signal: signal
+// dispositions belong to the process, so this is the one piece of process
+// state the library keeps. A handler installed before ours is chained to
+// for signals that other senders send.
+void install_interrupt_signal_handler(int signal);
 
 enum class CancelReason : uint32_t { kNone = 0, kKilled = 1, kTimedOut = 2 };
 
 class InterruptControl {
  public:
-  explicit InterruptControl(kvm_run *run) : run_(run) {}
+  InterruptControl(kvm_run *run, const InterruptSettings &settings)
+      : run_(run), signal_(settings.signal()), retry_delay_ns_(settings.retry_delay_ns) {}
 
   hl_kill_result_t kill();
   // From the deadline timer: cancels only if `generation` is still running.
@@ -64,6 +76,8 @@ class InterruptControl {
 
   std::mutex mu_;
   kvm_run *run_;  // valid until detach()
+  const int signal_;
+  const uint64_t retry_delay_ns_;
   bool running_ = false;
   bool gone_ = false;
   pid_t tid_ = 0;

@@ -25,14 +25,14 @@ unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); 
 // One run of the vCPU: its generation, and its deadline while it lasts.
 class RunGuard {
  public:
-  RunGuard(const std::shared_ptr<InterruptControl> &ic, uint64_t timeout_ns) : ic_(*ic) {
+  RunGuard(const std::shared_ptr<InterruptControl> &ic, DeadlineTimer &timer, uint64_t timeout_ns)
+      : ic_(*ic), timer_(timer) {
     uint64_t generation = ic_.begin_run();
     if (timeout_ns != 0 && timeout_ns < SandboxConfig::kUnlimitedFromNs)
-      timer_id_ = DeadlineTimer::instance().schedule(DeadlineTimer::Clock::now() + std::chrono::nanoseconds(timeout_ns),
-                                                     ic, generation);
+      timer_id_ = timer_.schedule(DeadlineTimer::Clock::now() + std::chrono::nanoseconds(timeout_ns), ic, generation);
   }
   ~RunGuard() {
-    if (timer_id_ != 0) DeadlineTimer::instance().cancel(timer_id_);
+    if (timer_id_ != 0) timer_.cancel(timer_id_);
     ic_.end_run();
   }
   RunGuard(const RunGuard &) = delete;
@@ -40,6 +40,7 @@ class RunGuard {
 
  private:
   InterruptControl &ic_;
+  DeadlineTimer &timer_;
   uint64_t timer_id_ = 0;
 };
 
@@ -197,7 +198,7 @@ void Sandbox::check_call_against_signature(const std::string &name, const hl_val
 }
 
 void Sandbox::run_until_done(uint64_t timeout_ns) {
-  RunGuard running(interrupt_, timeout_ns);
+  RunGuard running(interrupt_, *services_.deadline_timer, timeout_ns);
   kvm_run *run = vcpu_.run_state();
   for (;;) {
     switch (interrupt_->cancel_reason()) {

@@ -26,6 +26,7 @@
 #include "sandbox/guest_interface.h"
 #include "sandbox/host_functions.h"
 #include "sandbox/interrupt.h"
+#include "sandbox/sandbox_services.h"
 #include "snapshot/dirty_page_set.h"
 #include "snapshot/snapshot.h"
 #include "wire/hl_wire.h"
@@ -34,15 +35,14 @@ namespace hl {
 
 class Sandbox {
  public:
-  // Throws Error: NO_HYPERVISOR, INVALID_ELF, GUEST_INIT_FAILED, ...
-  static std::unique_ptr<Sandbox> create(const SandboxConfig &config, std::span<const uint8_t> elf);
+  // Throws Error: INVALID_ELF, GUEST_INIT_FAILED, TIMEOUT, ...
+  static std::unique_ptr<Sandbox> create(const SandboxServices &services, const SandboxConfig &config,
+                                         std::span<const uint8_t> elf);
   // Already in the snapshot's state: no ELF, no guest initialisation. The
   // config's runtime settings apply; the memory layout is the snapshot's.
-  // A spare kept warm for the snapshot is used when there is one
-  // (spare_sandboxes.h); create_cold_from_snapshot always builds anew.
-  static std::unique_ptr<Sandbox> create_from_snapshot(const SandboxConfig &config,
-                                                       std::shared_ptr<const Snapshot> snapshot);
-  static std::unique_ptr<Sandbox> create_cold_from_snapshot(const SandboxConfig &config,
+  // (Engine::create_sandbox_from_snapshot prefers a spare kept warm.)
+  static std::unique_ptr<Sandbox> create_cold_from_snapshot(const SandboxServices &services,
+                                                            const SandboxConfig &config,
                                                             std::shared_ptr<const Snapshot> snapshot);
   ~Sandbox();
   Sandbox(const Sandbox &) = delete;
@@ -63,7 +63,7 @@ class Sandbox {
   void restore(const std::shared_ptr<const Snapshot> &snapshot);
   void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
                         const hl_val_t *args, size_t nargs, hl_val_t *result);
-  // For SpareSandboxes: park() strips everything that belonged to the
+  // For SpareSandboxes (src/engine): park() strips everything that belonged to the
   // user (host functions, log callback, interrupt handles) and returns the
   // baseline snapshot, or returns null if this sandbox cannot be reused.
   // unpark() makes it a fresh sandbox from that snapshot for a new user.
@@ -89,7 +89,7 @@ class Sandbox {
   kvm::VcpuState vcpu_state() const { return vcpu_.capture_state(); }
 
  private:
-  Sandbox(const SandboxConfig &config, const mem::Layout &layout);
+  Sandbox(const SandboxServices &services, const SandboxConfig &config, const mem::Layout &layout);
   // Guest memory as three KVM slots; log_writes turns on dirty tracking.
   void map_memory_slots(bool log_writes);
   struct MappedRegion {
@@ -125,7 +125,8 @@ class Sandbox {
 
   // Declaration order = reverse destruction order. The machine (VM and
   // vCPU) goes back to the pool in ~Sandbox, before the memory it maps.
-  std::shared_ptr<const kvm::KvmSystem> kvm_;
+  SandboxServices services_;
+  const kvm::KvmSystem *kvm_ = services_.kvm.get();
   mem::Layout layout_;
   std::vector<mem::Region> regions_;  // every mapped region, image segments by name
   mem::GuestMemory memory_;

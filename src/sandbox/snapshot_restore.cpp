@@ -13,10 +13,8 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "kvm/vm_pool.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/spare_sandboxes.h"
 #include "sandbox/values.h"
 #include "wire/hl_abi.h"
 
@@ -227,7 +225,7 @@ std::shared_ptr<const Snapshot> Sandbox::park() {
 }
 
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
-  interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state());
+  interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts);
   log_callback_ = config.log_callback;
   log_user_data_ = config.log_user_data;
   max_log_level_ = config.effective_max_log_level();
@@ -236,24 +234,10 @@ void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Sn
   apply_snapshot(snapshot);  // exact: the last user's pages and registers are gone
 }
 
-std::unique_ptr<Sandbox> Sandbox::create_from_snapshot(const SandboxConfig &config,
-                                                       std::shared_ptr<const Snapshot> snapshot) {
-  std::unique_ptr<Sandbox> sb = SpareSandboxes::instance().take(snapshot);
-  if (sb != nullptr) {
-    try {
-      sb->unpark(config, snapshot);
-    } catch (const Error &) {
-      sb.reset();  // KVM refused something: build a new one instead
-    }
-  }
-  if (sb == nullptr) sb = create_cold_from_snapshot(config, snapshot);
-  SpareSandboxes::instance().prefill(snapshot);  // so that the next one is a restore away too
-  return sb;
-}
-
-std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxConfig &config,
+std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxServices &services,
+                                                            const SandboxConfig &config,
                                                             std::shared_ptr<const Snapshot> snapshot) {
-  std::unique_ptr<Sandbox> sb(new Sandbox(config, snapshot->layout));
+  std::unique_ptr<Sandbox> sb(new Sandbox(services, config, snapshot->layout));
   // Fresh slots that log writes from the start: every page starts
   // write-protected. Then it is a restore onto an empty sandbox.
   sb->map_memory_slots(sb->kvm_->dirty_ring_entries() != 0);

@@ -152,16 +152,21 @@ TEST(Interrupts, ASandboxMovedToAnotherThreadIsStillKillable) {
   EXPECT_EQ(code.load(), HL_ERROR_CANCELLED);
 }
 
-TEST(Interrupts, SignalOffsetIsFixedOnceSandboxesExist) {
-  SandboxPtr sb = new_sandbox();
-  EXPECT_EQ(hl_interrupt_signal(), SIGRTMIN + 5);
-  ErrorPtr busy(hl_set_interrupt_signal_offset(7));
-  ASSERT_TRUE(busy);
-  EXPECT_EQ(hl_error_code(busy.get()), HL_ERROR_BUSY);
-  EXPECT_FALSE(ErrorPtr(hl_set_interrupt_signal_offset(5))) << "the offset in use may be set again";
-  ErrorPtr range(hl_set_interrupt_signal_offset(1000));
-  ASSERT_TRUE(range);
-  EXPECT_EQ(hl_error_code(range.get()), HL_ERROR_INVALID_ARGUMENT);
+TEST(Interrupts, SignalSettingsAreCheckedAndPerEngine) {
+  EXPECT_EQ(hl_engine_interrupt_signal(nullptr), SIGRTMIN + 5) << "the default engine's signal";
+  EngineConfigPtr cfg(hl_engine_config_new());
+  EXPECT_EQ(code_of(ErrorPtr(hl_engine_config_set_interrupt_signal_offset(cfg.get(), 1000))),
+            HL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(code_of(ErrorPtr(hl_engine_config_set_interrupt_retry_delay_ns(cfg.get(), 10))), HL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(code_of(ErrorPtr(hl_engine_config_set_interrupt_retry_delay_ns(cfg.get(), 200'000'000))),
+            HL_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(code_of(ErrorPtr(hl_engine_config_set_interrupt_signal_offset(nullptr, 5))), HL_ERROR_INVALID_ARGUMENT);
+  ASSERT_FALSE(ErrorPtr(hl_engine_config_set_interrupt_signal_offset(cfg.get(), 9)));
+  ASSERT_FALSE(ErrorPtr(hl_engine_config_set_interrupt_retry_delay_ns(cfg.get(), 50'000)));
+  hl_engine_t *raw = nullptr;
+  ASSERT_FALSE(ErrorPtr(hl_engine_new(cfg.get(), &raw)));
+  EnginePtr engine(raw);
+  EXPECT_EQ(hl_engine_interrupt_signal(engine.get()), SIGRTMIN + 9);
 }
 
 void on_foreign_signal(int) {}
@@ -189,10 +194,6 @@ TEST(Interrupts, ForeignSignalsNeverCancel) {
   spammer.join();
   EXPECT_FALSE(err) << describe(err);
   EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
-  ErrorPtr bad(hl_set_interrupt_retry_delay_ns(10));
-  ASSERT_TRUE(bad);
-  EXPECT_EQ(hl_error_code(bad.get()), HL_ERROR_INVALID_ARGUMENT);
-  EXPECT_FALSE(ErrorPtr(hl_set_interrupt_retry_delay_ns(200'000)));
 }
 
 // Eight callers hammer short calls while eight killers fire at them at

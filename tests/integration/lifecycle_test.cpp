@@ -80,12 +80,19 @@ int settled_fd_count(int expected) {
 }
 
 TEST(Lifecycle, TwoHundredSandboxesLeakNoDescriptors) {
-  ErrorPtr no_pool(hl_set_vm_pool_size(0));  // pooled VMs would hold descriptors on purpose
-  { SandboxPtr warmup = new_sandbox(); }     // opens the shared /dev/kvm handle
+  // An engine of its own without a pool: pooled VMs would hold descriptors on purpose.
+  EngineConfigPtr engine_config(hl_engine_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_engine_config_set_vm_pool_size(engine_config.get(), 0)));
+  hl_engine_t *raw_engine = nullptr;
+  ASSERT_FALSE(ErrorPtr(hl_engine_new(engine_config.get(), &raw_engine)));
+  EnginePtr engine(raw_engine);
+  ConfigPtr config(hl_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_config_set_engine(config.get(), engine.get())));
+  { SandboxPtr warmup = new_sandbox(config.get()); }  // starts the engine's pool thread
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   int before = open_fd_count();
   for (int i = 0; i < 200; i++) {
-    SandboxPtr sb = new_sandbox();
+    SandboxPtr sb = new_sandbox(config.get());
     ASSERT_TRUE(sb);
     hl_interrupt_handle_t *raw = nullptr;
     ErrorPtr herr(hl_sandbox_interrupt_handle(sb.get(), &raw));
@@ -98,7 +105,6 @@ TEST(Lifecycle, TwoHundredSandboxesLeakNoDescriptors) {
     }
   }
   EXPECT_EQ(settled_fd_count(before), before);
-  ErrorPtr default_pool(hl_set_vm_pool_size(2));
 }
 
 }  // namespace

@@ -26,6 +26,14 @@ using ErrorPtr = std::unique_ptr<hl_error_t, ErrorDeleter>;
 using SandboxPtr = std::unique_ptr<hl_sandbox_t, SandboxDeleter>;
 using HandlePtr = std::unique_ptr<hl_interrupt_handle_t, HandleDeleter>;
 using ConfigPtr = std::unique_ptr<hl_config_t, ConfigDeleter>;
+struct EngineDeleter {
+  void operator()(hl_engine_t *e) const { hl_engine_delete(e); }
+};
+struct EngineConfigDeleter {
+  void operator()(hl_engine_config_t *c) const { hl_engine_config_delete(c); }
+};
+using EnginePtr = std::unique_ptr<hl_engine_t, EngineDeleter>;
+using EngineConfigPtr = std::unique_ptr<hl_engine_config_t, EngineConfigDeleter>;
 
 // A result that releases what it owns.
 struct Result {
@@ -33,6 +41,8 @@ struct Result {
   ~Result() { hl_val_release(&val); }
   std::string str() const { return std::string(val.of.string.ptr, val.of.string.len); }
 };
+
+inline hl_error_code_t code_of(const ErrorPtr &e) { return e ? hl_error_code(e.get()) : 0; }
 
 inline std::string describe(const ErrorPtr &e) {
   return e ? std::string(hl_error_message(e.get())) + " (code " + std::to_string(hl_error_code(e.get())) + ")"

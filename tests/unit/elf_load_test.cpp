@@ -11,6 +11,7 @@
 #include <iterator>
 #include <vector>
 
+#include "engine/engine.h"
 #include "sandbox/sandbox.h"
 #include "test_support.h"  // the value helpers (tests/integration)
 
@@ -61,7 +62,7 @@ TEST(ElfLoad, HugeBssIsNotCommitted) {
   uint64_t old_end = 0;
   std::vector<uint8_t> elf = with_bigger_bss(200 * kMiB, &old_end);
   ASSERT_LT(elf.size(), 1 * kMiB);
-  auto sb = hl::Sandbox::create(hl::SandboxConfig{}, elf);
+  auto sb = hl::Engine::default_engine()->create_sandbox(hl::SandboxConfig{}, elf);
   const uint64_t image = sb->layout().image;
   ASSERT_GT(sb->layout().image_size, 200 * kMiB);
 

@@ -13,11 +13,9 @@
 
 #include "common/error.h"
 #include "common/hash.h"
-#include "kvm/kvm_system.h"
-#include "kvm/vm_pool.h"
+#include "engine/engine.h"
 #include "sandbox/cpu_state.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/spare_sandboxes.h"
 #include "snapshot/snapshot_file.h"
 #include "test_support.h"  // the value helpers (tests/integration)
 
@@ -57,9 +55,10 @@ class SnapshotExactness : public ::testing::Test {
   std::unique_ptr<hl::Sandbox> make(uint64_t heap = 4ull << 20) {
     hl::SandboxConfig config;
     config.set_heap_size(heap);
-    return hl::Sandbox::create(config, elf_);
+    return engine_->create_sandbox(config, elf_);
   }
   std::vector<uint8_t> elf_ = read_file(HL_SCRIBBLEGUEST_PATH);
+  std::shared_ptr<hl::Engine> engine_ = hl::Engine::default_engine();
 };
 
 // Scribbles in one of four ways (return, fault, abort, spin until the time
@@ -169,7 +168,7 @@ TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
   auto snap = source->snapshot();
   std::vector<std::unique_ptr<hl::Sandbox>> alive;
   for (int i = 0; i < 15; i++) {
-    auto sb = hl::Sandbox::create_from_snapshot(hl::SandboxConfig{}, snap);
+    auto sb = engine_->create_sandbox_from_snapshot(hl::SandboxConfig{}, snap);
     EXPECT_EQ(memory_hash(*sb), memory_hash(*snap)) << "round " << i;
     expect_same_vcpu(snap->vcpu, sb->vcpu_state());
     EXPECT_EQ(count_calls(*sb), 1);
@@ -181,15 +180,15 @@ TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
     } catch (const hl::Error &) {
     }
     switch (i % 3) {
-      case 0: sb.reset(); break;                                            // destroyed: its VM is scrubbed
-      case 1: hl::SpareSandboxes::instance().retire(std::move(sb)); break;  // parked for reuse
-      case 2: alive.push_back(std::move(sb)); break;                        // the next comes from a prefilled spare
+      case 0: sb.reset(); break;                      // destroyed: its VM is scrubbed
+      case 1: engine_->retire(std::move(sb)); break;  // parked for reuse
+      case 2: alive.push_back(std::move(sb)); break;  // the next comes from a prefilled spare
     }
     // Give the background threads time to scrub VMs and build spares.
-    for (int wait = 0; wait < 200 && hl::SpareSandboxes::instance().count_for(snap) == 0; wait++)
+    for (int wait = 0; wait < 200 && engine_->spares().count_for(snap) == 0; wait++)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_GT(hl::SpareSandboxes::instance().count_for(snap), 0u) << "no spare was ever built";
+  EXPECT_GT(engine_->spares().count_for(snap), 0u) << "no spare was ever built";
 }
 
 // A snapshot file carries only user state and the loader rebuilds the rest:
@@ -202,10 +201,10 @@ TEST_F(SnapshotExactness, SandboxFromAFileHasTheLiveState) {
   hl_val_t secret = u64(0x5ec7e7);
   source->call("SetXmm0", &secret, 1, nullptr);
   auto live = source->snapshot();
-  const uint64_t cr4 = hl::host_cr4(hl::kvm::KvmSystem::instance()->offers_umip());
+  const uint64_t cr4 = engine_->host_cr4();
   std::shared_ptr<const hl::Snapshot> loaded = hl::parse_snapshot(hl::serialize_snapshot(*live), cr4);
   expect_same_vcpu(live->vcpu, loaded->vcpu);
-  auto sb = hl::Sandbox::create_cold_from_snapshot(hl::SandboxConfig{}, loaded);
+  auto sb = engine_->create_sandbox_from_snapshot(hl::SandboxConfig{}, loaded);
   expect_same_vcpu(live->vcpu, sb->vcpu_state());
   // Memory is the same but for the page tables the loader rebuilt: the
   // live ones carry the accessed and dirty bits the MMU set.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "engine/engine.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -20,7 +21,7 @@ std::vector<uint8_t> read_file(const char *path) {
 
 TEST(KvmInternals, BrokenIdtEndsInATripleFault) {
   std::vector<uint8_t> elf = read_file(HL_SIMPLEGUEST_PATH);
-  std::unique_ptr<hl::Sandbox> sb = hl::Sandbox::create(hl::SandboxConfig{}, elf);
+  std::unique_ptr<hl::Sandbox> sb = hl::Engine::default_engine()->create_sandbox(hl::SandboxConfig{}, elf);
   const hl::mem::Layout &l = sb->layout();
   std::memset(sb->memory().span(l.idt, hl::mem::kPageSize).data(), 0, hl::mem::kPageSize);
   try {

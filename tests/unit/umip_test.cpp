@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "common/error.h"
-#include "kvm/kvm_system.h"
+#include "engine/engine.h"
+#include "sandbox/cpu_state.h"
 #include "sandbox/sandbox.h"
 
 namespace {
@@ -16,8 +17,8 @@ namespace {
 TEST(Umip, RingThreeCannotReadTheGdtRegisterWhereTheCpuOffersUmip) {
   std::ifstream f(HL_HOSTILEGUEST_PATH, std::ios::binary);
   std::vector<uint8_t> elf{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-  auto sb = hl::Sandbox::create(hl::SandboxConfig{}, elf);
-  const bool umip = hl::kvm::KvmSystem::instance()->offers_umip();
+  auto sb = hl::Engine::default_engine()->create_sandbox(hl::SandboxConfig{}, elf);
+  const bool umip = (hl::Engine::default_engine()->host_cr4() & hl::kCr4Umip) != 0;
   EXPECT_EQ((sb->vcpu_state().sregs.cr4 & (1ull << 11)) != 0, umip);
   hl_val_t result{};
   try {

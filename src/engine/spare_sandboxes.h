@@ -1,4 +1,5 @@
-// Deleted sandboxes kept warm for the snapshot they were made from.
+// Deleted sandboxes kept warm for the snapshot they were made from; an
+// engine owns one set.
 //
 // A sandbox created from a snapshot (or restored to one) knows which of its
 // pages differ from it, so turning it back into a fresh sandbox from that
@@ -11,13 +12,18 @@
 // snapshot alive; once the snapshot is gone, its spares are destroyed.
 //
 // Spares are also made ahead of time: each sandbox made from a snapshot
-// asks a background thread to build more for that snapshot (new memory, the
-// snapshot's pages, memory slots, a pooled VM), so that sandboxes made while
+// asks a background thread (started on first use, joined by the
+// destructor) to build more for that snapshot, so that sandboxes made while
 // earlier ones are still alive are also a restore away.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "sandbox/sandbox.h"
 
@@ -25,7 +31,15 @@ namespace hl {
 
 class SpareSandboxes {
  public:
-  static SpareSandboxes &instance();
+  // Builds a new sandbox in the snapshot's state (Sandbox::create_cold_from_snapshot).
+  using Builder = std::function<std::unique_ptr<Sandbox>(const std::shared_ptr<const Snapshot> &)>;
+
+  // At most capacity sandboxes are parked; 0 parks none.
+  SpareSandboxes(uint32_t capacity, Builder build);
+  // Joins the thread and destroys every spare.
+  ~SpareSandboxes();
+  SpareSandboxes(const SpareSandboxes &) = delete;
+  SpareSandboxes &operator=(const SpareSandboxes &) = delete;
 
   // Keeps sandbox if it can be reused and there is room, else destroys it.
   void retire(std::unique_ptr<Sandbox> sandbox) noexcept;
@@ -36,17 +50,28 @@ class SpareSandboxes {
   void prefill(const std::shared_ptr<const Snapshot> &snapshot) noexcept;
   // Spares parked for snapshot (tests and benchmarks wait for them).
   uint32_t count_for(const std::shared_ptr<const Snapshot> &snapshot);
-
-  // At most this many sandboxes are parked (hl_set_vm_pool_size sets it
-  // with the VM pool's size); 0 parks none and destroys those parked.
-  void set_capacity(uint32_t capacity);
   // Destroys the spares whose snapshot is gone (hl_snapshot_delete).
   void evict_expired();
 
  private:
-  SpareSandboxes() = default;
-  struct Impl;
-  Impl &impl();
+  struct Spare {
+    std::weak_ptr<const Snapshot> snapshot;
+    std::unique_ptr<Sandbox> sandbox;
+  };
+  uint32_t count_locked(const std::shared_ptr<const Snapshot> &snapshot) const;
+  // Spares whose snapshot is gone, or beyond capacity; destroyed by the
+  // caller after the lock is released.
+  std::deque<Spare> evict_locked();
+  void run();
+
+  const uint32_t capacity_;
+  const Builder build_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::deque<Spare> spares_;                            // oldest first
+  std::deque<std::weak_ptr<const Snapshot>> requests_;  // snapshots to build spares for
+  std::thread thread_;                                  // last: joined before the rest is destroyed
 };
 
 }  // namespace hl

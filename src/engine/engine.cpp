@@ -1,0 +1,65 @@
+#include "engine/engine.h"
+
+#include <mutex>
+
+#include "common/error.h"
+#include "sandbox/cpu_state.h"
+
+namespace hl {
+
+namespace {
+
+// Checked before anything is opened or started.
+const EngineOptions &validated(const EngineOptions &options) {
+  InterruptSettings::check_signal_offset(options.interrupts.signal_offset, "hl_engine_new");
+  InterruptSettings::check_retry_delay_ns(options.interrupts.retry_delay_ns, "hl_engine_new");
+  return options;
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions &options, const char *kvm_device)
+    : options_(validated(options)),
+      kvm_(kvm::KvmSystem::open(kvm_device)),
+      vm_pool_(kvm_, options.vm_pool_size),
+      services_{kvm_, &vm_pool_, &deadline_timer_, options.interrupts},
+      spares_(options.vm_pool_size, [this](const std::shared_ptr<const Snapshot> &snapshot) {
+        return Sandbox::create_cold_from_snapshot(services_, SandboxConfig{}, snapshot);
+      }) {}
+
+std::shared_ptr<Engine> Engine::default_engine() {
+  // Destroyed at exit, after which no sandbox may be used (the C ABI says
+  // so); until then every sandbox made without an engine shares it.
+  static std::mutex mu;
+  static std::shared_ptr<Engine> engine;
+  std::lock_guard<std::mutex> lock(mu);
+  if (engine == nullptr) engine = std::make_shared<Engine>(EngineOptions{});
+  return engine;
+}
+
+std::unique_ptr<Sandbox> Engine::create_sandbox(const SandboxConfig &config, std::span<const uint8_t> elf) {
+  return Sandbox::create(services_, config, elf);
+}
+
+std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfig &config,
+                                                              const std::shared_ptr<const Snapshot> &snapshot) {
+  std::unique_ptr<Sandbox> sb = spares_.take(snapshot);
+  if (sb != nullptr) {
+    try {
+      sb->unpark(config, snapshot);
+    } catch (const Error &) {
+      sb.reset();  // KVM refused something: build a new one instead
+    }
+  }
+  if (sb == nullptr) sb = Sandbox::create_cold_from_snapshot(services_, config, snapshot);
+  spares_.prefill(snapshot);  // so that the next one is a restore away too
+  return sb;
+}
+
+void Engine::retire(std::unique_ptr<Sandbox> sandbox) noexcept { spares_.retire(std::move(sandbox)); }
+
+void Engine::evict_expired_spares() { spares_.evict_expired(); }
+
+uint64_t Engine::host_cr4() const { return hl::host_cr4(kvm_->offers_umip()); }
+
+}  // namespace hl
