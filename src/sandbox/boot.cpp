@@ -63,7 +63,7 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
       default_timeout_ns_(config.call_timeout_ns),
-      dirty_pages_(layout_.memory_size / mem::kPageSize) {
+      tracker_(layout_.memory_size / mem::kPageSize) {
   install_interrupt_signal_handler(services_.interrupts.signal());
 }
 

@@ -96,7 +96,7 @@ void Sandbox::add_mapping(const void *host_address, uint64_t size, uint64_t gues
 
   mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
-  page_tables_edited_ = true;  // the host writes them: KVM's dirty ring does not see it
+  tracker_.note_page_tables_edited();  // the host writes them: KVM's dirty ring does not see it
   editor.map(guest_address, size, region->permissions);
   try {
     vm_.set_memory_slot(slot, guest_address, size, const_cast<void *>(host_address), KVM_MEM_READONLY);
@@ -118,7 +118,7 @@ void Sandbox::unmap_region(uint64_t guest_address) {
   MappedRegion &r = *it->second;
   mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
-  page_tables_edited_ = true;
+  tracker_.note_page_tables_edited();
   editor.unmap(r.base, r.size);
   vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);  // size 0 deletes the slot
   mapped_.erase(it);

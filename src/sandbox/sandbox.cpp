@@ -111,10 +111,10 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
   // Host writes are invisible to KVM's dirty ring: record how far this one
   // reached, also when it fails half-way (restores copy that much back).
   struct NoteWritten {
-    Sandbox &sandbox;
+    RestoreTracker &tracker;
     const hl_wire_writer &writer;
-    ~NoteWritten() { sandbox.note_input_written(writer.pos); }
-  } note_written{*this, w};
+    ~NoteWritten() { tracker.note_input_written(writer.pos); }
+  } note_written{tracker_, w};
   hl_wire_put_str(&w, name.data(), static_cast<uint32_t>(name.size()));
   hl_wire_put_u8(&w, static_cast<uint8_t>(nargs));
   for (size_t i = 0; i < nargs; i++) {
@@ -274,7 +274,7 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
     hl_wire_begin(&w, base, space, HL_MSG_RESULT);
     hl_wire_put_val(&w, result);
     uint32_t written = hl_wire_end(&w);
-    note_input_written(reply_offset_ + w.pos);  // also a partial write: the host wrote it, KVM did not log it
+    tracker_.note_input_written(reply_offset_ + w.pos);  // also a partial write: the host wrote it, KVM did not log it
     if (written != 0) return;
     code = HL_ERROR_TOO_LARGE;
   }
@@ -288,7 +288,7 @@ void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const
   hl_wire_put_u32(&w, code);
   hl_wire_put_str(&w, text.data(), text_len);
   uint32_t written = hl_wire_end(&w);
-  note_input_written(reply_offset_ + w.pos);
+  tracker_.note_input_written(reply_offset_ + w.pos);
   // Not even an error fits: the guest cannot be told, so its state is unknown.
   if (written == 0)
     poison_and_throw(HL_ERROR_TOO_LARGE,

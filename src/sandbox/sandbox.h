@@ -26,8 +26,8 @@
 #include "sandbox/guest_interface.h"
 #include "sandbox/host_functions.h"
 #include "sandbox/interrupt.h"
+#include "sandbox/restore_tracker.h"
 #include "sandbox/sandbox_services.h"
-#include "snapshot/dirty_page_set.h"
 #include "snapshot/snapshot.h"
 #include "wire/hl_wire.h"
 
@@ -154,24 +154,18 @@ class Sandbox {
   std::string poisoned_reason_;
   std::atomic<bool> busy_{false};
 
-  // Restore tracking (snapshot_restore.cpp). Guest memory equals
-  // baseline_'s except in dirty_pages_ (guest writes, from KVM's dirty
-  // ring), the input buffer below input_written_end_, the PEB, and the page
-  // tables if page_tables_edited_ (host writes, which KVM does not log).
-  std::shared_ptr<const Snapshot> baseline_;
-  DirtyPageSet dirty_pages_;
-  uint64_t input_written_end_ = 0;
-  bool page_tables_edited_ = false;
+  // Restore tracking: what may differ from the baseline snapshot
+  // (restore_tracker.h); the call path and mapped regions report the
+  // host's writes to it.
+  RestoreTracker tracker_;
   bool logging_writes_ = false;     // the memory slots have KVM_MEM_LOG_DIRTY_PAGES
   bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
-  uint32_t restores_since_reset_ = 0;
   void harvest_dirty_ring();
   void start_tracking_from(std::shared_ptr<const Snapshot> baseline);
-  void restore_memory(const Snapshot &snapshot);
+  void restore_memory();
   void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
   // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
   void check_fits(const Snapshot &snapshot) const;
-  void note_input_written(uint64_t end) { input_written_end_ = std::max(input_written_end_, end); }
 };
 
 }  // namespace hl

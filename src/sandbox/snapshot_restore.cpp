@@ -1,15 +1,14 @@
 // Snapshots of a sandbox, restores onto it, and sandboxes made from one.
 //
-// Restore tracking: after a snapshot or restore, the sandbox's memory
-// equals its baseline snapshot's except for pages written since. The guest's
-// writes are in KVM's dirty ring (the slots log writes; pages start
-// write-protected, KVM records the first write to each). Harvested pages
-// stay writable and stay in dirty_pages_, so a guest with a steady working
-// set pays the ~2.4 us write-protect fault per page once, not per request;
-// every kResetInterval restores the set is emptied and the pages protected
-// again, so pages a request touched once stop being copied. The host's own
-// writes (input buffer, PEB, page tables) are not logged by KVM and are
-// tracked here. Nothing the guest can write decides what is restored.
+// Restore tracking (restore_tracker.h): after a snapshot or restore, the
+// sandbox's memory equals its baseline snapshot's except for pages written
+// since. The guest's writes are in KVM's dirty ring (the slots log writes;
+// pages start write-protected, KVM records the first write to each).
+// Harvested pages stay writable and stay tracked, so a guest with a steady
+// working set pays the ~2.4 us write-protect fault per page once, not per
+// request; every RestoreTracker::kResetInterval restores the set is emptied
+// and the pages protected again, so pages a request touched once stop being
+// copied.
 #include <cstring>
 
 #include "common/error.h"
@@ -19,17 +18,11 @@
 #include "wire/hl_abi.h"
 
 namespace hl {
-namespace {
-
-constexpr uint32_t kResetInterval = 256;
-
-}  // namespace
-
 void Sandbox::harvest_dirty_ring() {
   // Slot number -> first guest page of the slot (map_memory_slots).
   const uint64_t slot_first_page[3] = {1, layout_.stack / mem::kPageSize, layout_.exception_stack / mem::kPageSize};
   vcpu_.dirty_ring().harvest([&](uint32_t slot, uint64_t offset) {
-    if (slot < 3) dirty_pages_.insert(slot_first_page[slot] + offset);  // mapped regions are read-only
+    if (slot < 3) tracker_.note_guest_page(slot_first_page[slot] + offset);  // mapped regions are read-only
   });
 }
 
@@ -39,11 +32,7 @@ void Sandbox::start_tracking_from(std::shared_ptr<const Snapshot> baseline) {
     vcpu_.dirty_ring().harvest([](uint32_t, uint64_t) {});
     vm_.reset_dirty_rings();  // and protects again those the guest wrote since
   }
-  dirty_pages_.clear();
-  input_written_end_ = 0;
-  page_tables_edited_ = false;
-  restores_since_reset_ = 0;
-  baseline_ = std::move(baseline);
+  tracker_.start(std::move(baseline));
 }
 
 std::shared_ptr<const Snapshot> Sandbox::snapshot() {
@@ -102,23 +91,9 @@ void Sandbox::replace_mapped_regions(const Snapshot &snap) {
   }
 }
 
-void Sandbox::restore_memory(const Snapshot &snap) {
-  const uint64_t page = mem::kPageSize;
+void Sandbox::restore_memory() {
   harvest_dirty_ring();
-  for (uint32_t p : dirty_pages_.pages()) snap.memory.copy_pages(memory_, p, 1);
-  if (input_written_end_ != 0)
-    snap.memory.copy_pages(memory_, layout_.input_buffer / page, mem::page_round_up(input_written_end_) / page);
-  if (page_tables_edited_) snap.memory.copy_pages(memory_, layout_.page_tables / page, layout_.page_tables_size / page);
-  snap.memory.copy_pages(memory_, layout_.peb / page, 1);  // the counter: published by the host at any time
-  input_written_end_ = 0;
-  page_tables_edited_ = false;
-  if (++restores_since_reset_ >= kResetInterval) {
-    // Memory equals the baseline now: forget the working set and let KVM
-    // report it afresh, so pages one request wrote are not copied forever.
-    vm_.reset_dirty_rings();
-    dirty_pages_.clear();
-    restores_since_reset_ = 0;
-  }
+  if (tracker_.restore(memory_, layout_)) vm_.reset_dirty_rings();  // and protect the pages again
 }
 
 void Sandbox::check_fits(const Snapshot &snap) const {
@@ -149,12 +124,12 @@ void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
 void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
   const Snapshot &snap = *snapshot;
   try {
-    const bool tracked = baseline_ == snapshot && logging_writes_;
+    const bool tracked = tracker_.baseline() == snapshot && logging_writes_;
     {
       std::lock_guard<std::mutex> lock(counter_publish_mu_);  // the PEB holds the counter
       counter_.store(snap.counter);
       if (tracked) {
-        restore_memory(snap);
+        restore_memory();
       } else {
         memory_.discard_all();
         snap.memory.copy_into_blank(memory_);
@@ -182,7 +157,7 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
   } catch (const Error &e) {
     poisoned_reason_ = std::string("a restore failed: ") + e.what();
     vcpu_state_unknown_ = true;
-    baseline_.reset();  // nothing is known about memory any more: the next restore copies everything
+    tracker_.forget();  // nothing is known about memory any more: the next restore copies everything
     throw;
   }
 }
@@ -215,13 +190,14 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
 }
 
 std::shared_ptr<const Snapshot> Sandbox::park() {
-  if (baseline_ == nullptr || !logging_writes_ || !mapped_.empty() || !baseline_->mapped_regions.empty())
+  if (tracker_.baseline() == nullptr || !logging_writes_ || !mapped_.empty() ||
+      !tracker_.baseline()->mapped_regions.empty())
     return nullptr;
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
   log_callback_ = nullptr;
   log_user_data_ = nullptr;
-  return std::move(baseline_);  // parked sandboxes do not keep their snapshot alive
+  return tracker_.release_baseline();  // parked sandboxes do not keep their snapshot alive
 }
 
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
@@ -230,8 +206,8 @@ void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Sn
   log_user_data_ = config.log_user_data;
   max_log_level_ = config.effective_max_log_level();
   default_timeout_ns_ = config.call_timeout_ns;
-  baseline_ = snapshot;
-  apply_snapshot(snapshot);  // exact: the last user's pages and registers are gone
+  tracker_.resume(snapshot);  // the snapshot it was parked for: its tracked pages still stand
+  apply_snapshot(snapshot);   // exact: the last user's pages and registers are gone
 }
 
 std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxServices &services,
