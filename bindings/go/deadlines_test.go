@@ -2,7 +2,6 @@ package hyperlight
 
 import (
 	"context"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -183,49 +182,6 @@ func TestHugeTimeLimitsMeanNone(t *testing.T) {
 	got, err := newTestSandbox(t).CallWithTimeout(math.MaxInt64, "Add", int32(1), int32(2))
 	if err != nil || got != int32(3) {
 		t.Fatalf("CallWithTimeout(math.MaxInt64, Add(1, 2)) = %#v, %v; want int32(3), nil", got, err)
-	}
-}
-
-func TestInterruptSignalSettings(t *testing.T) {
-	newTestSandbox(t) // makes sure a sandbox exists in this process
-	sig := InterruptSignal()
-	if sig <= 0 {
-		t.Fatalf("InterruptSignal() = %d, want > 0", sig)
-	}
-	// Once a sandbox exists only the offset in use is accepted (the same
-	// offset again succeeds, any other is ErrorBusy): find it by trying.
-	var current uint32
-	found := false
-	for offset := uint32(0); offset < 64; offset++ {
-		err := SetInterruptSignalOffset(offset)
-		if errors.Is(err, &Error{Code: ErrorInvalidArgument}) {
-			break // above SIGRTMAX
-		}
-		if err == nil {
-			if found {
-				t.Fatalf("offsets %d and %d both accepted after a sandbox was created", current, offset)
-			}
-			current, found = offset, true
-		} else {
-			wantCode(t, err, ErrorBusy)
-		}
-	}
-	if !found {
-		t.Fatal("SetInterruptSignalOffset refused every offset, the current one included")
-	}
-	if got := InterruptSignal(); got != sig {
-		t.Fatalf("InterruptSignal() changed from %d to %d", sig, got)
-	}
-	other := current + 1
-	if current > 0 {
-		other = current - 1
-	}
-	wantCode(t, SetInterruptSignalOffset(other), ErrorBusy)
-
-	wantCode(t, SetInterruptRetryDelay(time.Nanosecond), ErrorInvalidArgument)
-	wantCode(t, SetInterruptRetryDelay(-time.Millisecond), ErrorInvalidArgument)
-	if err := SetInterruptRetryDelay(200 * time.Microsecond); err != nil { // the default
-		t.Fatalf("SetInterruptRetryDelay(200µs): %v", err)
 	}
 }
 

@@ -80,6 +80,27 @@
 //	err = snap.Save("app.snap")            // LoadSnapshot reads it back
 //
 // A Snapshot may be used by any number of goroutines and sandboxes at once.
+//
+// # Engines and signals
+//
+// An Engine holds what sandboxes share: the KVM handle, a pool of
+// pre-created VMs, the timer thread behind time limits, closed sandboxes
+// kept warm for NewSandboxFromSnapshot, and the real-time signal that
+// interrupts calls (kills, CallContext, time limits). Sandboxes whose
+// Config names no Engine use the default engine (a pool of 2 VMs, the
+// signal SIGRTMIN+5; see InterruptSignal). Make engines with other settings
+// with NewEngine; engines are independent, and may use different signals:
+//
+//	size, offset := uint32(4), uint32(7)
+//	engine, err := hyperlight.NewEngine(&hyperlight.EngineOptions{VMPoolSize: &size, InterruptSignalOffset: &offset})
+//	defer engine.Close() // its sandboxes keep it running until they are closed
+//	sb, err := hyperlight.NewSandbox("simpleguest.elf", &hyperlight.Config{Engine: engine})
+//
+// The library installs its handler for an engine's signal with SA_ONSTACK,
+// as the Go runtime requires, and passes on to the Go runtime's handler
+// (os/signal) the signals it did not send itself. The Go runtime uses no
+// real-time signal (it preempts goroutines with SIGURG), so every offset
+// works with Go; choose one no C code linked into the process uses.
 package hyperlight
 
 /*
@@ -179,6 +200,13 @@ type Config struct {
 	// fails with ErrorInvalidArgument. Sandboxes made by
 	// NewSandboxFromSnapshot run no initialisation and ignore it.
 	InitTimeout time.Duration
+
+	// Engine is the engine the sandboxes use: its VM pool, time-limit
+	// timer and interrupt signal (see NewEngine). nil means the default
+	// engine. Each sandbox holds the engine for as long as it lives, so the
+	// Engine may be closed once its sandboxes are created; creating one
+	// with a closed Engine fails with ErrorInvalidArgument.
+	Engine *Engine
 }
 
 // NoTimeLimit, as Config.CallTimeout, Config.InitTimeout or the timeout of
@@ -233,7 +261,7 @@ type Sandbox struct {
 // Errors include ErrorNoHypervisor (no usable /dev/kvm), ErrorIo,
 // ErrorInvalidElf, ErrorGuestInitFailed, ErrorTimeout (the initialisation
 // ran past Config.InitTimeout) and ErrorInvalidArgument (a Config value out
-// of range).
+// of range, or a closed Config.Engine).
 func NewSandbox(guestPath string, cfg *Config) (*Sandbox, error) {
 	if strings.IndexByte(guestPath, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, "NewSandbox: the guest path contains a NUL byte")
@@ -330,10 +358,14 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	if cerr == nil && cfg.Logger != nil {
 		logger, cerr = setLogger(config, cfg.Logger)
 	}
-	if cerr != nil {
+	err := takeError(cerr)
+	if err == nil {
+		err = cfg.Engine.setOn(config) // nil: the default engine
+	}
+	if err != nil {
 		deleteLogger(logger)
 		C.hl_config_delete(config)
-		return nil, 0, takeError(cerr)
+		return nil, 0, err
 	}
 	return config, logger, nil
 }
@@ -557,32 +589,6 @@ func (s *Sandbox) Status() SandboxStatus {
 		return SandboxPoisoned
 	}
 	return SandboxReady
-}
-
-// SetInterruptSignalOffset chooses, process-wide, the real-time signal
-// SIGRTMIN+offset that kills and deadlines use to interrupt calls (default
-// offset 5). Call it before creating the first sandbox, with a signal
-// nothing else in the process uses. It fails with ErrorInvalidArgument
-// above SIGRTMAX and with ErrorBusy once a sandbox has been created with
-// another offset.
-func SetInterruptSignalOffset(offset uint32) error {
-	return takeError(C.hl_set_interrupt_signal_offset(C.uint32_t(offset)))
-}
-
-// InterruptSignal returns the signal number hyperlight uses (or will use)
-// to interrupt calls: SIGRTMIN plus the offset.
-func InterruptSignal() int {
-	return int(C.hl_interrupt_signal())
-}
-
-// SetInterruptRetryDelay sets, process-wide, how long a kill waits before
-// re-sending its signal to a call that has not left the guest yet (default
-// 200 µs). d must be 1 µs to 100 ms, else ErrorInvalidArgument.
-func SetInterruptRetryDelay(d time.Duration) error {
-	if d < 0 {
-		return newError(ErrorInvalidArgument, "SetInterruptRetryDelay: the delay is negative")
-	}
-	return takeError(C.hl_set_interrupt_retry_delay_ns(C.uint64_t(d)))
 }
 
 // InterruptHandle returns a handle that can stop the call running in this

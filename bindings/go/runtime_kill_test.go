@@ -13,9 +13,12 @@ import (
 // goroutines allocate and force collections, the scheduler preempts with
 // SIGURG, and a bystander sandbox runs short calls throughout. Every killed
 // call must end Cancelled within a bound (no missed kill), and no call of
-// the bystander may be cancelled (no false kill). scripts/test.sh runs this
-// test 20 times (-count=20).
+// the bystander may be cancelled (no false kill). The killed sandboxes take
+// turns between the default engine and one with another signal; the
+// bystander uses the default engine. scripts/test.sh runs this test 20
+// times (-count=20).
 func TestKillWhileTheGoRuntimeIsBusy(t *testing.T) {
+	engine := newTestEngine(t, &EngineOptions{InterruptSignalOffset: u32(11)})
 	stop := make(chan struct{})
 	var churn sync.WaitGroup
 	for i := 0; i < 4; i++ {
@@ -61,8 +64,15 @@ func TestKillWhileTheGoRuntimeIsBusy(t *testing.T) {
 		}
 	}()
 
-	for round := 0; round < 5; round++ {
-		sb := newTestSandbox(t)
+	for round := 0; round < 6; round++ {
+		var cfg *Config // the default engine
+		if round%2 == 1 {
+			cfg = &Config{Engine: engine}
+		}
+		sb, err := NewSandbox(guestPath(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		handle, err := sb.InterruptHandle()
 		if err != nil {
 			t.Fatal(err)

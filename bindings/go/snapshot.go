@@ -176,17 +176,6 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 	return newSnapshot(ptr, nil), nil
 }
 
-// SetVMPoolSize sets, process-wide, how many pre-created VMs the library
-// keeps ready for new sandboxes (NewSandboxFromSnapshot draws from them),
-// and how many closed sandboxes made from snapshots it keeps for reuse by
-// the next NewSandboxFromSnapshot of the same snapshot (stripped of their
-// host functions, Logger and interrupt handles); default 2, 0 turns both
-// off and frees idle VMs. Above 64 it fails with ErrorInvalidArgument. It
-// may be called from any goroutine at any time.
-func SetVMPoolSize(n uint32) error {
-	return takeError(C.hl_set_vm_pool_size(C.uint32_t(n)))
-}
-
 // NewSandboxFromSnapshot creates a sandbox already in snap's state, without
 // loading an ELF or running the guest's initialisation (it is much faster
 // than NewSandbox). Any number of goroutines may do so from one snapshot at
@@ -195,14 +184,17 @@ func SetVMPoolSize(n uint32) error {
 // Host functions are not part of a snapshot: Register the ones the guest
 // calls on the new sandbox before calling it. cfg may be nil for the
 // defaults; only its runtime settings apply (MaxLogLevel, Logger,
-// CallTimeout): the memory sizes and InitData come from the snapshot, and
-// those fields are ignored, as is InitTimeout (no initialisation runs).
+// CallTimeout, Engine): the memory sizes and InitData come from the
+// snapshot, and those fields are ignored, as is InitTimeout (no
+// initialisation runs). The VM comes from the engine's pool of pre-created
+// VMs when one is ready, or is a closed sandbox of the same snapshot that
+// the engine kept (see EngineOptions.VMPoolSize).
 // MaxLogLevel can only filter more: the guest itself still drops the
 // records above the level of the sandbox the snapshot was taken from.
 // SharedMemory mapped in the snapshot is mapped into the new sandbox too.
 //
 // Errors include ErrorNoHypervisor, ErrorOutOfMemory, ErrorHypervisor and
-// ErrorInvalidArgument (snap nil or closed).
+// ErrorInvalidArgument (snap nil or closed, or cfg.Engine closed).
 func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	ptr, err := snap.acquire("NewSandboxFromSnapshot")
 	if err != nil {
@@ -211,7 +203,8 @@ func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	defer snap.release()
 	var runtimeCfg *Config
 	if cfg != nil {
-		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout}
+		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout,
+			Engine: cfg.Engine}
 	}
 	sb, err := createSandbox(runtimeCfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
 		return C.hl_sandbox_new_from_snapshot(ptr, config, out)

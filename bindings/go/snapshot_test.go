@@ -646,25 +646,6 @@ func TestSaveAndLoadSnapshot(t *testing.T) {
 	wantCode(t, snap.Save(filepath.Join(dir, "no", "such", "dir.snap")), ErrorIo)
 }
 
-func TestSetVMPoolSize(t *testing.T) {
-	wantCode(t, SetVMPoolSize(65), ErrorInvalidArgument)
-	snap := takeSnapshot(t, newTestSandbox(t))
-	defer func() {
-		if err := SetVMPoolSize(2); err != nil { // the default
-			t.Errorf("SetVMPoolSize(2): %v", err)
-		}
-	}()
-	for _, n := range []uint32{0, 4} {
-		if err := SetVMPoolSize(n); err != nil {
-			t.Fatalf("SetVMPoolSize(%d): %v", n, err)
-		}
-		sb := newSandboxFromSnapshot(t, snap, nil)
-		if got := mustCall(t, sb, "Add", int32(1), int32(2)); got != int32(3) {
-			t.Fatalf("pool size %d: Add = %#v", n, got)
-		}
-	}
-}
-
 // Closed sandboxes made from a snapshot may be kept warm by the library and
 // handed to the next NewSandboxFromSnapshot: nothing of the closed one may
 // leak into it.

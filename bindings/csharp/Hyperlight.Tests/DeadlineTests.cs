@@ -7,7 +7,7 @@ using Xunit;
 
 namespace Hyperlight.Tests;
 
-/// <summary>Call time limits, sandbox status and the process-wide interrupt settings.</summary>
+/// <summary>Call time limits, sandbox status and the default interrupt signal (engines: <see cref="EngineTests"/>).</summary>
 public sealed class DeadlineTests
 {
     private static Sandbox NewSandbox(SandboxOptions? options = null) => Sandbox.FromFile(TestGuests.Simple, options);
@@ -150,25 +150,5 @@ public sealed class DeadlineTests
     public void InterruptSignalIsPositive()
     {
         Assert.True(HyperlightLibrary.InterruptSignal > 0);
-    }
-
-    [Fact]
-    public void InterruptSignalOffsetCannotChangeOnceSandboxesExist()
-    {
-        using Sandbox sb = NewSandbox(); // fixes the offset for the process
-        int signal = HyperlightLibrary.InterruptSignal;
-        HyperlightLibrary.SetInterruptSignalOffset(5); // the default, which the tests use: accepted
-        var e = Assert.Throws<HyperlightException>(() => HyperlightLibrary.SetInterruptSignalOffset(7));
-        Assert.Equal(ErrorCode.Busy, e.Code);
-        Assert.Equal(signal, HyperlightLibrary.InterruptSignal);
-        Assert.Equal(42, sb.Call<int>("Add", 40, 2));
-    }
-
-    [Fact]
-    public void InterruptRetryDelayBelowOneMicrosecondIsRefused()
-    {
-        var e = Assert.Throws<HyperlightException>(() => HyperlightLibrary.SetInterruptRetryDelay(TimeSpan.FromTicks(1)));
-        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
-        Assert.Throws<ArgumentOutOfRangeException>(() => HyperlightLibrary.SetInterruptRetryDelay(TimeSpan.FromTicks(-1)));
     }
 }

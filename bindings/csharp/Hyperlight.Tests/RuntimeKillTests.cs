@@ -8,7 +8,9 @@ namespace Hyperlight.Tests;
 /// Kills spinning guests while other threads force garbage collections (CoreCLR
 /// suspends threads with signals of its own) and a bystander sandbox keeps
 /// making short calls. Every kill must land (no missed kill, bounded time) and
-/// no bystander call may fail (no false kill). Twenty rounds per run.
+/// no bystander call may fail (no false kill). Twenty rounds per run; the
+/// killed sandboxes take turns between the default engine and one with another
+/// signal, while the bystander uses the default engine.
 /// </summary>
 public sealed class RuntimeKillTests
 {
@@ -35,6 +37,7 @@ public sealed class RuntimeKillTests
             collectors[i].Start();
         }
 
+        using var engine = new Engine(new EngineOptions { InterruptSignalOffset = 11 });
         long bystanderCalls = 0, bystanderFailures = 0;
         using Sandbox bystander = Sandbox.FromFile(guest);
         var bystanderThread = new Thread(() =>
@@ -58,7 +61,7 @@ public sealed class RuntimeKillTests
         {
             for (int round = 0; round < 20; round++)
             {
-                using Sandbox sb = Sandbox.FromFile(guest);
+                using Sandbox sb = Sandbox.FromFile(guest, new SandboxOptions { Engine = round % 2 == 1 ? engine : null });
                 using InterruptHandle handle = sb.GetInterruptHandle();
                 Exception? caught = null;
                 var spinner = new Thread(() =>

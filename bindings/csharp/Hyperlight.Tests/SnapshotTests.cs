@@ -550,18 +550,4 @@ public sealed class SnapshotTests
         Assert.Equal(ErrorCode.Io, e.Code);
         Assert.Throws<ArgumentNullException>(() => Snapshot.Load(null!));
     }
-
-    // --------------------------------------------------------------- VM pool
-
-    [Fact]
-    public void VmPoolSizeIsBounded()
-    {
-        var e = Assert.Throws<HyperlightException>(() => HyperlightLibrary.SetVmPoolSize(65));
-        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
-        HyperlightLibrary.SetVmPoolSize(2); // the default
-        using Sandbox source = NewSimple();
-        using Snapshot snap = source.Snapshot();
-        using Sandbox sb = Sandbox.FromSnapshot(snap);
-        Assert.Equal(42, sb.Call<int>("Add", 40, 2));
-    }
 }

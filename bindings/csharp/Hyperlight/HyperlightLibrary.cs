@@ -4,7 +4,7 @@ using System.Threading;
 
 namespace Hyperlight;
 
-/// <summary>Facts about the loaded native library, and its process-wide settings.</summary>
+/// <summary>Facts about the loaded native library and its default engine.</summary>
 public static unsafe class HyperlightLibrary
 {
     /// <summary>hl_version() of the loaded library: (major &lt;&lt; 16) | (minor &lt;&lt; 8) | patch.
@@ -16,51 +16,13 @@ public static unsafe class HyperlightLibrary
         Marshal.PtrToStringUTF8((System.IntPtr)NativeMethods.hl_version_string()) ?? string.Empty;
 
     /// <summary>
-    /// The signal hyperlight uses (or will use) to interrupt vCPU threads for
-    /// kills, cancellation and timeouts: SIGRTMIN + the offset of
-    /// <see cref="SetInterruptSignalOffset"/>.
+    /// The signal the default engine uses to interrupt vCPU threads for kills,
+    /// cancellation and timeouts of the sandboxes whose
+    /// <see cref="SandboxOptions.Engine"/> is null: SIGRTMIN + 5. Reading it
+    /// does not create the default engine. Other engines report theirs in
+    /// <see cref="Engine.InterruptSignal"/>.
     /// </summary>
-    public static int InterruptSignal => NativeMethods.hl_interrupt_signal();
-
-    /// <summary>
-    /// Chooses, process-wide, the real-time signal SIGRTMIN +
-    /// <paramref name="offset"/> that interrupts vCPU threads (default 5). Call
-    /// it before creating the first sandbox, and pick a signal nothing else in
-    /// the process uses (CoreCLR uses SIGRTMIN itself).
-    /// </summary>
-    /// <exception cref="HyperlightException"><see cref="ErrorCode.InvalidArgument"/> above SIGRTMAX;
-    /// <see cref="ErrorCode.Busy"/> once a sandbox has been created with another offset.</exception>
-    public static void SetInterruptSignalOffset(uint offset) =>
-        HyperlightException.ThrowIfError(NativeMethods.hl_set_interrupt_signal_offset(offset));
-
-    /// <summary>
-    /// Sets, process-wide, how long a kill (or a timeout) waits before
-    /// re-sending its signal to a vCPU still inside the guest (default 200 µs).
-    /// Re-sending stops when the call leaves the guest, or after one second.
-    /// Any thread, any time. The delay is passed in whole nanoseconds.
-    /// </summary>
-    /// <param name="delay">1 µs to 100 ms.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
-    /// <exception cref="HyperlightException"><see cref="ErrorCode.InvalidArgument"/> outside 1 µs to 100 ms.</exception>
-    public static void SetInterruptRetryDelay(TimeSpan delay)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero, nameof(delay));
-        HyperlightException.ThrowIfError(NativeMethods.hl_set_interrupt_retry_delay_ns(ToNs(delay)));
-    }
-
-    /// <summary>
-    /// Sets, process-wide, how many pre-created VMs to keep ready for new
-    /// sandboxes (<see cref="Sandbox.FromSnapshot"/> and the others draw from
-    /// the pool; default 2). A background thread refills the pool and scrubs
-    /// or tears down the VMs of disposed sandboxes, so neither costs the
-    /// caller's thread. The same number caps the disposed sandboxes kept for
-    /// reuse by <see cref="Sandbox.FromSnapshot"/>. 0 turns the pool off, keeps
-    /// no sandboxes and frees idle VMs. Any thread, any time.
-    /// </summary>
-    /// <param name="size">0 to 64.</param>
-    /// <exception cref="HyperlightException"><see cref="ErrorCode.InvalidArgument"/> above 64.</exception>
-    public static void SetVmPoolSize(uint size) =>
-        HyperlightException.ThrowIfError(NativeMethods.hl_set_vm_pool_size(size));
+    public static int InterruptSignal => NativeMethods.hl_engine_interrupt_signal(IntPtr.Zero);
 
     /// <summary>
     /// A time limit in nanoseconds for the library: positive values convert
@@ -82,8 +44,8 @@ public static unsafe class HyperlightLibrary
         return ToNs(timeout);
     }
 
-    // Non-negative TimeSpan to nanoseconds (1 tick = 100 ns), saturating.
-    private static ulong ToNs(TimeSpan value)
+    /// <summary>A non-negative TimeSpan in nanoseconds (1 tick = 100 ns), saturating.</summary>
+    internal static ulong ToNs(TimeSpan value)
     {
         ulong ticks = (ulong)value.Ticks;
         return ticks > ulong.MaxValue / 100 ? ulong.MaxValue : ticks * 100;

@@ -191,17 +191,39 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_load", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_snapshot_load(string path, out SnapshotSafeHandle snapshot);
 
-    [LibraryImport(LibraryName, EntryPoint = "hl_set_vm_pool_size")]
-    internal static partial IntPtr hl_set_vm_pool_size(uint size);
+    // Engines. hl_engine_interrupt_signal takes the raw pointer: NULL means
+    // the default engine, and an Engine reads its own once, at creation.
 
-    [LibraryImport(LibraryName, EntryPoint = "hl_set_interrupt_signal_offset")]
-    internal static partial IntPtr hl_set_interrupt_signal_offset(uint offset);
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_config_new")]
+    internal static partial EngineConfigSafeHandle hl_engine_config_new();
 
-    [LibraryImport(LibraryName, EntryPoint = "hl_set_interrupt_retry_delay_ns")]
-    internal static partial IntPtr hl_set_interrupt_retry_delay_ns(ulong delayNs);
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_config_delete")]
+    internal static partial void hl_engine_config_delete(IntPtr config);
 
-    [LibraryImport(LibraryName, EntryPoint = "hl_interrupt_signal")]
-    internal static partial int hl_interrupt_signal();
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_config_set_vm_pool_size")]
+    internal static partial IntPtr hl_engine_config_set_vm_pool_size(EngineConfigSafeHandle config, uint size);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_config_set_interrupt_signal_offset")]
+    internal static partial IntPtr hl_engine_config_set_interrupt_signal_offset(EngineConfigSafeHandle config,
+                                                                                uint offset);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_config_set_interrupt_retry_delay_ns")]
+    internal static partial IntPtr hl_engine_config_set_interrupt_retry_delay_ns(EngineConfigSafeHandle config,
+                                                                                 ulong delayNs);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_new")]
+    internal static partial IntPtr hl_engine_new(EngineConfigSafeHandle config, out EngineSafeHandle engine);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_delete")]
+    internal static partial void hl_engine_delete(IntPtr engine);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_interrupt_signal")]
+    internal static partial int hl_engine_interrupt_signal(IntPtr engine);
+
+    // The SafeHandle marshaller holds a reference on the engine during the
+    // call; the config then holds a native reference of its own.
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_engine")]
+    internal static partial IntPtr hl_config_set_engine(IntPtr config, EngineSafeHandle engine);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_interrupt_handle")]
     internal static partial IntPtr hl_sandbox_interrupt_handle(SandboxSafeHandle sandbox,
@@ -424,6 +446,45 @@ internal sealed class InterruptHandleSafeHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         NativeMethods.hl_interrupt_handle_delete(handle);
+        return true;
+    }
+}
+
+/// <summary>Owns an hl_engine_config_t*; releasing it calls hl_engine_config_delete.</summary>
+internal sealed class EngineConfigSafeHandle : SafeHandle
+{
+    /// <summary>Used by the P/Invoke marshaller for return values.</summary>
+    public EngineConfigSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_engine_config_delete(handle);
+        return true;
+    }
+}
+
+/// <summary>
+/// Owns one reference to an hl_engine_t*; releasing it calls hl_engine_delete.
+/// Configs and sandboxes made with the engine hold native references of their
+/// own, so releasing this one does not affect them; the last reference to go
+/// stops the engine and joins its threads.
+/// </summary>
+internal sealed class EngineSafeHandle : SafeHandle
+{
+    /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
+    public EngineSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_engine_delete(handle);
         return true;
     }
 }

@@ -51,6 +51,7 @@ public sealed unsafe class Sandbox : IDisposable
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Io"/>,
     /// <see cref="ErrorCode.InvalidElf"/>, <see cref="ErrorCode.NoHypervisor"/>,
     /// <see cref="ErrorCode.Timeout"/> (the initialisation ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The options' <see cref="SandboxOptions.Engine"/> was disposed.</exception>
     public static Sandbox FromFile(string path, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -65,6 +66,7 @@ public sealed unsafe class Sandbox : IDisposable
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.InvalidElf"/>,
     /// <see cref="ErrorCode.NoHypervisor"/>, <see cref="ErrorCode.Timeout"/> (the initialisation
     /// ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The options' <see cref="SandboxOptions.Engine"/> was disposed.</exception>
     public static Sandbox FromBytes(byte[] elf, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(elf);
@@ -82,9 +84,10 @@ public sealed unsafe class Sandbox : IDisposable
     /// <summary>
     /// Creates a sandbox already in <paramref name="snapshot"/>'s state,
     /// without loading an ELF or running the guest's initialisation; its VM
-    /// comes from the process-wide pool when one is ready
-    /// (<see cref="HyperlightLibrary.SetVmPoolSize"/>). Any thread, also
-    /// several at once from one snapshot.
+    /// comes from the engine's pool when one is ready, or is a disposed
+    /// sandbox of the same snapshot that the engine kept
+    /// (<see cref="EngineOptions.VmPoolSize"/>). Any thread, also several at
+    /// once from one snapshot.
     /// </summary>
     /// <remarks>
     /// Host functions are not part of a snapshot: <see cref="Register(string, Delegate)"/>
@@ -95,10 +98,11 @@ public sealed unsafe class Sandbox : IDisposable
     /// </remarks>
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
-    /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>);
+    /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>,
+    /// <see cref="SandboxOptions.Engine"/>);
     /// memory sizes and init data come from the snapshot, and those options are ignored, as is
     /// <see cref="SandboxOptions.InitTimeout"/> (no initialisation runs).</param>
-    /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The snapshot, or the options' engine, was disposed.</exception>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NoHypervisor"/>,
     /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>.</exception>
     public static Sandbox FromSnapshot(Snapshot snapshot, SandboxOptions? options = null)
@@ -210,6 +214,12 @@ public sealed unsafe class Sandbox : IDisposable
             {
                 HyperlightException.ThrowIfError(NativeMethods.hl_config_set_call_timeout_ns(
                     config, HyperlightLibrary.ToTimeoutNs(callTimeout, nameof(options.CallTimeout))));
+            }
+            if (options.Engine is Engine engine)
+            {
+                // The config takes a reference of its own, and the sandbox
+                // another: the engine may be disposed from here on.
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_engine(config, engine.GetHandle()));
             }
             return config;
         }

@@ -120,4 +120,14 @@ public sealed class SandboxOptions
     /// here: the blob is the sandbox's own copy) or <see cref="MapFlags.Execute"/>.
     /// </summary>
     public MapFlags InitDataFlags { get; set; } = MapFlags.Read;
+
+    /// <summary>
+    /// The engine the sandbox uses: its VM pool, time-limit timer and
+    /// interrupt signal (hl_config_set_engine). Null: the default engine.
+    /// Applies to <see cref="Sandbox.FromSnapshot"/> too. The sandbox holds its
+    /// own reference to the engine, so the engine may be disposed once the
+    /// sandbox is created; creating one with a disposed engine throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public Engine? Engine { get; set; }
 }
