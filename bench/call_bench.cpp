@@ -18,9 +18,9 @@
 #include "kvm/kvm_system.h"
 #include "mem/guest_memory.h"
 #include "mem/layout.h"
-#include "mem/page_tables.h"
-#include "mem/system_tables.h"
 #include "wire/hl_abi.h"
+#include "x86/page_tables.h"
+#include "x86/system_tables.h"
 
 namespace {
 
@@ -33,6 +33,7 @@ class FloorVm {
         vm_(kvm_->create_vm()),
         vcpu_((vm_.set_memory_slot(0, 0, kMemory, memory_.host_base(), 0), vm_.create_vcpu(kvm_->guest_cpuid()))) {
     using namespace hl::mem;
+    using namespace hl::x86;
     std::vector<PageMapping> maps = {{kTables, 4 * kPageSize, {}},
                                      {kGdt, kPageSize, {}},
                                      {kCode, kPageSize, {true, false, true}},

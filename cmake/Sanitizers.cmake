@@ -4,7 +4,7 @@
 #
 # The flags live on the INTERFACE target hl_sanitizers, which the host
 # warning target hl_host_warnings links: so the library, its objects
-# (hyperlight_core), the tests, the bench and the fuzz targets get them, and
+# (the layers' object libraries), the tests, the bench and the fuzz targets get them, and
 # guests (hl_add_guest: freestanding ELFs run inside the VM, built with
 # hl_guest_flags only) never do. The top-level CMakeLists.txt also links it
 # into the C example, which does not use hl_host_warnings.

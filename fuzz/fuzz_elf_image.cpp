@@ -21,7 +21,7 @@
 #include "common/error.h"
 #include "mem/elf_image.h"
 #include "mem/layout.h"
-#include "mem/page_tables.h"
+#include "x86/page_tables.h"
 
 #define FUZZ_CHECK(cond)                                                                             \
   do {                                                                                               \
@@ -91,16 +91,16 @@ void boot_steps(const ElfImage &img) {
   std::vector<uint8_t> image(l.image_size);
   img.load(image, l.image);
 
-  std::vector<hl::mem::PageMapping> mappings;
+  std::vector<hl::x86::PageMapping> mappings;
   for (const hl::mem::Region &r : l.regions())
     if (r.name != "image") mappings.push_back({r.base, r.size, r.permissions});
   for (const hl::mem::ElfSegment &s : img.segments()) mappings.push_back({l.image + s.offset, s.size, s.permissions});
   std::vector<uint8_t> tables(l.page_tables_size);
-  hl::mem::build_page_tables(tables, l.page_tables, l.memory_size, mappings);
+  hl::x86::build_page_tables(tables, l.page_tables, l.memory_size, mappings);
 
-  std::optional<uint64_t> pte = hl::mem::walk_page_tables(tables, l.page_tables, l.image + img.entry_offset());
+  std::optional<uint64_t> pte = hl::x86::walk_page_tables(tables, l.page_tables, l.image + img.entry_offset());
   FUZZ_CHECK(pte.has_value());
-  FUZZ_CHECK((*pte & hl::mem::pte::kPresent) != 0 && (*pte & hl::mem::pte::kUser) != 0);
+  FUZZ_CHECK((*pte & hl::x86::pte::kPresent) != 0 && (*pte & hl::x86::pte::kUser) != 0);
 }
 
 }  // namespace

@@ -18,8 +18,8 @@
 
 #include "common/error.h"
 #include "common/hash.h"
-#include "sandbox/cpu_state.h"
 #include "snapshot/snapshot_file.h"
+#include "x86/cpu_state.h"
 
 #define FUZZ_CHECK(cond)                                                                                 \
   do {                                                                                                   \

@@ -24,7 +24,7 @@
 
 #include "common/error.h"
 #include "hyperlight.h"
-#include "sandbox/values.h"
+#include "protocol/values.h"
 #include "wire/hl_wire.h"
 
 #define FUZZ_CHECK(cond)                                                                               \

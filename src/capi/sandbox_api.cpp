@@ -8,7 +8,7 @@
 
 #include "capi/shim.h"
 #include "common/regular_file.h"
-#include "sandbox/values.h"
+#include "protocol/values.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "capi/shim.h"
-#include "sandbox/values.h"
+#include "protocol/values.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <mutex>
 
 #include "common/error.h"
-#include "sandbox/cpu_state.h"
+#include "x86/cpu_state.h"
 
 namespace hl {
 

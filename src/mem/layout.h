@@ -33,6 +33,12 @@ inline constexpr uint64_t kMappingTablePages = 16;
 // Mapped regions must lie below this (one PML4 entry's reach).
 inline constexpr uint64_t kMappingLimit = 512ull << 30;
 
+// The sizes a sandbox may have (hl_config_set_*); snapshot files are held
+// to the same bounds.
+inline constexpr uint64_t kMinHeap = 64ull << 10, kMaxHeap = 1ull << 30;
+inline constexpr uint64_t kMinStack = 16ull << 10, kMaxStack = 256ull << 20;
+inline constexpr uint64_t kMinBuffer = 4ull << 10, kMaxBuffer = 256ull << 20;
+
 constexpr uint64_t page_round_up(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 
 struct PagePermissions {

@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "common/error.h"
-#include "mem/page_tables.h"
-#include "mem/system_tables.h"
-#include "sandbox/cpu_state.h"
-#include "sandbox/message_header.h"
+#include "protocol/message_header.h"
 #include "sandbox/sandbox.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
+#include "x86/cpu_state.h"
+#include "x86/page_tables.h"
+#include "x86/system_tables.h"
 
 namespace hl {
 namespace {

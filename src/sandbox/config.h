@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "hyperlight.h"
+#include "mem/layout.h"
 
 namespace hl {
 
 struct SandboxConfig {
-  static constexpr uint64_t kMinHeap = 64ull << 10, kMaxHeap = 1ull << 30;
-  static constexpr uint64_t kMinStack = 16ull << 10, kMaxStack = 256ull << 20;
-  static constexpr uint64_t kMinBuffer = 4ull << 10, kMaxBuffer = 256ull << 20;
+  static constexpr uint64_t kMinHeap = mem::kMinHeap, kMaxHeap = mem::kMaxHeap;
+  static constexpr uint64_t kMinStack = mem::kMinStack, kMaxStack = mem::kMaxStack;
+  static constexpr uint64_t kMinBuffer = mem::kMinBuffer, kMaxBuffer = mem::kMaxBuffer;
 
   uint64_t heap_size = 4ull << 20;
   uint64_t stack_size = 256ull << 10;

@@ -13,9 +13,9 @@
 #include "common/error.h"
 #include "common/regular_file.h"
 #include "common/unique_fd.h"
-#include "mem/page_tables.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/sandbox.h"
+#include "x86/page_tables.h"
 
 namespace hl {
 namespace {
@@ -94,7 +94,7 @@ void Sandbox::add_mapping(const void *host_address, uint64_t size, uint64_t gues
   region->host_address = host_address;
   region->file_view = std::move(file_view);
 
-  mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
+  x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
   tracker_.note_page_tables_edited();  // the host writes them: KVM's dirty ring does not see it
   editor.map(guest_address, size, region->permissions);
@@ -116,7 +116,7 @@ void Sandbox::unmap_region(uint64_t guest_address) {
     throw Error(HL_ERROR_REGION_NOT_FOUND,
                 format("hl_sandbox_unmap_region: no mapped region starts at 0x%llx", ull(guest_address)));
   MappedRegion &r = *it->second;
-  mem::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
+  x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
   tracker_.note_page_tables_edited();
   editor.unmap(r.base, r.size);

@@ -8,14 +8,14 @@
 
 #include "common/error.h"
 #include "common/error_object.h"
-#include "mem/system_tables.h"
+#include "protocol/message_header.h"
+#include "protocol/values.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/deadline_timer.h"
 #include "sandbox/fault_report.h"
-#include "sandbox/message_header.h"
-#include "sandbox/values.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
+#include "x86/system_tables.h"
 
 namespace hl {
 namespace {
@@ -414,7 +414,7 @@ void Sandbox::serve_log() {
 void Sandbox::fail_guest_exception(uint8_t vector) {
   // The stub pushed nothing: the CPU's frame ([error code], RIP, CS, RFLAGS,
   // RSP, SS) sits at the exception stack's top, which the guest cannot write.
-  const uint64_t words = mem::vector_has_error_code(vector) ? 6 : 5;
+  const uint64_t words = x86::vector_has_error_code(vector) ? 6 : 5;
   const uint64_t frame_gpa = layout_.exception_stack_top - words * 8;
   uint64_t frame[6] = {};
   if (const uint8_t *p = memory_.translate(frame_gpa, words * 8)) std::memcpy(frame, p, words * 8);
@@ -422,7 +422,7 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
   const uint64_t rip = frame[words - 5];
   const uint64_t rsp = frame[words - 2];
   std::string message =
-      format("guest exception %s (vector %u) at RIP 0x%llx", mem::vector_name(vector), vector, ull(rip));
+      format("guest exception %s (vector %u) at RIP 0x%llx", x86::vector_name(vector), vector, ull(rip));
   if (vector == 14) {
     // Page faults get the precise verdict: stack overflow or access violation.
     FaultReport report = describe_page_fault(layout_, regions_, vcpu_.get_sregs().cr2, error_code, rip);

@@ -12,9 +12,9 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "protocol/values.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/values.h"
 #include "wire/hl_abi.h"
 
 namespace hl {

@@ -15,7 +15,7 @@
 #include "common/unique_mapping.h"
 #include "kvm/vcpu_state.h"
 #include "mem/layout.h"
-#include "sandbox/guest_interface.h"
+#include "protocol/guest_interface.h"
 #include "snapshot/snapshot_memory.h"
 
 namespace hl {

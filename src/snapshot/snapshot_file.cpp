@@ -32,11 +32,10 @@
 #include "common/regular_file.h"
 #include "common/unique_fd.h"
 #include "common/unique_mapping.h"
-#include "sandbox/config.h"
-#include "sandbox/cpu_state.h"
 #include "snapshot/user_cpu_state.h"
 #include "wire/hl_abi.h"
 #include "wire/hl_wire.h"
+#include "x86/cpu_state.h"
 
 namespace hl {
 namespace {
@@ -223,11 +222,10 @@ mem::Layout read_layout(Reader r) {
   uint8_t perms = r.u8("init data permissions");
   r.expect_end("layout");
   s.init_data_permissions = {(perms & 1) != 0, (perms & 2) != 0, (perms & 4) != 0};
-  const SandboxConfig limits;
-  if (s.heap < limits.kMinHeap || s.heap > limits.kMaxHeap || s.stack < limits.kMinStack ||
-      s.stack > limits.kMaxStack || s.input_buffer < limits.kMinBuffer || s.input_buffer > limits.kMaxBuffer ||
-      s.output_buffer < limits.kMinBuffer || s.output_buffer > limits.kMaxBuffer || s.init_data > (256ull << 20) ||
-      s.image > (512ull << 20) || s.exception_stack != 2 * mem::kPageSize || perms > 7)
+  if (s.heap < mem::kMinHeap || s.heap > mem::kMaxHeap || s.stack < mem::kMinStack || s.stack > mem::kMaxStack ||
+      s.input_buffer < mem::kMinBuffer || s.input_buffer > mem::kMaxBuffer || s.output_buffer < mem::kMinBuffer ||
+      s.output_buffer > mem::kMaxBuffer || s.init_data > (256ull << 20) || s.image > (512ull << 20) ||
+      s.exception_stack != 2 * mem::kPageSize || perms > 7)
     corrupt("layout sizes are out of range");
   try {
     return mem::Layout::compute(s);
@@ -244,9 +242,9 @@ uint64_t largest_memory_size() {
     mem::LayoutSizes s;
     s.image = 512ull << 20;
     s.image_alignment = 2ull << 20;  // the most padding before the image
-    s.input_buffer = s.output_buffer = SandboxConfig::kMaxBuffer;
-    s.heap = SandboxConfig::kMaxHeap;
-    s.stack = SandboxConfig::kMaxStack;
+    s.input_buffer = s.output_buffer = mem::kMaxBuffer;
+    s.heap = mem::kMaxHeap;
+    s.stack = mem::kMaxStack;
     s.init_data = 256ull << 20;
     return mem::Layout::compute(s).memory_size;
   }();

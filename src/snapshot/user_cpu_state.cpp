@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "mem/system_tables.h"
-#include "sandbox/cpu_state.h"
+#include "x86/cpu_state.h"
+#include "x86/system_tables.h"
 
 namespace hl {
 namespace {
@@ -72,7 +72,7 @@ std::string check_user_cpu_state(const UserCpuState &u, const mem::Layout &l) {
   if ((u.rflags & kRflagsFixed) == 0 || (u.rflags & ~(kUserRflags | kRflagsFixed | kRflagsResume)) != 0)
     return format("RFLAGS 0x%llx sets bits ring-3 code cannot (IF, IOPL, NT, VM or reserved ones)", ull(u.rflags));
   for (uint16_t selector : {u.ds, u.es, u.fs, u.gs})
-    if (selector != 0 && selector != mem::kUserDataSelector)
+    if (selector != 0 && selector != x86::kUserDataSelector)
       return format("data segment selector 0x%x is neither null nor the user data selector", selector);
   if (!canonical(u.fs_base) || !canonical(u.gs_base)) return "an FS or GS base is not a canonical address";
   if ((u.mxcsr & ~kMxcsrValidBits) != 0) return format("MXCSR 0x%x sets reserved bits", u.mxcsr);

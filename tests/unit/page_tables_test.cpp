@@ -4,11 +4,12 @@
 
 #include "common/error.h"
 #include "mem/layout.h"
-#include "mem/page_tables.h"
+#include "x86/page_tables.h"
 
 namespace {
 
 using namespace hl::mem;
+using namespace hl::x86;
 
 struct Built {
   Layout layout;
@@ -105,6 +106,7 @@ TEST(PageTables, RejectsWritableAndExecutableMappings) {
 namespace {
 
 using namespace hl::mem;
+using namespace hl::x86;
 
 struct Editable {
   Layout layout;

@@ -14,10 +14,10 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "engine/engine.h"
-#include "sandbox/cpu_state.h"
 #include "sandbox/sandbox.h"
 #include "snapshot/snapshot_file.h"
 #include "test_support.h"  // the value helpers (tests/integration)
+#include "x86/cpu_state.h"
 
 namespace {
 

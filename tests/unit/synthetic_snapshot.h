@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "sandbox/cpu_state.h"
 #include "snapshot/snapshot.h"
+#include "x86/cpu_state.h"
 
 namespace hl::testing {
 

@@ -5,12 +5,13 @@
 
 #include "kvm/kvm_abi.h"
 #include "mem/layout.h"
-#include "mem/system_tables.h"
 #include "wire/hl_abi.h"
+#include "x86/system_tables.h"
 
 namespace {
 
 using namespace hl::mem;
+using namespace hl::x86;
 
 bool port_open(const std::vector<uint8_t> &page, uint32_t port) {
   const uint8_t *bitmap = page.data() + kTssOffset + kTssBaseSize;

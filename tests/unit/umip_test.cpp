@@ -9,8 +9,8 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
-#include "sandbox/cpu_state.h"
 #include "sandbox/sandbox.h"
+#include "x86/cpu_state.h"
 
 namespace {
 

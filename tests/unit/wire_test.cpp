@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/message_header.h"
+#include "protocol/message_header.h"
 #include "wire/hl_wire.h"
 
 namespace {

@@ -1,10 +1,10 @@
-#include "mem/system_tables.h"
+#include "x86/system_tables.h"
 
 #include <cstring>
 
 #include "wire/hl_abi.h"
 
-namespace hl::mem {
+namespace hl::x86 {
 namespace {
 
 template <typename T>
@@ -137,4 +137,4 @@ const char *vector_name(uint64_t vector) {
   return vector < kExceptionVectors ? kNames[vector] : "Reserved";
 }
 
-}  // namespace hl::mem
+}  // namespace hl::x86

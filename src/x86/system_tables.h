@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-namespace hl::mem {
+namespace hl::x86 {
 
 // Segment selectors (index << 3 | RPL).
 inline constexpr uint16_t kKernelCodeSelector = 0x08;
@@ -39,4 +39,4 @@ bool vector_has_error_code(uint64_t vector);
 // "PageFault", "GeneralProtectionFault", ... or "Reserved".
 const char *vector_name(uint64_t vector);
 
-}  // namespace hl::mem
+}  // namespace hl::x86

@@ -1,4 +1,4 @@
-#include "sandbox/message_header.h"
+#include "protocol/message_header.h"
 
 #include "common/error.h"
 #include "wire/hl_wire.h"

@@ -1,11 +1,11 @@
-#include "sandbox/cpu_state.h"
+#include "x86/cpu_state.h"
 
 #include <cstring>
 #include <vector>
 
 #include "common/error.h"
-#include "mem/page_tables.h"
-#include "mem/system_tables.h"
+#include "x86/page_tables.h"
+#include "x86/system_tables.h"
 
 namespace hl {
 namespace {
@@ -38,7 +38,7 @@ constexpr size_t kFcwOffset = 0, kMxcsrOffset = 24, kXstateBvOffset = 512;
 
 }  // namespace
 
-kvm_segment user_data_segment() { return flat_segment(mem::kUserDataSelector, false); }
+kvm_segment user_data_segment() { return flat_segment(x86::kUserDataSelector, false); }
 
 kvm_segment null_segment() {
   kvm_segment s{};
@@ -49,20 +49,20 @@ kvm_segment null_segment() {
 kvm::VcpuState boot_vcpu_state(const mem::Layout &l, uint64_t cr4) {
   kvm::VcpuState state;
   kvm_sregs &s = state.sregs;
-  s.cs = flat_segment(mem::kUserCodeSelector, true);
+  s.cs = flat_segment(x86::kUserCodeSelector, true);
   s.ds = s.es = s.fs = s.gs = s.ss = user_data_segment();
-  s.tr.base = l.gdt_tss + mem::kTssOffset;
-  s.tr.limit = mem::tss_limit();
-  s.tr.selector = mem::kTssSelector;
+  s.tr.base = l.gdt_tss + x86::kTssOffset;
+  s.tr.limit = x86::tss_limit();
+  s.tr.selector = x86::kTssSelector;
   s.tr.type = 11;  // busy 64-bit TSS
   s.tr.present = 1;
   // No LDT: a selector with TI set is a #GP, never a descriptor read from
   // whatever memory KVM's reset LDTR (base 0) would point at.
   s.ldt = null_segment();
   s.gdt.base = l.gdt_tss;
-  s.gdt.limit = static_cast<uint16_t>(mem::kGdtEntries * 8 - 1);
+  s.gdt.limit = static_cast<uint16_t>(x86::kGdtEntries * 8 - 1);
   s.idt.base = l.idt;
-  s.idt.limit = static_cast<uint16_t>(mem::kExceptionVectors * 16 - 1);
+  s.idt.limit = static_cast<uint16_t>(x86::kExceptionVectors * 16 - 1);
   s.cr0 = kCr0;
   s.cr3 = l.page_tables;
   s.cr4 = cr4;
@@ -91,12 +91,12 @@ kvm::VcpuState boot_vcpu_state(const mem::Layout &l, uint64_t cr4) {
 }
 
 void write_host_owned_pages(uint8_t *base, const mem::Layout &l, const std::vector<mem::Region> &regions) {
-  std::vector<mem::PageMapping> mappings;
+  std::vector<x86::PageMapping> mappings;
   for (const mem::Region &r : regions) mappings.push_back({r.base, r.size, r.permissions});
-  mem::build_page_tables({base + l.page_tables, l.page_tables_size}, l.page_tables, l.memory_size, mappings);
-  mem::write_gdt_and_tss({base + l.gdt_tss, mem::kPageSize}, l.gdt_tss, l.exception_stack_top);
-  mem::write_idt({base + l.idt, mem::kPageSize}, l.exception_stub);
-  mem::write_exception_stubs({base + l.exception_stub, mem::kPageSize});
+  x86::build_page_tables({base + l.page_tables, l.page_tables_size}, l.page_tables, l.memory_size, mappings);
+  x86::write_gdt_and_tss({base + l.gdt_tss, mem::kPageSize}, l.gdt_tss, l.exception_stack_top);
+  x86::write_idt({base + l.idt, mem::kPageSize}, l.exception_stub);
+  x86::write_exception_stubs({base + l.exception_stub, mem::kPageSize});
 }
 
 }  // namespace hl

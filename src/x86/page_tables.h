@@ -12,7 +12,10 @@
 
 #include "mem/layout.h"
 
-namespace hl::mem {
+namespace hl::x86 {
+
+using mem::kPageSize;
+using mem::PagePermissions;
 
 namespace pte {
 inline constexpr uint64_t kPresent = 1ull << 0;
@@ -70,4 +73,4 @@ class PageTableEditor {
 // or nothing if some level is not present. For tests and diagnostics.
 std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64_t tables_gpa, uint64_t address);
 
-}  // namespace hl::mem
+}  // namespace hl::x86

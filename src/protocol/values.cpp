@@ -1,4 +1,4 @@
-#include "sandbox/values.h"
+#include "protocol/values.h"
 
 #include <cstdlib>
 #include <cstring>

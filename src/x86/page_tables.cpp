@@ -1,11 +1,11 @@
-#include "mem/page_tables.h"
+#include "x86/page_tables.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
 
-namespace hl::mem {
+namespace hl::x86 {
 namespace {
 
 constexpr uint64_t kEntries = 512;
@@ -37,7 +37,7 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
                        std::span<const PageMapping> mappings) {
   const uint64_t pts = (memory_size + (2ull << 20) - 1) >> 21;
   const uint64_t pds = (memory_size + (1ull << 30) - 1) >> 30;
-  if (pds > kEntries || page_table_pages_for(memory_size) * kPageSize > tables.size())
+  if (pds > kEntries || mem::page_table_pages_for(memory_size) * kPageSize > tables.size())
     throw Error(HL_ERROR_INTERNAL, "page-table area too small for guest memory");
   std::memset(tables.data(), 0, tables.size());
 
@@ -182,4 +182,4 @@ std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64
   return std::nullopt;
 }
 
-}  // namespace hl::mem
+}  // namespace hl::x86
