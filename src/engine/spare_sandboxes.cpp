@@ -1,5 +1,7 @@
 #include "engine/spare_sandboxes.h"
 
+#include <pthread.h>
+
 namespace hl {
 
 SpareSandboxes::SpareSandboxes(uint32_t capacity, Builder build) : capacity_(capacity), build_(std::move(build)) {}
@@ -107,7 +109,10 @@ void SpareSandboxes::prefill(const std::shared_ptr<const Snapshot> &snapshot) no
     for (const auto &queued : requests_)
       if (queued.lock() == snapshot) return;
     requests_.push_back(snapshot);
-    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] { run(); });
+      pthread_setname_np(thread_.native_handle(), "hl-spares");  // named for debuggers and tests
+    }
     wake_.notify_one();
   } catch (...) {
     // No memory or no thread: sandboxes are then built when asked for.

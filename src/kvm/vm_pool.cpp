@@ -1,5 +1,7 @@
 #include "kvm/vm_pool.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "common/error.h"
@@ -22,6 +24,7 @@ VmPool::~VmPool() {
 void VmPool::start_thread_locked() {
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { run(); });
+  pthread_setname_np(thread_.native_handle(), "hl-vm-pool");  // named for debuggers and tests
 }
 
 // Leaves no trace of the last sandbox: its dirty-ring entries, its memory

@@ -1,5 +1,7 @@
 #include "sandbox/deadline_timer.h"
 
+#include <pthread.h>
+
 namespace hl {
 
 DeadlineTimer::~DeadlineTimer() {
@@ -14,7 +16,10 @@ DeadlineTimer::~DeadlineTimer() {
 uint64_t DeadlineTimer::schedule(Clock::time_point deadline, std::weak_ptr<InterruptControl> target,
                                  uint64_t generation) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  if (!thread_.joinable()) {
+    thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "hl-deadlines");  // named for debuggers and tests
+  }
   uint64_t id = next_id_++;
   auto it = by_time_.emplace(deadline, id);
   by_id_.emplace(id, std::make_pair(it, Entry{std::move(target), generation}));
