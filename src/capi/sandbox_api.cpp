@@ -109,7 +109,8 @@ HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host
                                          uint64_t guest_address, uint32_t flags) {
   return hl::guarded([&] {
     hl::require(sandbox != nullptr, "hl_sandbox_map_region: sandbox is NULL");
-    sandbox->sandbox->map_region(host_address, size, guest_address, flags);
+    sandbox->sandbox->map_region(std::make_shared<const hl::MappedMemory>(host_address, size, nullptr, nullptr),
+                                 guest_address, flags);
   });
 }
 

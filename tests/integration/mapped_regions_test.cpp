@@ -29,6 +29,18 @@ struct HostPages {
   size_t size;
 };
 
+struct SnapshotDeleter {
+  void operator()(hl_snapshot_t *s) const { hl_snapshot_delete(s); }
+};
+using SnapshotPtr = std::unique_ptr<hl_snapshot_t, SnapshotDeleter>;
+
+SnapshotPtr take_snapshot(hl_sandbox_t *sb) {
+  hl_snapshot_t *snap = nullptr;
+  ErrorPtr err(hl_sandbox_snapshot(sb, &snap));
+  EXPECT_FALSE(err) << describe(err);
+  return SnapshotPtr(snap);
+}
+
 int64_t read_guest(hl_sandbox_t *sb, uint64_t address, ErrorPtr *error) {
   hl_val_t arg = i64(static_cast<int64_t>(address));
   Result r;
@@ -152,6 +164,35 @@ TEST(MappedRegions, FileCopyOnWriteIsReadableAndNeverModified) {
   EXPECT_NE(msg.find("mapped file '" + path + "'"), std::string::npos) << msg;
   sb.reset();
   EXPECT_EQ(file_content(path), content);
+  std::remove(path.c_str());
+}
+
+// Whether the process maps path (the library's copy-on-write view).
+bool process_maps(const std::string &path) {
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);)
+    if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0) return true;
+  return false;
+}
+
+// A file view follows the same rule as a region: unmapped from the host
+// when no sandbox maps it and no snapshot can map it again.
+TEST(MappedRegions, FileViewLivesWhileASnapshotHoldsIt) {
+  std::string content(4096, 'F');
+  std::string path = temp_file(content);
+  SandboxPtr sb = new_sandbox();
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_map_file_cow(sb.get(), path.c_str(), kGuestAddress, nullptr)));
+  EXPECT_TRUE(process_maps(path));
+  SnapshotPtr snap = take_snapshot(sb.get());
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_unmap_region(sb.get(), kGuestAddress)));
+  EXPECT_TRUE(process_maps(path)) << "the snapshot maps it again on restore";
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_restore(sb.get(), snap.get())));
+  ErrorPtr call_err;
+  EXPECT_EQ(read_guest(sb.get(), kGuestAddress, &call_err), 0x4646464646464646ll);
+  snap.reset();
+  EXPECT_TRUE(process_maps(path)) << "the sandbox maps it";
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_unmap_region(sb.get(), kGuestAddress)));
+  EXPECT_FALSE(process_maps(path));
   std::remove(path.c_str());
 }
 
