@@ -164,7 +164,7 @@ func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag)
 	}
 	// mem is not Go memory (it comes from mmap), so C may keep its address.
 	cerr := C.hl_sandbox_map_region(ptr, unsafe.Pointer(&mem[0]), C.uint64_t(len(mem)), C.uint64_t(guestAddress),
-		C.uint32_t(flags))
+		C.uint32_t(flags), nil, nil)
 	runtime.KeepAlive(s)
 	if err := takeError(cerr); err != nil {
 		m.unpin()

@@ -125,7 +125,8 @@ internal static unsafe partial class NativeMethods
     // SafeHandle itself around them (see Sandbox.MapRegion).
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_map_region")]
     internal static partial IntPtr hl_sandbox_map_region(IntPtr sandbox, void* hostAddress, ulong size,
-                                                         ulong guestAddress, uint flags);
+                                                         ulong guestAddress, uint flags, IntPtr userData,
+                                                         delegate* unmanaged[Cdecl]<IntPtr, void> finalizer);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_unmap_region")]
     internal static partial IntPtr hl_sandbox_unmap_region(IntPtr sandbox, ulong guestAddress);

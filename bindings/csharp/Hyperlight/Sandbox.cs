@@ -605,7 +605,8 @@ public sealed unsafe class Sandbox : IDisposable
                 try
                 {
                     err = NativeMethods.hl_sandbox_map_region(_handle.DangerousGetHandle(), host,
-                                                              (ulong)memory.Length, guestAddress, (uint)flags);
+                                                              (ulong)memory.Length, guestAddress, (uint)flags,
+                                                              IntPtr.Zero, null);
                 }
                 catch
                 {
