@@ -432,9 +432,15 @@ typedef void (*hl_log_fn_t)(void *user_data,
                             size_t message_len);
 
 /**
- * Called exactly once when hyperlight no longer needs user_data.
+ * Called exactly once when hyperlight no longer needs user_data, also when the
+ * call that took it fails. It runs on the thread of the hyperlight call that
+ * lets go of user_data, inside that call (each function that takes a finalizer
+ * says which calls those are), so it must not use that call's sandbox or
+ * snapshot, and it must not block on a thread that may be waiting for that
+ * call.
  *
- * @param user_data The pointer given to hl_register().
+ * @param user_data The pointer given to hl_register() or
+ *     hl_sandbox_map_region().
  */
 typedef void (*hl_finalizer_t)(void *user_data);
 
@@ -812,7 +818,8 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox);
 /**
  * Makes host memory visible to the guest at guest_address, read-only (and
  * executable if asked), from the next call on. Guest writes to it fail with
- * HL_ERROR_MEMORY_ACCESS_VIOLATION naming the region.
+ * HL_ERROR_MEMORY_ACCESS_VIOLATION naming the region. Each call makes a new
+ * region, even for memory mapped before: it has its own finalizer, run once.
  *
  * @param sandbox The sandbox.
  * @param host_address Start of the host memory, page-aligned.
@@ -821,21 +828,40 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox);
  *     sandbox's own memory (hl_sandbox_memory_size()) and below 512 GiB.
  * @param flags HL_MAP_READ, optionally | HL_MAP_EXECUTE. HL_MAP_WRITE is
  *     refused.
+ * @param user_data Passed to finalizer.
+ * @param finalizer Called once with user_data when hyperlight no longer maps
+ *     the memory and never will again (see ownership), or before this function
+ *     returns an error. May be NULL.
  * @return NULL, or HL_ERROR_NOT_ALIGNED, HL_ERROR_REGION_OVERLAP,
  *     HL_ERROR_INVALID_ARGUMENT, HL_ERROR_TOO_LARGE (no page-table or slot
- *     space left), HL_ERROR_BUSY.
+ *     space left), HL_ERROR_BUSY. finalizer has run already when an error is
+ *     returned.
  *
- * Ownership: Borrows the memory: the caller must keep [host_address, +size)
- * mapped and unchanged in layout until hl_sandbox_unmap_region() or
- * hl_sandbox_delete(); changes the host makes to it are visible to the guest.
+ * Ownership: Lends the memory to hyperlight from the call on, whatever its
+ * outcome: the caller must keep [host_address, +size) mapped and unchanged in
+ * layout until finalizer runs; changes the host makes to it are visible to the
+ * guest. The region is held by the sandbox while it maps it and by every
+ * snapshot taken meanwhile (a restore of such a snapshot, or a sandbox made
+ * from it, maps it again and holds it too). finalizer runs when the last of
+ * them lets go: in hl_sandbox_unmap_region(), hl_sandbox_restore() or
+ * hl_call_and_restore() of a snapshot without the region, or
+ * hl_sandbox_delete(), once no snapshot holds it; in hl_snapshot_delete() of
+ * the last snapshot that holds it, once no sandbox maps it; or in this call if
+ * it fails (also for a NULL sandbox or invalid arguments). Sandboxes restored
+ * to or made from a snapshot do not keep the snapshot, so they do not hold its
+ * regions once unmapped there.
  *
  * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
+ * finalizer runs on the thread that called the function that lets go of the
+ * region, inside it (see hl_finalizer_t).
  */
 HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox,
                                          const void *host_address,
                                          uint64_t size,
                                          uint64_t guest_address,
-                                         uint32_t flags);
+                                         uint32_t flags,
+                                         void *user_data,
+                                         hl_finalizer_t finalizer);
 
 /**
  * Removes a mapped region; later guest accesses fail with
@@ -845,8 +871,9 @@ HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox,
  * @param guest_address The guest_address the region was mapped at.
  * @return NULL, or HL_ERROR_REGION_NOT_FOUND, HL_ERROR_BUSY.
  *
- * Ownership: Borrows sandbox. The host memory of a region from
- * hl_sandbox_map_region() is the caller's again.
+ * Ownership: Borrows sandbox. Drops the sandbox's hold on the region. A region
+ * from hl_sandbox_map_region() that no snapshot holds is finalized here (its
+ * finalizer runs before this returns).
  *
  * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
  */
@@ -867,8 +894,10 @@ HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox,
  * @return NULL, or HL_ERROR_IO, HL_ERROR_INVALID_ARGUMENT (empty file),
  *     HL_ERROR_NOT_ALIGNED, HL_ERROR_REGION_OVERLAP, ...
  *
- * Ownership: Borrows path. hyperlight owns the file mapping until unmap or
- * delete.
+ * Ownership: Borrows path. hyperlight owns the file mapping; like a region from
+ * hl_sandbox_map_region() it is held by the sandbox while mapped and by the
+ * snapshots taken meanwhile, and unmapped from the host when the last of them
+ * lets go.
  *
  * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
  */
@@ -922,7 +951,8 @@ HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox);
 
 /**
  * Destroys a sandbox: its host functions (each finalizer runs once, here), VM
- * and memory. Interrupt handles outlive it and then report
+ * and memory, and its hold on its mapped regions (the finalizer of each that no
+ * snapshot holds runs here). Interrupt handles outlive it and then report
  * HL_KILL_SANDBOX_GONE. A sandbox whose state was last set from a snapshot may
  * instead be kept by its engine, stripped of everything above that was its
  * user's, so that the next hl_sandbox_new_from_snapshot() of that snapshot
@@ -1042,10 +1072,9 @@ HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
  * @param out Receives the snapshot.
  * @return NULL, or HL_ERROR_POISONED, HL_ERROR_BUSY, HL_ERROR_OUT_OF_MEMORY.
  *
- * Ownership: Borrows sandbox. The caller owns *out (hl_snapshot_delete());
- * sandboxes keep their own reference, and regions mapped with
- * hl_sandbox_map_region() must stay valid while a snapshot that holds them may
- * be restored.
+ * Ownership: Borrows sandbox. The caller owns *out (hl_snapshot_delete()). The
+ * snapshot holds every region mapped now (their memory stays lent to
+ * hyperlight, see hl_sandbox_map_region()) until it is deleted.
  *
  * Thread-safety: Not concurrently with a call on the same sandbox
  * (HL_ERROR_BUSY).
@@ -1068,7 +1097,10 @@ HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox,
  * @return NULL, or HL_ERROR_SNAPSHOT_MISMATCH (nothing changed), HL_ERROR_BUSY,
  *     HL_ERROR_HYPERVISOR.
  *
- * Ownership: Borrows both; the sandbox keeps its own reference to the snapshot.
+ * Ownership: Borrows both; the sandbox does not keep the snapshot. It maps
+ * exactly the snapshot's regions afterwards, holding each; a region it mapped
+ * that the snapshot lacks is let go, and finalized here if no other snapshot or
+ * sandbox holds it.
  *
  * Thread-safety: Not concurrently with a call on the same sandbox
  * (HL_ERROR_BUSY). The snapshot may be used by other sandboxes at the same
@@ -1092,7 +1124,7 @@ HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox,
  * @return The call's error, or NULL; if the restore itself fails, its error
  *     instead (and the sandbox stays poisoned).
  *
- * Ownership: As hl_call().
+ * Ownership: As hl_call(); mapped regions as hl_sandbox_restore().
  *
  * Thread-safety: As hl_call().
  */
@@ -1120,7 +1152,9 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_OUT_OF_MEMORY,
  *     HL_ERROR_HYPERVISOR.
  *
- * Ownership: Borrows snapshot and config. The caller owns *out.
+ * Ownership: Borrows snapshot and config; the sandbox does not keep the
+ * snapshot, but holds the snapshot's mapped regions while it maps them. The
+ * caller owns *out.
  *
  * Thread-safety: Any thread.
  */
@@ -1129,14 +1163,16 @@ HL_API hl_error_t *hl_sandbox_new_from_snapshot(const hl_snapshot_t *snapshot,
                                                 hl_sandbox_t **out);
 
 /**
- * Drops the caller's reference. Sandboxes that restored or were created from it
- * keep theirs.
+ * Deletes a snapshot. Sandboxes that restored it or were created from it are
+ * not affected (they never needed it to run). Mapped regions it held that no
+ * other snapshot holds and no sandbox maps are finalized here.
  *
  * @param snapshot The snapshot; NULL is ignored.
  *
  * Ownership: Takes snapshot.
  *
- * Thread-safety: Any thread, also while sandboxes use the snapshot.
+ * Thread-safety: Any thread, also while sandboxes made from it or restored to
+ * it run, but not while another call uses this snapshot.
  */
 HL_API void hl_snapshot_delete(hl_snapshot_t *snapshot);
 

@@ -1,9 +1,10 @@
 package hyperlight
 
 // The Go side of the C callbacks. cgo cannot take the address of a Go
-// function, so the hl_host_fn_t and hl_finalizer_t given to hl_register, and
-// the hl_log_fn_t given to hl_config_set_log_callback, are the C trampolines
-// in callbacks.c, which call these exported functions.
+// function, so the hl_host_fn_t and hl_finalizer_t given to hl_register, the
+// hl_finalizer_t given to hl_sandbox_map_region, and the hl_log_fn_t given to
+// hl_config_set_log_callback, are the C trampolines in callbacks.c, which
+// call these exported functions.
 // (A file with //export may only declare things in its preamble.)
 
 /*

@@ -221,34 +221,19 @@ const NoTimeLimit = time.Duration(math.MaxInt64)
 // A Sandbox runs one call at a time; see the package documentation on
 // concurrency.
 type Sandbox struct {
-	// mu protects ptr, logger and regions: every method that uses ptr
-	// holds it for reading; Close takes it for writing without waiting
-	// (see Close).
+	// mu protects ptr and logger: every method that uses ptr holds it for
+	// reading; Close takes it for writing without waiting (see Close).
 	mu  sync.RWMutex
 	ptr *C.hl_sandbox_t
 	// logger is the cgo.Handle of Config.Logger, the log callback's
 	// user_data; 0 for none. Close deletes it after the sandbox.
 	logger cgo.Handle
 
-	// regionsMu serializes MapRegion, UnmapRegion, MapFile, Snapshot and
-	// Restore (under mu.RLock) and protects regions and stale.
-	regionsMu sync.Mutex
-	// regions holds the SharedMemory mapped at each guest address, so that
-	// it cannot be closed while the library uses it. Restores replace it
-	// with the snapshot's regions.
-	regions map[uint64]*SharedMemory
-	// stale holds SharedMemory that may still be mapped after a restore
-	// failed midway (the library's regions are then unknown); it stays
-	// pinned until a restore succeeds or the sandbox is closed.
-	stale []*SharedMemory
-
 	// calling is set while a call, Snapshot or Restore runs (under
 	// mu.RLock): a second one fails with ErrorBusy, and hl_sandbox_status,
 	// which must not run concurrently with a call, is read only by the
-	// one that set it. Those that change the mapped regions (Restore,
-	// CallAndRestore) set it under regionsMu, and MapRegion, UnmapRegion
-	// and MapFile refuse while it is set, so that regions follows the
-	// library exactly.
+	// one that set it. (Mapped regions need no bookkeeping here: the
+	// library finalizes each SharedMemory region when it lets go of it.)
 	calling atomic.Bool
 	// poisoned caches hl_sandbox_status after each call and restore
 	// (calls poison a sandbox, restores clear it); Status reads it.
@@ -392,7 +377,8 @@ func (s *Sandbox) acquire(what string) (*C.hl_sandbox_t, error) {
 
 // Close destroys the sandbox: its VM, its memory, its host functions and its
 // Logger's handle; SharedMemory mapped into it is released (it is then the
-// caller's to reuse or close). Closing a closed sandbox does nothing and
+// caller's to reuse or close, once no Snapshot taken while it was mapped
+// exists). Closing a closed sandbox does nothing and
 // returns nil.
 //
 // Close never waits: if a Call, Register, InterruptHandle, Snapshot or
@@ -410,19 +396,13 @@ func (s *Sandbox) Close() error {
 		return nil
 	}
 	runtime.SetFinalizer(s, nil)
-	// Runs the finalizer of every host function: their handles are deleted.
+	// Runs the finalizer of every host function, and of every mapped region
+	// no snapshot holds: their handles are deleted.
 	C.hl_sandbox_delete(s.ptr)
 	s.ptr = nil
-	// No sandbox uses these any more.
+	// No sandbox uses it any more.
 	deleteLogger(s.logger)
 	s.logger = 0
-	for _, m := range s.regions {
-		m.unpin()
-	}
-	for _, m := range s.stale {
-		m.unpin()
-	}
-	s.regions, s.stale = nil, nil
 	return nil
 }
 
@@ -492,14 +472,7 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	if snap != nil {
-		s.regionsMu.Lock() // see calling
-	}
-	started := s.calling.CompareAndSwap(false, true)
-	if snap != nil {
-		s.regionsMu.Unlock() // not held during the call: host functions may call MapRegion (ErrorBusy)
-	}
-	if !started {
+	if !s.calling.CompareAndSwap(false, true) {
 		return nil, newError(ErrorBusy, what+": the sandbox is busy: a call is running (concurrent use, or re-entry from a host function)")
 	}
 	defer s.calling.Store(false)
@@ -526,13 +499,6 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 	s.poisoned.Store(!ready)
 	runtime.KeepAlive(s)
 	err = takeError(cerr)
-	if snap != nil {
-		// Only a successful restore leaves the sandbox ready; a failed one
-		// poisons it (but for a refusal, which changes nothing).
-		s.regionsMu.Lock()
-		s.restoredRegions(snap, err, ready)
-		s.regionsMu.Unlock()
-	}
 	if err != nil {
 		return nil, err
 	}

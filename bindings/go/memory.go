@@ -4,6 +4,17 @@ package hyperlight
 #include <stdint.h>
 #include <stdlib.h>
 #include "hyperlight.h"
+
+// The trampoline in callbacks.c, which calls hlgoFinalize.
+void hlgo_finalizer(void *user_data);
+
+// hlgo_map_region maps memory with a cgo.Handle of its SharedMemory as
+// user_data (an integer, made a void * here in C, never held by Go as an
+// unsafe.Pointer): the library finalizes it when it no longer maps the region.
+static hl_error_t *hlgo_map_region(hl_sandbox_t *sandbox, void *host_address, uint64_t size, uint64_t guest_address,
+                                   uint32_t flags, uintptr_t handle) {
+  return hl_sandbox_map_region(sandbox, host_address, size, guest_address, flags, (void *)handle, hlgo_finalizer);
+}
 */
 import "C"
 
@@ -11,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/cgo"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,8 +39,8 @@ type SharedMemory struct {
 	mu sync.Mutex
 	// mem is the mapping from syscall.Mmap; nil once closed.
 	mem []byte
-	// maps counts the sandbox regions mapping mem and the snapshots
-	// holding it; Close refuses while it is not 0.
+	// maps counts the regions made from mem by MapRegion that the library
+	// has not finalized yet; Close refuses while it is not 0.
 	maps int
 }
 
@@ -85,7 +97,7 @@ func (m *SharedMemory) Close() error {
 		return nil
 	}
 	if m.maps != 0 {
-		return newError(ErrorBusy, fmt.Sprintf("SharedMemory.Close: the memory is still mapped or held by a snapshot (%d use(s)); unmap it or close the sandbox, and close the snapshots taken while it was mapped, first", m.maps))
+		return newError(ErrorBusy, fmt.Sprintf("SharedMemory.Close: the memory is still mapped or held by a snapshot (%d region(s)); unmap it or close the sandbox, and close the snapshots taken while it was mapped, first", m.maps))
 	}
 	if err := syscall.Munmap(m.mem); err != nil {
 		return newError(ErrorInternal, fmt.Sprintf("SharedMemory.Close: munmap: %v", err))
@@ -94,8 +106,8 @@ func (m *SharedMemory) Close() error {
 	return nil
 }
 
-// pin marks m as mapped once more and returns its memory, or fails if m is
-// closed. unpin undoes it.
+// pin counts one more region of m and returns its memory, or fails if m is
+// closed. The region's finalizer calls unpin.
 func (m *SharedMemory) pin() ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -104,13 +116,6 @@ func (m *SharedMemory) pin() ([]byte, error) {
 	}
 	m.maps++
 	return m.mem, nil
-}
-
-// retain pins m once more; m must be pinned already (hence open).
-func (m *SharedMemory) retain() {
-	m.mu.Lock()
-	m.maps++
-	m.mu.Unlock()
 }
 
 func (m *SharedMemory) unpin() {
@@ -138,12 +143,16 @@ func (s *Sandbox) MemorySize() uint64 {
 // 512 GiB (4 << 30 is a safe choice for sandboxes under 4 GiB). flags must
 // be MapRead, optionally with MapExecute; MapWrite is refused.
 //
-// The sandbox keeps m until UnmapRegion(guestAddress) or Close, and a
-// Snapshot taken meanwhile keeps it until the snapshot is closed (restoring
-// the snapshot maps it again); meanwhile m.Close fails with ErrorBusy.
+// The library holds m (and m.Close fails with ErrorBusy) while the sandbox
+// maps it and while a Snapshot taken meanwhile exists: restoring the
+// snapshot, or a sandbox made from it, maps it again. It lets go of m once
+// no sandbox maps this region and no snapshot records it: after
+// UnmapRegion, Close, or a Restore of a snapshot without it, once such
+// snapshots are closed too. Sandboxes do not keep the snapshots they were
+// made from or restored to.
 // Errors include ErrorNotAligned, ErrorRegionOverlap, ErrorInvalidArgument
 // (bad flags or address, or m nil or closed), ErrorTooLarge and ErrorBusy
-// (a call is running).
+// (a call is running); a MapRegion that fails holds nothing.
 func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag) error {
 	if m == nil {
 		return newError(ErrorInvalidArgument, "MapRegion: the SharedMemory is nil")
@@ -153,34 +162,25 @@ func (s *Sandbox) MapRegion(m *SharedMemory, guestAddress uint64, flags MapFlag)
 		return err
 	}
 	defer s.mu.RUnlock()
-	s.regionsMu.Lock()
-	defer s.regionsMu.Unlock()
-	if s.calling.Load() {
-		return newError(ErrorBusy, "MapRegion: the sandbox is busy: a call is running")
-	}
 	mem, err := m.pin() // from here m cannot be unmapped from the host
 	if err != nil {
 		return err
 	}
-	// mem is not Go memory (it comes from mmap), so C may keep its address.
-	cerr := C.hl_sandbox_map_region(ptr, unsafe.Pointer(&mem[0]), C.uint64_t(len(mem)), C.uint64_t(guestAddress),
-		C.uint32_t(flags))
+	// The library owns the handle from here: the region's finalizer
+	// (hlgoFinalize) unpins m and deletes it, before hl_sandbox_map_region
+	// returns if the map fails. mem is not Go memory (it comes from mmap),
+	// so C may keep its address.
+	handle := cgo.NewHandle(m)
+	cerr := C.hlgo_map_region(ptr, unsafe.Pointer(&mem[0]), C.uint64_t(len(mem)), C.uint64_t(guestAddress),
+		C.uint32_t(flags), C.uintptr_t(handle))
 	runtime.KeepAlive(s)
-	if err := takeError(cerr); err != nil {
-		m.unpin()
-		return err
-	}
-	if s.regions == nil {
-		s.regions = make(map[uint64]*SharedMemory)
-	}
-	s.regions[guestAddress] = m
-	return nil
+	return takeError(cerr)
 }
 
 // UnmapRegion removes the region mapped at guestAddress by MapRegion or
 // MapFile; later guest accesses to it fail with ErrorMemoryAccessViolation.
-// A SharedMemory mapped there is released (the caller may close it, once
-// no snapshot holds it).
+// A SharedMemory mapped there is released, unless a Snapshot taken while it
+// was mapped still exists (see MapRegion).
 // Errors include ErrorRegionNotFound and ErrorBusy (a call is running).
 func (s *Sandbox) UnmapRegion(guestAddress uint64) error {
 	ptr, err := s.acquire("UnmapRegion")
@@ -188,21 +188,9 @@ func (s *Sandbox) UnmapRegion(guestAddress uint64) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	s.regionsMu.Lock()
-	defer s.regionsMu.Unlock()
-	if s.calling.Load() {
-		return newError(ErrorBusy, "UnmapRegion: the sandbox is busy: a call is running")
-	}
 	cerr := C.hl_sandbox_unmap_region(ptr, C.uint64_t(guestAddress))
 	runtime.KeepAlive(s)
-	if err := takeError(cerr); err != nil {
-		return err
-	}
-	if m, ok := s.regions[guestAddress]; ok {
-		delete(s.regions, guestAddress)
-		m.unpin()
-	}
-	return nil
+	return takeError(cerr)
 }
 
 // MapFile maps a private copy-on-write view of the file at path into the
@@ -224,11 +212,6 @@ func (s *Sandbox) MapFile(path string, guestAddress uint64) (uint64, error) {
 		return 0, err
 	}
 	defer s.mu.RUnlock()
-	s.regionsMu.Lock()
-	defer s.regionsMu.Unlock()
-	if s.calling.Load() {
-		return 0, newError(ErrorBusy, "MapFile: the sandbox is busy: a call is running")
-	}
 	var size C.uint64_t
 	cerr := C.hl_sandbox_map_file_cow(ptr, cpath, C.uint64_t(guestAddress), &size)
 	runtime.KeepAlive(s)

@@ -257,8 +257,16 @@ func hostError(message string) *C.hl_error_t {
 	return C.hlgo_error_new(strings.ReplaceAll(message, "\x00", `\x00`))
 }
 
-// finalize deletes the handle of a host function the library no longer needs.
+// finalize deletes a handle the library no longer needs: a host function's
+// (Register), or a mapped region's (MapRegion), whose SharedMemory it unpins.
 func finalize(handle C.uintptr_t) {
-	cgo.Handle(handle).Delete()
-	liveHostFuncs.Add(-1)
+	h := cgo.Handle(handle)
+	v := h.Value()
+	h.Delete()
+	switch v := v.(type) {
+	case *hostFunc:
+		liveHostFuncs.Add(-1)
+	case *SharedMemory:
+		v.unpin()
+	}
 }

@@ -37,19 +37,14 @@ type Snapshot struct {
 	// (hl_snapshot_delete during a call that uses the handle is a
 	// use-after-free).
 	users int
-	// regions holds the SharedMemory mapped into the sandbox when the
-	// snapshot was taken, at its guest address (nil for none). The C
-	// snapshot keeps their addresses and maps them again on restore, so
-	// each is pinned (SharedMemory.Close refuses) until the C handle is
-	// deleted. Never modified after creation.
-	regions map[uint64]*SharedMemory
 }
 
-// newSnapshot wraps a C snapshot, which it owns from now on, with the
-// SharedMemory it holds (already pinned for it).
-func newSnapshot(ptr *C.hl_snapshot_t, regions map[uint64]*SharedMemory) *Snapshot {
+// newSnapshot wraps a C snapshot, which it owns from now on. (The C
+// snapshot holds the regions mapped when it was taken; deleting it lets go
+// of them, and the library finalizes those no sandbox maps.)
+func newSnapshot(ptr *C.hl_snapshot_t) *Snapshot {
 	liveSnapshots.Add(1)
-	s := &Snapshot{ptr: ptr, regions: regions}
+	s := &Snapshot{ptr: ptr}
 	// A safety net for a forgotten Close. An unreachable snapshot is used by
 	// no call (each use keeps it reachable until it is done).
 	runtime.SetFinalizer(s, (*Snapshot).Close)
@@ -93,17 +88,13 @@ func (s *Snapshot) takeIfUnused() *C.hl_snapshot_t {
 	return ptr
 }
 
-// free deletes the C handle from takeIfUnused and unpins the regions; nil
-// is ignored. It runs once per snapshot: when it is closed and no call uses
-// it.
+// free deletes the C handle from takeIfUnused; nil is ignored. It runs once
+// per snapshot: when it is closed and no call uses it.
 func (s *Snapshot) free(ptr *C.hl_snapshot_t) {
 	if ptr == nil {
 		return
 	}
-	C.hl_snapshot_delete(ptr)
-	for _, m := range s.regions {
-		m.unpin()
-	}
+	C.hl_snapshot_delete(ptr) // runs the finalizers of the regions only it held
 	liveSnapshots.Add(-1)
 }
 
@@ -173,7 +164,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 	if err := takeError(C.hl_snapshot_load(cpath, &ptr)); err != nil {
 		return nil, err
 	}
-	return newSnapshot(ptr, nil), nil
+	return newSnapshot(ptr), nil
 }
 
 // NewSandboxFromSnapshot creates a sandbox already in snap's state, without
@@ -206,29 +197,9 @@ func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout,
 			Engine: cfg.Engine}
 	}
-	sb, err := createSandbox(runtimeCfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
+	return createSandbox(runtimeCfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
 		return C.hl_sandbox_new_from_snapshot(ptr, config, out)
 	})
-	if err != nil {
-		return nil, err
-	}
-	sb.regions = snap.pinRegions() // no other goroutine knows sb yet
-	return sb, nil
-}
-
-// pinRegions returns a copy of the snapshot's regions, each pinned once more
-// for a sandbox that now has them mapped. The caller holds a use of s (so
-// the snapshot's own pins keep the memory open).
-func (s *Snapshot) pinRegions() map[uint64]*SharedMemory {
-	if len(s.regions) == 0 {
-		return nil
-	}
-	regions := make(map[uint64]*SharedMemory, len(s.regions))
-	for address, m := range s.regions {
-		m.retain()
-		regions[address] = m
-	}
-	return regions
 }
 
 // Snapshot captures the sandbox's state: guest memory, vCPU registers,
@@ -239,7 +210,8 @@ func (s *Snapshot) pinRegions() map[uint64]*SharedMemory {
 //
 // SharedMemory mapped into the sandbox is part of the snapshot: it cannot be
 // closed (ErrorBusy) until the snapshot is closed, even once unmapped, and
-// such a snapshot cannot be saved to a file.
+// such a snapshot cannot be saved to a file. The sandbox does not keep the
+// snapshot: closing it lets go of that memory even while the sandbox lives.
 //
 // Errors include ErrorPoisoned (restore the sandbox first), ErrorBusy (a
 // call is running) and ErrorOutOfMemory.
@@ -249,8 +221,6 @@ func (s *Sandbox) Snapshot() (*Snapshot, error) {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	s.regionsMu.Lock()
-	defer s.regionsMu.Unlock()
 	if !s.calling.CompareAndSwap(false, true) {
 		return nil, newError(ErrorBusy, "Snapshot: the sandbox is busy: a call is running")
 	}
@@ -261,15 +231,7 @@ func (s *Sandbox) Snapshot() (*Snapshot, error) {
 	if err := takeError(cerr); err != nil {
 		return nil, err
 	}
-	var regions map[uint64]*SharedMemory
-	if len(s.regions) > 0 {
-		regions = make(map[uint64]*SharedMemory, len(s.regions))
-		for address, m := range s.regions {
-			m.retain() // pinned by s already, hence open
-			regions[address] = m
-		}
-	}
-	return newSnapshot(snap, regions), nil
+	return newSnapshot(snap), nil
 }
 
 // Restore puts the sandbox back exactly into snap's state (guest memory,
@@ -293,8 +255,6 @@ func (s *Sandbox) Restore(snap *Snapshot) error {
 		return err
 	}
 	defer s.mu.RUnlock()
-	s.regionsMu.Lock()
-	defer s.regionsMu.Unlock()
 	if !s.calling.CompareAndSwap(false, true) {
 		return newError(ErrorBusy, "Restore: the sandbox is busy: a call is running")
 	}
@@ -302,7 +262,6 @@ func (s *Sandbox) Restore(snap *Snapshot) error {
 	err = takeError(C.hl_sandbox_restore(ptr, snapPtr))
 	s.poisoned.Store(C.hl_sandbox_status(ptr) == C.HL_SANDBOX_POISONED)
 	runtime.KeepAlive(s)
-	s.restoredRegions(snap, err, err == nil)
 	return err
 }
 
@@ -320,42 +279,4 @@ func (s *Sandbox) CallAndRestore(snap *Snapshot, name string, args ...any) (any,
 		return nil, newError(ErrorInvalidArgument, "CallAndRestore: the snapshot is nil")
 	}
 	return s.call("CallAndRestore", name, args, nil, nil, snap)
-}
-
-// restoredRegions brings s.regions up to date after the library tried to
-// restore snap onto the sandbox: restored reports whether it succeeded, err
-// is the error of the Restore or CallAndRestore. The caller holds
-// s.regionsMu and s.calling.
-func (s *Sandbox) restoredRegions(snap *Snapshot, err error, restored bool) {
-	if err != nil && (errorIs(err, ErrorSnapshotMismatch) || errorIs(err, ErrorBusy)) {
-		return // refused before anything changed
-	}
-	if restored {
-		// The library maps exactly the snapshot's regions now.
-		regions := snap.pinRegions()
-		for _, m := range s.regions {
-			m.unpin()
-		}
-		for _, m := range s.stale {
-			m.unpin()
-		}
-		s.regions, s.stale = regions, nil
-		return
-	}
-	// The restore failed midway: any of the old regions and of the
-	// snapshot's may be mapped. Keep all of them pinned until a restore
-	// succeeds or the sandbox is closed.
-	for _, m := range s.regions {
-		s.stale = append(s.stale, m)
-	}
-	for _, m := range snap.pinRegions() {
-		s.stale = append(s.stale, m)
-	}
-	s.regions = nil
-}
-
-// errorIs reports whether err is an *Error with code.
-func errorIs(err error, code ErrorCode) bool {
-	e, ok := err.(*Error)
-	return ok && e.Code == code
 }

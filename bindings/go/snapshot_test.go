@@ -580,6 +580,31 @@ func TestRestoreUnmapsRegionsMappedSince(t *testing.T) {
 	}
 }
 
+// The library, not the binding, decides when SharedMemory is free: a
+// sandbox does not keep the snapshot it took, so closing the snapshot frees
+// memory the sandbox no longer maps, and a failed map holds nothing.
+func TestClosingTheSnapshotReleasesMemoryTheSandboxUnmapped(t *testing.T) {
+	m := newPatternMemory(t, 4096)
+	sb := newTestSandbox(t)
+	if err := sb.MapRegion(m, guestAddress, MapRead); err != nil {
+		t.Fatal(err)
+	}
+	snap := takeSnapshot(t, sb)
+	if err := sb.UnmapRegion(guestAddress); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, m.Close(), ErrorBusy) // the snapshot would map it again
+	wantCode(t, sb.MapRegion(m, guestAddress+1, MapRead), ErrorNotAligned)
+	wantCode(t, m.Close(), ErrorBusy) // still only the snapshot's hold
+	snap.Close()
+	if err := m.Close(); err != nil {
+		t.Fatalf("SharedMemory.Close with the sandbox alive and its snapshot closed: %v", err)
+	}
+	if got := mustCall(t, sb, "Add", int32(1), int32(2)); got != int32(3) {
+		t.Fatalf("Add after its baseline snapshot was closed = %#v", got)
+	}
+}
+
 func TestSaveAndLoadSnapshot(t *testing.T) {
 	sb := newInitDataSandbox(t)
 	if err := sb.Register("HostAdd", func(a, b int32) int32 { return a + b }); err != nil {

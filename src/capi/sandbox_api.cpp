@@ -105,11 +105,20 @@ HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox) {
 }
 
 HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host_address, uint64_t size,
-                                         uint64_t guest_address, uint32_t flags) {
-  return hl::guarded([&] {
+                                         uint64_t guest_address, uint32_t flags, void *user_data,
+                                         hl_finalizer_t finalizer) {
+  // The memory is hyperlight's from the call on, whatever its outcome. Once
+  // the MappedMemory exists, dropping the last reference finalizes it (on
+  // failure, before this returns); until then, a failure finalizes it here.
+  bool handed_over = false;
+  hl_error_t *err = hl::guarded([&] {
+    auto memory = std::make_shared<const hl::MappedMemory>(host_address, size, finalizer, user_data);
+    handed_over = true;
     hl::require(sandbox != nullptr, "hl_sandbox_map_region: sandbox is NULL");
-    sandbox->sandbox->map_region(host_address, size, guest_address, flags);
+    sandbox->sandbox->map_region(std::move(memory), guest_address, flags);
   });
+  if (err != nullptr && !handed_over && finalizer != nullptr) finalizer(user_data);
+  return err;
 }
 
 HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox, uint64_t guest_address) {

@@ -103,6 +103,10 @@ std::unique_ptr<Sandbox> SpareSandboxes::take(const std::shared_ptr<const Snapsh
 }
 
 void SpareSandboxes::prefill(const std::shared_ptr<const Snapshot> &snapshot) noexcept {
+  // Sandboxes with mapped regions are never parked (Sandbox::park), so a
+  // spare of such a snapshot could not be kept; and the builder would hold
+  // the snapshot, and so the regions' memory, while it tried.
+  if (!snapshot->mapped_regions.empty()) return;
   try {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || capacity_ == 0 || count_locked(snapshot) >= capacity_) return;

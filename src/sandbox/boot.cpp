@@ -70,7 +70,10 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
 Sandbox::~Sandbox() {
   interrupt_->detach();
   std::vector<uint32_t> slots = {0, 1, 2};
-  for (const auto &[base, r] : mapped_) slots.push_back(r->slot);
+  for (const auto &[base, r] : mapped_) slots.push_back(r.slot);
+  // The pool's thread deletes the slots before the machine runs again; no
+  // vCPU runs meanwhile, so the mapped regions' memory may go first (mapped_
+  // is destroyed after this body, and with it this sandbox's references).
   services_.vm_pool->give_back(std::move(machine_), std::move(slots));
 }
 

@@ -2,16 +2,17 @@
 
 namespace hl {
 
-void RestoreTracker::start(std::shared_ptr<const Snapshot> baseline) {
+void RestoreTracker::start(const std::shared_ptr<const Snapshot> &baseline) {
   dirty_pages_.clear();
   input_written_end_ = 0;
   page_tables_edited_ = false;
   restores_since_reset_ = 0;
-  baseline_ = std::move(baseline);
+  baseline_ = baseline;
 }
 
 bool RestoreTracker::restore(const mem::GuestMemory &memory, const mem::Layout &layout) {
-  const Snapshot &snap = *baseline_;
+  const std::shared_ptr<const Snapshot> held = baseline_.lock();  // the caller restores it: it is alive
+  const Snapshot &snap = *held;
   const uint64_t page = mem::kPageSize;
   for (uint32_t p : dirty_pages_.pages()) snap.memory.copy_pages(memory, p, 1);
   if (input_written_end_ != 0)

@@ -30,14 +30,18 @@ class RestoreTracker {
 
   // Memory equals baseline now (a snapshot was taken, or it was copied in
   // whole): nothing differs yet.
-  void start(std::shared_ptr<const Snapshot> baseline);
-  const std::shared_ptr<const Snapshot> &baseline() const { return baseline_; }
+  void start(const std::shared_ptr<const Snapshot> &baseline);
+  // The baseline, or null once it is gone. The tracker does not keep it
+  // alive: tracking serves only restores of the baseline, which need a
+  // handle to it, and a snapshot no handle can restore must go, with the
+  // mapped regions it records (mem/mapped_memory.h).
+  std::shared_ptr<const Snapshot> baseline() const { return baseline_.lock(); }
   // Nothing is known about memory any more (a failed restore).
   void forget() { baseline_.reset(); }
-  // Hands the baseline over (a sandbox being parked: it must not keep its
-  // snapshot alive); what was tracked stays. resume() takes it back.
-  std::shared_ptr<const Snapshot> release_baseline() { return std::move(baseline_); }
-  void resume(std::shared_ptr<const Snapshot> baseline) { baseline_ = std::move(baseline); }
+  // Forgets the baseline (a sandbox being parked); what was tracked stays,
+  // and resume() with the same snapshot takes up from there.
+  void release_baseline() { baseline_.reset(); }
+  void resume(const std::shared_ptr<const Snapshot> &baseline) { baseline_ = baseline; }
 
   void note_guest_page(uint64_t page) { dirty_pages_.insert(page); }
   void note_input_written(uint64_t end) { input_written_end_ = std::max(input_written_end_, end); }
@@ -53,7 +57,7 @@ class RestoreTracker {
   static constexpr uint32_t kResetInterval = 256;
 
  private:
-  std::shared_ptr<const Snapshot> baseline_;
+  std::weak_ptr<const Snapshot> baseline_;
   DirtyPageSet dirty_pages_;
   uint64_t input_written_end_ = 0;
   bool page_tables_edited_ = false;

@@ -15,13 +15,13 @@
 #include <string_view>
 #include <vector>
 
-#include "common/unique_mapping.h"
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "mem/elf_image.h"
 #include "mem/guest_memory.h"
 #include "mem/layout.h"
+#include "mem/mapped_memory.h"
 #include "protocol/guest_interface.h"
 #include "sandbox/config.h"
 #include "sandbox/host_functions.h"
@@ -71,7 +71,9 @@ class Sandbox {
   void unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot);
 
   // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
-  void map_region(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags);
+  // The sandbox keeps a reference to memory while it maps it (a failed map
+  // keeps none).
+  void map_region(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags);
   void unmap_region(uint64_t guest_address);
   uint64_t map_file_cow(const char *path, uint64_t guest_address);
 
@@ -92,21 +94,15 @@ class Sandbox {
   Sandbox(const SandboxServices &services, const SandboxConfig &config, const mem::Layout &layout);
   // Guest memory as three KVM slots; log_writes turns on dirty tracking.
   void map_memory_slots(bool log_writes);
-  struct MappedRegion {
-    uint64_t base, size;
-    uint32_t slot;
-    mem::PagePermissions permissions;
-    std::string name;
-    const void *host_address;
-    std::shared_ptr<UniqueMapping> file_view;  // hl_sandbox_map_file_cow's view, shared with snapshots
-  };
-  void add_mapping(const void *host_address, uint64_t size, uint64_t guest_address, uint32_t flags, std::string name,
-                   std::shared_ptr<UniqueMapping> file_view);
+  void add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags,
+                   std::string name);
   bool mapped_regions_match(const Snapshot &snapshot) const;
   void replace_mapped_regions(const Snapshot &snapshot);
   void rebuild_fault_regions();
   void reload_guest_mmu();
-  std::map<uint64_t, std::unique_ptr<MappedRegion>> mapped_;
+  // By guest address. Holds every region KVM may map: after a failure
+  // midway, more rather than fewer (their memory stays valid).
+  std::map<uint64_t, MappedRegion> mapped_;
   std::vector<mem::Region> fixed_regions_;  // regions_ without the mapped ones
   void boot(const mem::ElfImage &image);
   void initialise_guest(uint64_t timeout_ns);
@@ -161,7 +157,7 @@ class Sandbox {
   bool logging_writes_ = false;     // the memory slots have KVM_MEM_LOG_DIRTY_PAGES
   bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
   void harvest_dirty_ring();
-  void start_tracking_from(std::shared_ptr<const Snapshot> baseline);
+  void start_tracking_from(const std::shared_ptr<const Snapshot> &baseline);
   void restore_memory();
   void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
   // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.

@@ -26,13 +26,13 @@ void Sandbox::harvest_dirty_ring() {
   });
 }
 
-void Sandbox::start_tracking_from(std::shared_ptr<const Snapshot> baseline) {
+void Sandbox::start_tracking_from(const std::shared_ptr<const Snapshot> &baseline) {
   if (kvm_->dirty_ring_entries() != 0) {
     if (!logging_writes_) map_memory_slots(true);  // write-protects every page it maps
     vcpu_.dirty_ring().harvest([](uint32_t, uint64_t) {});
     vm_.reset_dirty_rings();  // and protects again those the guest wrote since
   }
-  tracker_.start(std::move(baseline));
+  tracker_.start(baseline);
 }
 
 std::shared_ptr<const Snapshot> Sandbox::snapshot() {
@@ -43,9 +43,7 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   auto snap = std::make_shared<Snapshot>();
   snap->layout = layout_;
   snap->fixed_regions = fixed_regions_;
-  for (const auto &[base, r] : mapped_)
-    snap->mapped_regions.push_back(
-        {r->base, r->size, r->host_address, r->slot, r->permissions.executable, r->name, r->file_view});
+  for (const auto &[base, r] : mapped_) snap->mapped_regions.push_back(r);  // shares each region's memory
   snap->vcpu = vcpu_.capture_state();
   snap->guest = guest_;
   for (const auto &[name, fn] : host_functions_.all())
@@ -63,31 +61,23 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
 
 bool Sandbox::mapped_regions_match(const Snapshot &snap) const {
   if (snap.mapped_regions.size() != mapped_.size()) return false;
-  for (const SnapshotMappedRegion &want : snap.mapped_regions) {
+  for (const MappedRegion &want : snap.mapped_regions) {
     auto it = mapped_.find(want.base);
-    if (it == mapped_.end()) return false;
-    const MappedRegion &have = *it->second;
-    if (have.size != want.size || have.host_address != want.host_address || have.slot != want.slot ||
-        have.permissions.executable != want.executable)
-      return false;
+    if (it == mapped_.end() || !(it->second == want)) return false;  // the same memory, not just the same address
   }
   return true;
 }
 
+// The page tables come with the snapshot's memory; this replaces the KVM
+// slots. Regions mapped here and not in the snapshot lose this sandbox's
+// reference (their finalizer runs here if it was the last).
 void Sandbox::replace_mapped_regions(const Snapshot &snap) {
-  for (const auto &[base, r] : mapped_) vm_.set_memory_slot(r->slot, r->base, 0, nullptr, 0);
+  for (const auto &[base, r] : mapped_) vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);
   mapped_.clear();
-  for (const SnapshotMappedRegion &want : snap.mapped_regions) {
-    auto region = std::make_unique<MappedRegion>();
-    region->base = want.base;
-    region->size = want.size;
-    region->slot = want.slot;
-    region->permissions = {true, false, want.executable};
-    region->name = want.name;
-    region->host_address = want.host_address;
-    region->file_view = want.file_view;
-    vm_.set_memory_slot(want.slot, want.base, want.size, const_cast<void *>(want.host_address), KVM_MEM_READONLY);
-    mapped_.emplace(want.base, std::move(region));
+  for (const MappedRegion &want : snap.mapped_regions) {
+    mapped_.emplace(want.base, want);  // in the table before KVM may map it
+    vm_.set_memory_slot(want.slot, want.base, want.size(), const_cast<void *>(want.memory->address()),
+                        KVM_MEM_READONLY);
   }
 }
 
@@ -190,14 +180,14 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
 }
 
 std::shared_ptr<const Snapshot> Sandbox::park() {
-  if (tracker_.baseline() == nullptr || !logging_writes_ || !mapped_.empty() ||
-      !tracker_.baseline()->mapped_regions.empty())
-    return nullptr;
+  std::shared_ptr<const Snapshot> baseline = tracker_.baseline();  // null once no handle can restore it
+  if (baseline == nullptr || !logging_writes_ || !mapped_.empty() || !baseline->mapped_regions.empty()) return nullptr;
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
   log_callback_ = nullptr;
   log_user_data_ = nullptr;
-  return tracker_.release_baseline();  // parked sandboxes do not keep their snapshot alive
+  tracker_.release_baseline();
+  return baseline;  // parked sandboxes do not keep their snapshot alive
 }
 
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {

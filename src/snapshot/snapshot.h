@@ -1,8 +1,11 @@
 // A snapshot: everything needed to put a sandbox back into one state.
 //
-// Immutable once made and shared by reference count (hl_snapshot_t holds
-// one reference, each sandbox that restored it or was made from it holds
-// another), so any number of sandboxes on any threads may use it at once.
+// Immutable once made and shared by reference count, so any number of
+// sandboxes on any threads may use it at once. hl_snapshot_t holds a
+// reference, and so does every call that uses it while it runs; sandboxes
+// that restored it or were made from it remember it (their restore
+// baseline) without keeping it alive: once no handle can restore it, it is
+// freed, and with it the mapped regions it records (mapped_memory.h).
 // docs/snapshots.md describes what it holds and what restore resets.
 #pragma once
 
@@ -12,31 +15,22 @@
 #include <string>
 #include <vector>
 
-#include "common/unique_mapping.h"
 #include "kvm/vcpu_state.h"
 #include "mem/layout.h"
+#include "mem/mapped_memory.h"
 #include "protocol/guest_interface.h"
 #include "snapshot/snapshot_memory.h"
 
 namespace hl {
-
-// A region mapped into the sandbox with hl_sandbox_map_region (host memory
-// the caller keeps alive) or hl_sandbox_map_file_cow (a view shared here).
-struct SnapshotMappedRegion {
-  uint64_t base = 0, size = 0;
-  const void *host_address = nullptr;
-  uint32_t slot = 0;
-  bool executable = false;
-  std::string name;
-  std::shared_ptr<UniqueMapping> file_view;
-};
 
 struct Snapshot {
   mem::Layout layout;
   // The sandbox's regions besides mapped ones, image segments by name (for
   // fault reports); names are static strings (see canonical_region_name).
   std::vector<mem::Region> fixed_regions;
-  std::vector<SnapshotMappedRegion> mapped_regions;
+  // The regions mapped when it was taken; their memory stays valid while
+  // the snapshot lives (each holds a reference).
+  std::vector<MappedRegion> mapped_regions;
   kvm::VcpuState vcpu;
   GuestInterface guest;
   // Host functions registered when it was taken: a sandbox it is restored

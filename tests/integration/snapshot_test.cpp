@@ -241,10 +241,10 @@ TEST(Snapshots, MappedRegionsReturnToTheSnapshots) {
   a[0] = 0xA1;
   b[0] = 0xB2;
   SandboxPtr sb = new_sandbox();
-  ASSERT_FALSE(ErrorPtr(hl_sandbox_map_region(sb.get(), a, size, kFirst, HL_MAP_READ)));
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_map_region(sb.get(), a, size, kFirst, HL_MAP_READ, nullptr, nullptr)));
   SnapshotPtr snap = take_snapshot(sb.get());
   ASSERT_FALSE(ErrorPtr(hl_sandbox_unmap_region(sb.get(), kFirst)));
-  ASSERT_FALSE(ErrorPtr(hl_sandbox_map_region(sb.get(), b, size, kSecond, HL_MAP_READ)));
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_map_region(sb.get(), b, size, kSecond, HL_MAP_READ, nullptr, nullptr)));
   ErrorPtr err(hl_sandbox_restore(sb.get(), snap.get()));
   ASSERT_FALSE(err) << describe(err);
   hl_val_t first = i64(static_cast<int64_t>(kFirst));

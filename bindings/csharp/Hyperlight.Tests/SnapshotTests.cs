@@ -473,6 +473,26 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void DisposingTheSnapshotReleasesMemoryTheSandboxUnmapped()
+    {
+        // hyperlight, not the binding, decides when the memory is free: the
+        // sandbox does not keep the snapshot it took, and a failed map holds
+        // nothing.
+        var memory = new SharedMemory(4096);
+        using Sandbox sb = NewSimple();
+        sb.MapRegion(memory, GuestAddress);
+        Snapshot snap = sb.Snapshot();
+        sb.UnmapRegion(GuestAddress);
+        Assert.True(memory.IsMapped); // the snapshot would map it again
+        Assert.Equal(ErrorCode.NotAligned,
+                     Assert.Throws<HyperlightException>(() => sb.MapRegion(memory, GuestAddress + 1)).Code);
+        snap.Dispose();
+        Assert.False(memory.IsMapped);
+        memory.Dispose();
+        Assert.Equal(3, sb.Call<int>("Add", 1, 2));
+    }
+
+    [Fact]
     public void CallAndRestoreBringsBackTheSnapshotsRegions()
     {
         using var first = new SharedMemory(4096);

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -121,14 +120,17 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_memory_size")]
     internal static partial ulong hl_sandbox_memory_size(SandboxSafeHandle sandbox);
 
-    // map/unmap take the raw pointer: the binding holds a reference on the
-    // SafeHandle itself around them (see Sandbox.MapRegion).
+    // map takes the raw pointer: the binding holds a reference on the
+    // SafeHandle itself around it, so that once it has lent the memory (the
+    // finalizer's user_data) the call cannot fail to reach the library,
+    // which alone releases it (see Sandbox.MapRegion).
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_map_region")]
     internal static partial IntPtr hl_sandbox_map_region(IntPtr sandbox, void* hostAddress, ulong size,
-                                                         ulong guestAddress, uint flags);
+                                                         ulong guestAddress, uint flags, IntPtr userData,
+                                                         delegate* unmanaged[Cdecl]<IntPtr, void> finalizer);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_unmap_region")]
-    internal static partial IntPtr hl_sandbox_unmap_region(IntPtr sandbox, ulong guestAddress);
+    internal static partial IntPtr hl_sandbox_unmap_region(SandboxSafeHandle sandbox, ulong guestAddress);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_map_file_cow", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_sandbox_map_file_cow(SandboxSafeHandle sandbox, string path,
@@ -161,22 +163,20 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_status")]
     internal static partial uint hl_sandbox_status(SandboxSafeHandle sandbox);
 
-    // Snapshots. The sandbox and snapshot are raw pointers where the binding
-    // holds references on both SafeHandles itself around the call (it updates
-    // its region bookkeeping under the same references, see Sandbox.Restore).
+    // Snapshots.
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_snapshot")]
-    internal static partial IntPtr hl_sandbox_snapshot(IntPtr sandbox, out SnapshotSafeHandle snapshot);
+    internal static partial IntPtr hl_sandbox_snapshot(SandboxSafeHandle sandbox, out SnapshotSafeHandle snapshot);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_restore")]
-    internal static partial IntPtr hl_sandbox_restore(IntPtr sandbox, IntPtr snapshot);
+    internal static partial IntPtr hl_sandbox_restore(SandboxSafeHandle sandbox, SnapshotSafeHandle snapshot);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_call_and_restore", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial IntPtr hl_call_and_restore(IntPtr sandbox, IntPtr snapshot, string function, HlVal* args,
-                                                       nuint nargs, HlVal* result);
+    internal static partial IntPtr hl_call_and_restore(SandboxSafeHandle sandbox, SnapshotSafeHandle snapshot,
+                                                       string function, HlVal* args, nuint nargs, HlVal* result);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new_from_snapshot")]
-    internal static partial IntPtr hl_sandbox_new_from_snapshot(IntPtr snapshot, IntPtr config,
+    internal static partial IntPtr hl_sandbox_new_from_snapshot(SnapshotSafeHandle snapshot, IntPtr config,
                                                                 out SandboxSafeHandle sandbox);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_snapshot_delete")]
@@ -237,22 +237,15 @@ internal static unsafe partial class NativeMethods
 }
 
 /// <summary>
-/// Owns an hl_sandbox_t* and everything the native sandbox borrows from .NET:
-/// the GCHandle of its log callback and the <see cref="SharedMemory"/> blocks
-/// mapped into it (by <see cref="Sandbox.MapRegion"/>, or brought along by a
-/// snapshot it was restored to or created from). Releasing it calls
-/// hl_sandbox_delete first and only then lets go of those, so they outlive
-/// the native sandbox whether it goes away through Dispose or through the
-/// (critical) finalizer.
+/// Owns an hl_sandbox_t* and the GCHandle of its log callback. Releasing it
+/// calls hl_sandbox_delete first and only then frees the log state, so it
+/// outlives the native sandbox whether it goes away through Dispose or
+/// through the (critical) finalizer. (Mapped <see cref="SharedMemory"/> needs
+/// no bookkeeping here: hyperlight releases each region through its
+/// finalizer, see <see cref="SharedMemory.Lend"/>.)
 /// </summary>
-internal sealed unsafe class SandboxSafeHandle : SafeHandle
+internal sealed class SandboxSafeHandle : SafeHandle
 {
-    private readonly object _gate = new();
-    private Dictionary<ulong, SharedMemory> _regions = new();
-    // Memory the native sandbox may still map although the table above no
-    // longer says so (after a restore that failed half-way): held until
-    // hl_sandbox_delete.
-    private readonly List<SharedMemory> _retained = new();
     private GCHandle _logState;
 
     /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
@@ -262,146 +255,32 @@ internal sealed unsafe class SandboxSafeHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>Serialises map/unmap, snapshot/restore and the region table.</summary>
-    internal object Gate => _gate;
-
-    /// <summary>
-    /// Set (under <see cref="Gate"/>) while an hl_call_and_restore runs:
-    /// that call replaces the mapped regions, so map/unmap must not run until
-    /// the table is brought up to date (they fail with Busy meanwhile).
-    /// </summary>
-    internal bool RegionsInFlux { get; set; }
-
     /// <summary>Takes ownership of the GCHandle passed as the log callback's user_data.</summary>
     internal void AdoptLogState(GCHandle state)
     {
         _logState = state;
     }
 
-    /// <summary>Records a region mapped at guestAddress (the caller holds <see cref="Gate"/>).</summary>
-    internal void AddRegion(ulong guestAddress, SharedMemory memory)
-    {
-        if (_regions.Remove(guestAddress, out SharedMemory? stale))
-        {
-            // Only after a failed restore can the table be stale: keep the old
-            // block until the sandbox is deleted rather than guess.
-            _retained.Add(stale);
-        }
-        _regions.Add(guestAddress, memory);
-    }
-
-    /// <summary>Forgets the region at guestAddress, if it is a SharedMemory (the caller holds <see cref="Gate"/>).</summary>
-    internal SharedMemory? RemoveRegion(ulong guestAddress)
-    {
-        return _regions.Remove(guestAddress, out SharedMemory? memory) ? memory : null;
-    }
-
-    /// <summary>
-    /// The SharedMemory regions mapped now, each acquired once more for a
-    /// snapshot that records them (the caller holds <see cref="Gate"/>).
-    /// </summary>
-    internal KeyValuePair<ulong, SharedMemory>[] AcquireRegionsForSnapshot()
-    {
-        var regions = new KeyValuePair<ulong, SharedMemory>[_regions.Count];
-        int n = 0;
-        try
-        {
-            foreach (KeyValuePair<ulong, SharedMemory> region in _regions)
-            {
-                region.Value.AcquireMapping();
-                regions[n++] = region;
-            }
-        }
-        catch
-        {
-            for (int i = 0; i < n; i++)
-            {
-                regions[i].Value.ReleaseMapping();
-            }
-            throw;
-        }
-        return regions;
-    }
-
-    /// <summary>
-    /// Makes the table the snapshot's regions (each acquired for this
-    /// sandbox) after the native sandbox took the snapshot's mapped regions.
-    /// With <paramref name="certain"/> false the native side may still map
-    /// the old ones (a restore failed half-way): those not also in the
-    /// snapshot are then held until the sandbox is deleted. The caller holds
-    /// <see cref="Gate"/>, or is the only user of a new handle.
-    /// </summary>
-    internal void ReplaceRegions(KeyValuePair<ulong, SharedMemory>[] regions, bool certain)
-    {
-        var table = new Dictionary<ulong, SharedMemory>(regions.Length);
-        try
-        {
-            foreach (KeyValuePair<ulong, SharedMemory> region in regions)
-            {
-                region.Value.AcquireMapping();
-                table.Add(region.Key, region.Value);
-            }
-        }
-        catch
-        {
-            foreach (SharedMemory memory in table.Values)
-            {
-                memory.ReleaseMapping();
-            }
-            throw;
-        }
-        foreach (KeyValuePair<ulong, SharedMemory> old in _regions)
-        {
-            bool alsoNew = table.TryGetValue(old.Key, out SharedMemory? same) && ReferenceEquals(same, old.Value);
-            if (certain || alsoNew)
-            {
-                old.Value.ReleaseMapping();
-            }
-            else
-            {
-                _retained.Add(old.Value);
-            }
-        }
-        _regions = table;
-    }
-
     protected override bool ReleaseHandle()
     {
+        // Runs the finalizers of the host functions and of the mapped regions
+        // no snapshot holds.
         NativeMethods.hl_sandbox_delete(handle);
-        // The native sandbox is gone: nothing refers to the mapped memory or
-        // to the log state any more.
-        lock (_gate)
-        {
-            foreach (SharedMemory memory in _regions.Values)
-            {
-                memory.ReleaseMapping();
-            }
-            _regions.Clear();
-            foreach (SharedMemory memory in _retained)
-            {
-                memory.ReleaseMapping();
-            }
-            _retained.Clear();
-        }
         if (_logState.IsAllocated)
         {
-            _logState.Free();
+            _logState.Free(); // no native sandbox refers to it any more
         }
         return true;
     }
 }
 
 /// <summary>
-/// Owns one reference to an hl_snapshot_t* and the <see cref="SharedMemory"/>
-/// regions it records (the native snapshot keeps their host addresses and
-/// maps them again on every restore). Releasing it calls hl_snapshot_delete
-/// and only then lets go of the memory. Sandboxes restored from or created
-/// from the snapshot acquire the memory for themselves.
+/// Owns an hl_snapshot_t*; releasing it calls hl_snapshot_delete, which lets
+/// go of the mapped regions the snapshot records (hyperlight finalizes those
+/// no sandbox maps).
 /// </summary>
 internal sealed class SnapshotSafeHandle : SafeHandle
 {
-    private KeyValuePair<ulong, SharedMemory>[] _regions = Array.Empty<KeyValuePair<ulong, SharedMemory>>();
-
     /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
     public SnapshotSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
     {
@@ -409,26 +288,9 @@ internal sealed class SnapshotSafeHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>
-    /// The SharedMemory regions the snapshot maps (guest address, memory).
-    /// Valid while the caller holds a reference on this handle.
-    /// </summary>
-    internal KeyValuePair<ulong, SharedMemory>[] Regions => _regions;
-
-    /// <summary>Takes over regions already acquired for this snapshot (right after it is made).</summary>
-    internal void AdoptRegions(KeyValuePair<ulong, SharedMemory>[] regions)
-    {
-        _regions = regions;
-    }
-
     protected override bool ReleaseHandle()
     {
         NativeMethods.hl_snapshot_delete(handle);
-        foreach (KeyValuePair<ulong, SharedMemory> region in _regions)
-        {
-            region.Value.ReleaseMapping();
-        }
-        _regions = Array.Empty<KeyValuePair<ulong, SharedMemory>>();
         return true;
     }
 }

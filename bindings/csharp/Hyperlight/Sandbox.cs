@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -94,7 +93,8 @@ public sealed unsafe class Sandbox : IDisposable
     /// them on the new sandbox before the first call (and before restoring a
     /// snapshot that was taken with them registered). <see cref="SharedMemory"/>
     /// mapped when the snapshot was taken is mapped into the new sandbox too,
-    /// which keeps it alive until it is unmapped or the sandbox disposed.
+    /// which keeps it alive until it is unmapped or the sandbox disposed. The
+    /// sandbox does not keep the snapshot.
     /// </remarks>
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
@@ -109,38 +109,11 @@ public sealed unsafe class Sandbox : IDisposable
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         SnapshotSafeHandle snap = snapshot.GetHandle();
-        bool added = false;
-        try
+        return Create(options, runtimeOnly: true, config =>
         {
-            // Held until the new sandbox has acquired the snapshot's regions.
-            snap.DangerousAddRef(ref added);
-            return Create(options, runtimeOnly: true, config =>
-            {
-                IntPtr err = NativeMethods.hl_sandbox_new_from_snapshot(snap.DangerousGetHandle(), config,
-                                                                        out SandboxSafeHandle handle);
-                if (err == IntPtr.Zero)
-                {
-                    try
-                    {
-                        // The native sandbox maps the snapshot's regions.
-                        handle.ReplaceRegions(snap.Regions, certain: true);
-                    }
-                    catch
-                    {
-                        handle.Dispose();
-                        throw;
-                    }
-                }
-                return (err, handle);
-            });
-        }
-        finally
-        {
-            if (added)
-            {
-                snap.DangerousRelease();
-            }
-        }
+            IntPtr err = NativeMethods.hl_sandbox_new_from_snapshot(snap, config, out SandboxSafeHandle handle);
+            return (err, handle);
+        });
     }
 
     // runtimeOnly: put only the runtime settings into the config (memory sizes
@@ -381,40 +354,18 @@ public sealed unsafe class Sandbox : IDisposable
     {
         ThrowIfDisposed();
         EnterExclusive("hl_sandbox_snapshot");
-        bool added = false;
         try
         {
-            // Hold the sandbox across the native call and the bookkeeping (a
-            // concurrent Dispose then deletes it only afterwards), and the gate
-            // so the region table matches what the native snapshot records.
-            _handle.DangerousAddRef(ref added);
-            lock (_handle.Gate)
+            IntPtr err = NativeMethods.hl_sandbox_snapshot(_handle, out SnapshotSafeHandle snapshot);
+            if (err != IntPtr.Zero)
             {
-                IntPtr err = NativeMethods.hl_sandbox_snapshot(_handle.DangerousGetHandle(),
-                                                               out SnapshotSafeHandle snapshot);
-                if (err != IntPtr.Zero)
-                {
-                    snapshot.Dispose();
-                    HyperlightException.ThrowIfError(err);
-                }
-                try
-                {
-                    snapshot.AdoptRegions(_handle.AcquireRegionsForSnapshot());
-                }
-                catch
-                {
-                    snapshot.Dispose();
-                    throw;
-                }
-                return new Snapshot(snapshot);
+                snapshot.Dispose();
+                HyperlightException.ThrowIfError(err);
             }
+            return new Snapshot(snapshot);
         }
         finally
         {
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
             ExitExclusive();
         }
     }
@@ -439,29 +390,12 @@ public sealed unsafe class Sandbox : IDisposable
         ThrowIfDisposed();
         SnapshotSafeHandle snap = snapshot.GetHandle();
         EnterExclusive("hl_sandbox_restore");
-        bool added = false, snapAdded = false;
         try
         {
-            _handle.DangerousAddRef(ref added);
-            snap.DangerousAddRef(ref snapAdded);
-            IntPtr err;
-            lock (_handle.Gate)
-            {
-                err = NativeMethods.hl_sandbox_restore(_handle.DangerousGetHandle(), snap.DangerousGetHandle());
-                NoteRestore(snap, err);
-            }
-            HyperlightException.ThrowIfError(err);
+            HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_restore(_handle, snap));
         }
         finally
         {
-            if (snapAdded)
-            {
-                snap.DangerousRelease();
-            }
-            if (added)
-            {
-                _handle.DangerousRelease();
-            }
             ExitExclusive();
         }
     }
@@ -585,8 +519,11 @@ public sealed unsafe class Sandbox : IDisposable
     /// executable with <see cref="MapFlags.Execute"/>. Guest writes fail with
     /// <see cref="ErrorCode.MemoryAccessViolation"/>; changes the host makes
     /// through <see cref="SharedMemory.Span"/> are seen by the guest. The
-    /// sandbox keeps the memory alive (and <see cref="SharedMemory.Dispose"/>
-    /// refuses) until <see cref="UnmapRegion"/> or <see cref="Dispose"/>.
+    /// memory stays alive (and <see cref="SharedMemory.Dispose"/> refuses)
+    /// while hyperlight may use it: until <see cref="UnmapRegion"/> or
+    /// <see cref="Dispose"/>, and until every <see cref="Snapshot"/> taken
+    /// meanwhile is disposed (a restore maps it again). A failed map keeps
+    /// nothing.
     /// </summary>
     /// <param name="memory">The memory; it may be mapped into several sandboxes.</param>
     /// <param name="guestAddress">Page-aligned, at or above <see cref="MemorySize"/>, below 512 GiB.</param>
@@ -600,69 +537,40 @@ public sealed unsafe class Sandbox : IDisposable
     {
         ArgumentNullException.ThrowIfNull(memory);
         ThrowIfDisposed();
-        // Hold the SafeHandle across the native call and the bookkeeping, so
-        // a concurrent Dispose cannot delete the sandbox in between (its
-        // release would miss the region and never let go of the memory).
+        // Hold the sandbox first (a concurrent Dispose then deletes it only
+        // afterwards): once the memory is lent, nothing may stop the call from
+        // reaching hyperlight, whose region finalizer alone gives it back
+        // (before returning, if the map fails).
         bool added = false;
+        IntPtr err;
         _handle.DangerousAddRef(ref added);
         try
         {
-            lock (_handle.Gate)
-            {
-                ThrowIfRegionsInFlux("hl_sandbox_map_region");
-                void* host = memory.AcquireMapping();
-                IntPtr err;
-                try
-                {
-                    err = NativeMethods.hl_sandbox_map_region(_handle.DangerousGetHandle(), host,
-                                                              (ulong)memory.Length, guestAddress, (uint)flags);
-                }
-                catch
-                {
-                    memory.ReleaseMapping();
-                    throw;
-                }
-                if (err != IntPtr.Zero)
-                {
-                    memory.ReleaseMapping();
-                    HyperlightException.ThrowIfError(err);
-                }
-                _handle.AddRegion(guestAddress, memory);
-            }
+            IntPtr userData = memory.Lend(out void* host);
+            err = NativeMethods.hl_sandbox_map_region(_handle.DangerousGetHandle(), host, (ulong)memory.Length,
+                                                      guestAddress, (uint)flags, userData,
+                                                      SharedMemory.RegionFinalizerPointer);
         }
         finally
         {
             _handle.DangerousRelease();
         }
+        HyperlightException.ThrowIfError(err);
     }
 
     /// <summary>
     /// Removes the region mapped at <paramref name="guestAddress"/> (by
     /// <see cref="MapRegion"/> or <see cref="MapFile"/>); later guest accesses
     /// fail with <see cref="ErrorCode.MemoryAccessViolation"/>. A
-    /// <see cref="SharedMemory"/> is released by the sandbox.
+    /// <see cref="SharedMemory"/> is released by the sandbox (and free once no
+    /// snapshot taken while it was mapped remains).
     /// </summary>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.RegionNotFound"/>,
     /// <see cref="ErrorCode.Busy"/>.</exception>
     public void UnmapRegion(ulong guestAddress)
     {
         ThrowIfDisposed();
-        bool added = false;
-        _handle.DangerousAddRef(ref added);
-        try
-        {
-            lock (_handle.Gate)
-            {
-                ThrowIfRegionsInFlux("hl_sandbox_unmap_region");
-                HyperlightException.ThrowIfError(
-                    NativeMethods.hl_sandbox_unmap_region(_handle.DangerousGetHandle(), guestAddress));
-                _handle.RemoveRegion(guestAddress)?.ReleaseMapping();
-            }
-        }
-        finally
-        {
-            _handle.DangerousRelease();
-        }
+        HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_unmap_region(_handle, guestAddress));
     }
 
     /// <summary>
@@ -681,11 +589,7 @@ public sealed unsafe class Sandbox : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ThrowIfDisposed();
         ulong size = 0;
-        lock (_handle.Gate)
-        {
-            ThrowIfRegionsInFlux("hl_sandbox_map_file_cow");
-            HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_map_file_cow(_handle, path, guestAddress, &size));
-        }
+        HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_map_file_cow(_handle, path, guestAddress, &size));
         return size;
     }
 
@@ -728,9 +632,9 @@ public sealed unsafe class Sandbox : IDisposable
 
     /// <summary>
     /// Destroys the VM and releases every registered host function, the
-    /// logger and the <see cref="SharedMemory"/> still mapped into it (in that
-    /// order: only after the native sandbox is gone). Safe to call more than
-    /// once. If a call is running on another thread, the native sandbox is
+    /// <see cref="SharedMemory"/> still mapped into it (unless a snapshot holds
+    /// it) and the logger (only after the native sandbox is gone). Safe to call
+    /// more than once. If a call is running on another thread, the native sandbox is
     /// deleted when that call returns.
     /// </summary>
     public void Dispose()
@@ -762,47 +666,6 @@ public sealed unsafe class Sandbox : IDisposable
 
     private void ExitExclusive() => Volatile.Write(ref _inCall, 0);
 
-    // The caller holds the gate.
-    private void ThrowIfRegionsInFlux(string function)
-    {
-        if (_handle.RegionsInFlux)
-        {
-            throw new HyperlightException(ErrorCode.Busy,
-                $"{function}: the sandbox is in a call (CallAndRestore)");
-        }
-    }
-
-    /// <summary>
-    /// Brings the region table up to date after hl_sandbox_restore or
-    /// hl_call_and_restore returned <paramref name="err"/> (not consumed).
-    /// The caller holds the gate and references on both handles.
-    /// </summary>
-    private void NoteRestore(SnapshotSafeHandle snapshot, IntPtr err)
-    {
-        try
-        {
-            if (err == IntPtr.Zero)
-            {
-                _handle.ReplaceRegions(snapshot.Regions, certain: true);
-                return;
-            }
-            var code = (ErrorCode)NativeMethods.hl_error_code(err);
-            if (code is ErrorCode.SnapshotMismatch or ErrorCode.Busy)
-            {
-                return; // refused before anything changed
-            }
-            // The call failed and the restore ran, or the restore failed
-            // part-way: the native regions are the snapshot's, or possibly
-            // still the old ones. Keep the old ones alive as well.
-            _handle.ReplaceRegions(snapshot.Regions, certain: false);
-        }
-        catch
-        {
-            NativeMethods.hl_error_delete(err); // NULL is ignored
-            throw;
-        }
-    }
-
     private static T Convert<T>(string name, object? result)
     {
         if (result is T value)
@@ -833,26 +696,11 @@ public sealed unsafe class Sandbox : IDisposable
                 $"hl_call('{name}'): the sandbox is already in a call (concurrent use, or re-entry from a host function)");
         }
         IntPtr payload = IntPtr.Zero;
-        bool added = false, snapAdded = false, inFlux = false;
         try
         {
             var vals = new HlVal[args.Length];
             ValueMarshaller.ToNative(args, vals, out payload);
             _hostErrors.LastException = null;
-
-            if (restoreTo != null)
-            {
-                // The restore replaces the mapped regions: hold both handles
-                // until the region table is brought up to date, and refuse
-                // map/unmap (Busy) until then.
-                _handle.DangerousAddRef(ref added);
-                restoreTo.DangerousAddRef(ref snapAdded);
-                lock (_handle.Gate)
-                {
-                    _handle.RegionsInFlux = true;
-                    inFlux = true;
-                }
-            }
 
             CallKiller? killer = null;
             CancellationTokenRegistration registration = default;
@@ -871,9 +719,8 @@ public sealed unsafe class Sandbox : IDisposable
                 {
                     if (restoreTo != null)
                     {
-                        err = NativeMethods.hl_call_and_restore(_handle.DangerousGetHandle(),
-                                                                restoreTo.DangerousGetHandle(), name, pArgs,
-                                                                (nuint)vals.Length, &result);
+                        err = NativeMethods.hl_call_and_restore(_handle, restoreTo, name, pArgs, (nuint)vals.Length,
+                                                                &result);
                     }
                     else
                     {
@@ -887,27 +734,6 @@ public sealed unsafe class Sandbox : IDisposable
             {
                 killer?.Stop(); // after this no kill can reach a later call
                 registration.Dispose();
-            }
-
-            if (restoreTo != null)
-            {
-                lock (_handle.Gate)
-                {
-                    try
-                    {
-                        NoteRestore(restoreTo, err);
-                    }
-                    catch
-                    {
-                        NativeMethods.hl_val_release(&result);
-                        throw;
-                    }
-                    finally
-                    {
-                        _handle.RegionsInFlux = false;
-                        inFlux = false;
-                    }
-                }
             }
 
             if (err != IntPtr.Zero)
@@ -925,21 +751,6 @@ public sealed unsafe class Sandbox : IDisposable
         }
         finally
         {
-            if (inFlux)
-            {
-                lock (_handle.Gate)
-                {
-                    _handle.RegionsInFlux = false;
-                }
-            }
-            if (snapAdded)
-            {
-                restoreTo!.DangerousRelease();
-            }
-            if (added)
-            {
-                _handle.DangerousRelease(); // deletes the sandbox here if it was disposed meanwhile
-            }
             _hostErrors.LastException = null;
             if (payload != IntPtr.Zero)
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Hyperlight;
@@ -16,14 +17,16 @@ namespace Hyperlight;
 /// 4 KiB pages.
 /// </para>
 /// <para>
-/// A sandbox keeps the memory alive while it is mapped: <see cref="Dispose"/>
+/// hyperlight keeps the memory alive while it may use it: <see cref="Dispose"/>
 /// throws <see cref="InvalidOperationException"/> until every sandbox it is
-/// mapped into has unmapped it (<see cref="Sandbox.UnmapRegion"/>) or been
-/// disposed. A <see cref="Hyperlight.Snapshot"/> taken while it was mapped
-/// keeps it too (a restore maps it again), until the snapshot is disposed.
-/// Dispose sandboxes and snapshots before the memory mapped into them. Memory
-/// that is never disposed is freed by its finalizer, never before the
-/// sandboxes and snapshots it is mapped into are deleted.
+/// mapped into has unmapped it (<see cref="Sandbox.UnmapRegion"/>, or a
+/// restore of a snapshot without it) or been disposed, and every
+/// <see cref="Hyperlight.Snapshot"/> taken while it was mapped (a restore maps
+/// it again) has been disposed. hyperlight says so itself: each
+/// <see cref="Sandbox.MapRegion"/> hands it a reference that its region
+/// finalizer gives back. Dispose sandboxes and snapshots before the memory
+/// mapped into them. Memory that is never disposed is freed by its finalizer,
+/// never before hyperlight has let go of it.
 /// </para>
 /// <para>
 /// A <see cref="Span{T}"/> obtained from <see cref="Span"/> or
@@ -119,31 +122,54 @@ public sealed unsafe class SharedMemory : IDisposable
         }
     }
 
+    /// <summary>The region finalizer to pass with <see cref="Lend"/>'s user_data.</summary>
+    internal static delegate* unmanaged[Cdecl]<IntPtr, void> RegionFinalizerPointer => &RegionFinalizer;
+
     /// <summary>
-    /// Counts a new mapping and takes a reference on the native block, so it
-    /// stays allocated until <see cref="ReleaseMapping"/> (even if the
-    /// finalizer runs meanwhile). Returns the block's address.
+    /// Lends the memory for one hl_sandbox_map_region: counts the region,
+    /// takes a reference on the native block (so it stays allocated even if
+    /// the finalizer runs meanwhile) and returns the region's user_data (a
+    /// GCHandle, which also keeps this object alive) and the block's address.
+    /// Pass the user_data with <see cref="RegionFinalizerPointer"/>: hyperlight
+    /// calls it exactly once, and only that gives the memory back.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
-    internal void* AcquireMapping()
+    internal IntPtr Lend(out void* address)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
+            GCHandle state = GCHandle.Alloc(this);
             bool added = false;
             _handle.DangerousAddRef(ref added);
             _mappings++;
-            return (void*)_handle.DangerousGetHandle();
+            address = (void*)_handle.DangerousGetHandle();
+            return GCHandle.ToIntPtr(state);
         }
     }
 
-    /// <summary>Undoes one <see cref="AcquireMapping"/>; called once the region is unmapped or its sandbox deleted.</summary>
-    internal void ReleaseMapping()
+    /// <summary>
+    /// The hl_finalizer_t of a region (hyperlight calls it exactly once: when
+    /// no sandbox maps the region and no snapshot records it, or before a
+    /// failed map returns): undoes <see cref="Lend"/>.
+    /// </summary>
+    [UnmanagedCallersOnly(CallConvs = new[] { typeof(CallConvCdecl) })]
+    private static void RegionFinalizer(IntPtr userData)
     {
-        lock (_gate)
+        try
         {
-            _mappings--;
-            _handle.DangerousRelease(); // frees the block if Dispose or the finalizer came first
+            GCHandle state = GCHandle.FromIntPtr(userData);
+            var memory = (SharedMemory)state.Target!;
+            state.Free();
+            lock (memory._gate)
+            {
+                memory._mappings--;
+                memory._handle.DangerousRelease(); // frees the block if Dispose or the finalizer came first
+            }
+        }
+        catch
+        {
+            // Nothing may cross into native code.
         }
     }
 }

@@ -13,9 +13,9 @@ namespace Hyperlight;
 /// <remarks>
 /// <para>
 /// Thread-safe: one snapshot may be used by any number of sandboxes on any
-/// number of threads at once. Disposing it drops this object's reference
-/// only: sandboxes restored to or created from it keep what they need, so it
-/// may be disposed while they live (not while a member of this object runs on
+/// number of threads at once. Sandboxes restored to or created from it do not
+/// need it afterwards (they do not keep it), so it may be disposed while they
+/// live (not while a member of this object runs on
 /// another thread — that member then still completes, and the native
 /// snapshot goes away after it).
 /// </para>
@@ -28,8 +28,9 @@ namespace Hyperlight;
 /// <para>
 /// A snapshot of a sandbox with <see cref="SharedMemory"/> mapped into it
 /// keeps that memory alive (<see cref="SharedMemory.Dispose"/> refuses) until
-/// the snapshot is disposed, since every restore maps it again. Such a
-/// snapshot cannot be saved (<see cref="ErrorCode.InvalidArgument"/>).
+/// the snapshot is disposed, since every restore maps it again; hyperlight
+/// lets go of it then, unless a sandbox still maps it. Such a snapshot cannot
+/// be saved (<see cref="ErrorCode.InvalidArgument"/>).
 /// </para>
 /// </remarks>
 public sealed class Snapshot : IDisposable
@@ -93,14 +94,14 @@ public sealed class Snapshot : IDisposable
     }
 
     /// <summary>
-    /// Drops this reference to the snapshot (hl_snapshot_delete) and, once no
-    /// native call through it runs any more, the <see cref="SharedMemory"/>
-    /// it holds. Safe to call more than once.
+    /// Deletes the snapshot (hl_snapshot_delete) once no native call through it
+    /// runs any more, and with it the snapshot's hold on the
+    /// <see cref="SharedMemory"/> it records. Safe to call more than once.
     /// </summary>
     public void Dispose() => _handle.Dispose();
 
     /// <summary>
-    /// The handle, for a sandbox operation that takes a reference on it.
+    /// The handle, for a sandbox operation (its P/Invoke holds a reference on it during the call).
     /// </summary>
     /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
     internal SnapshotSafeHandle GetHandle()
