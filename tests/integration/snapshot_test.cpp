@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -98,6 +100,58 @@ TEST(Snapshots, CallAndRestoreRunsEveryRequestOnACleanSandbox) {
   EXPECT_EQ(r.val.kind, HL_VAL_VOID);
   EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
   EXPECT_EQ(count_calls(sb.get()), 1);
+}
+
+// hl_call_and_restore on one sandbox from two threads at once, which the
+// header answers with HL_ERROR_BUSY: each request either runs whole on a
+// clean sandbox or gets HL_ERROR_BUSY, never the other one's poisoning. It
+// used to check the poisoning outside the busy flag, a data race with the
+// other thread's call writing it (ThreadSanitizer reported it), and could
+// then run its call on the other request's poisoned sandbox.
+TEST(Snapshots, CallAndRestoreFromTwoThreadsIsBusyNotRaced) {
+  SandboxPtr sb = new_sandbox();
+  SnapshotPtr snap = take_snapshot(sb.get());
+  std::atomic<int> aborted{0}, added{0}, busy{0}, unexpected{0};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto worker = [&](bool poisons) {
+    // Until each thread has had 100 requests of its own run (BUSY ones retry).
+    for (int done = 0; done < 100 && std::chrono::steady_clock::now() < until;) {
+      hl_val_t code = i32(3);
+      hl_val_t args[] = {i32(2), i32(3)};
+      Result r;
+      ErrorPtr err(poisons ? hl_call_and_restore(sb.get(), snap.get(), "Abort", &code, 1, &r.val)
+                           : hl_call_and_restore(sb.get(), snap.get(), "Add", args, 2, &r.val));
+      hl_error_code_t c = code_of(err);
+      if (c == HL_ERROR_BUSY) {
+        busy++;
+        std::this_thread::yield();
+        continue;
+      }
+      done++;
+      if (poisons && c == HL_ERROR_GUEST_ABORTED) {
+        aborted++;
+      } else if (!poisons && c == 0 && r.val.of.i32 == 5) {
+        added++;
+      } else {
+        unexpected++;
+        ADD_FAILURE() << (poisons ? "Abort: " : "Add: ") << describe(err);
+      }
+    }
+  };
+  std::thread a(worker, true), b(worker, false);
+  a.join();
+  b.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(aborted.load(), 100);
+  EXPECT_EQ(added.load(), 100);
+  std::printf("call-and-restore from two threads: %d aborted, %d added, %d busy\n", aborted.load(), added.load(),
+              busy.load());
+  // Every request ended with a restore: the sandbox is clean.
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+  hl_val_t args[] = {i32(40), i32(2)};
+  Result r;
+  ErrorPtr call(hl_call(sb.get(), "Add", args, 2, &r.val));
+  EXPECT_FALSE(call) << describe(call);
 }
 
 TEST(Snapshots, AnotherLayoutIsRefusedAndNothingChanges) {
