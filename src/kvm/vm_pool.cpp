@@ -67,7 +67,10 @@ struct VmPool::Impl {
           Returned doomed = std::move(r);  // closes the fds here, off the caller's thread
         }
         lock.lock();
-        if (keep) ready.push_back(std::move(r.machine));
+        if (keep) {
+          std::optional<Machine> scrubbed(std::move(r.machine));
+          keep_or_destroy(lock, scrubbed);
+        }
         continue;
       }
       lock.unlock();
@@ -81,8 +84,29 @@ struct VmPool::Impl {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       lock.lock();
-      if (made.has_value()) ready.push_back(std::move(*made));
+      keep_or_destroy(lock, made);
     }
+  }
+
+  // Under the lock, with a machine made or scrubbed while it was released:
+  // keeps it if the pool still has room. The target may have been lowered
+  // meanwhile (hl_set_vm_pool_size(0) while a VM was being made): then it
+  // is destroyed, off the lock, rather than kept beyond the target forever.
+  void keep_or_destroy(std::unique_lock<std::mutex> &lock, std::optional<Machine> &machine) {
+    if (!machine.has_value()) return;
+    if (ready.size() < target) {
+      ready.push_back(std::move(*machine));
+      machine.reset();
+      return;
+    }
+    lock.unlock();
+    machine.reset();
+    lock.lock();
+  }
+
+  size_t ready_count() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return ready.size();
   }
 };
 
@@ -126,6 +150,8 @@ void VmPool::give_back(Machine machine, std::vector<uint32_t> memory_slots) noex
     // Out of memory queueing it: the machine is destroyed here instead.
   }
 }
+
+size_t VmPool::ready_count() const { return impl().ready_count(); }
 
 void VmPool::set_target_size(uint32_t size) {
   if (size > kMaxSize) throw Error(HL_ERROR_INVALID_ARGUMENT, format("VM pool size %u is above %u", size, kMaxSize));

@@ -9,6 +9,7 @@
 // another sandbox's memory or registers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -31,6 +32,8 @@ class VmPool {
   void give_back(Machine machine, std::vector<uint32_t> memory_slots) noexcept;
 
   void set_target_size(uint32_t size);
+  // Machines ready to be taken now (tests wait for the pool to settle).
+  size_t ready_count() const;
 
  private:
   VmPool() = default;
