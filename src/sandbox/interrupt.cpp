@@ -13,8 +13,14 @@
 namespace hl {
 namespace {
 
-struct sigaction g_previous_action;
-bool g_has_previous_action = false;
+// The action that was installed before ours: signals we did not send go on
+// to it. Our handler may run on any thread as soon as it is installed, so
+// what it reads is published through g_previous_index (release; it reads
+// with acquire) and each slot is written once, before its index is stored:
+// slot 0 is what was installed just before ours, slot 1 what sigaction()
+// then replaced, if someone installed another handler in between.
+struct sigaction g_previous_actions[2];
+std::atomic<int> g_previous_index{-1};  // -1: nothing to chain to (yet)
 std::mutex g_signal_mu;
 int g_signal_offset = kDefaultInterruptSignalOffset;
 bool g_handler_installed = false;
@@ -29,13 +35,21 @@ constexpr auto kMaxResendTime = std::chrono::seconds(1);
 // the process sent go on to whatever handler was installed before ours.
 void on_interrupt_signal(int sig, siginfo_t *info, void *context) {
   if (info != nullptr && info->si_code == SI_TKILL && info->si_pid == getpid()) return;
-  if (!g_has_previous_action) return;
-  if ((g_previous_action.sa_flags & SA_SIGINFO) != 0 && g_previous_action.sa_sigaction != nullptr) {
-    g_previous_action.sa_sigaction(sig, info, context);
-  } else if (g_previous_action.sa_handler != SIG_IGN && g_previous_action.sa_handler != SIG_DFL &&
-             g_previous_action.sa_handler != nullptr) {
-    g_previous_action.sa_handler(sig);
+  const int index = g_previous_index.load(std::memory_order_acquire);  // lock-free: async-signal-safe
+  if (index < 0) return;
+  const struct sigaction &previous = g_previous_actions[index];
+  if ((previous.sa_flags & SA_SIGINFO) != 0 && previous.sa_sigaction != nullptr) {
+    previous.sa_sigaction(sig, info, context);
+  } else if (previous.sa_handler != SIG_IGN && previous.sa_handler != SIG_DFL && previous.sa_handler != nullptr) {
+    previous.sa_handler(sig);
   }
+}
+
+// Publishes `action` as the one to chain to, unless it is ours.
+void publish_previous_action(int slot, const struct sigaction &action) {
+  if (action.sa_sigaction == on_interrupt_signal) return;
+  g_previous_actions[slot] = action;
+  g_previous_index.store(slot, std::memory_order_release);
 }
 
 void store_immediate_exit(kvm_run *run, uint8_t value) {
@@ -77,13 +91,18 @@ void install_interrupt_signal_handler() {
   action.sa_sigaction = on_interrupt_signal;
   action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
   sigemptyset(&action.sa_mask);
-  struct sigaction previous;
-  if (sigaction(SIGRTMIN + g_signal_offset, &action, &previous) != 0)
+  const int sig = SIGRTMIN + g_signal_offset;
+  // What to chain to is published before our handler can run (it used to be
+  // written after, racing with the handler on other threads: a foreign
+  // signal then could find it half-written, or be dropped).
+  struct sigaction seen, replaced;
+  if (sigaction(sig, nullptr, &seen) != 0)
     throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
-  if (previous.sa_sigaction != on_interrupt_signal) {
-    g_previous_action = previous;
-    g_has_previous_action = true;
-  }
+  publish_previous_action(0, seen);
+  if (sigaction(sig, &action, &replaced) != 0)
+    throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
+  if (replaced.sa_sigaction != seen.sa_sigaction || replaced.sa_flags != seen.sa_flags)
+    publish_previous_action(1, replaced);  // installed by someone else in between
   g_handler_installed = true;
 }
 
