@@ -154,6 +154,81 @@ TEST(Snapshots, CallAndRestoreFromTwoThreadsIsBusyNotRaced) {
   EXPECT_FALSE(call) << describe(call);
 }
 
+// The counter may be stepped from any thread while a call runs, also while
+// hl_call_and_restore puts the PEB (where the guest reads the counter) back:
+// the guest sees a value the host had, and a restore sets the snapshot's.
+TEST(Snapshots, CounterStepsWhileCallsRestore) {
+  SandboxPtr sb = new_sandbox();
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_counter_increment(sb.get(), nullptr)));
+  SnapshotPtr snap = take_snapshot(sb.get());  // counter 1
+  std::atomic<bool> running{true};
+  std::thread stepper([&] {
+    while (running) hl_error_delete(hl_sandbox_counter_increment(sb.get(), nullptr));
+  });
+  int bad = 0;
+  for (int i = 0; i < 200; i++) {
+    Result r;
+    ErrorPtr err(hl_call_and_restore(sb.get(), snap.get(), "ReadCounter", nullptr, 0, &r.val));
+    if (err || r.val.of.i64 < 1) bad++;
+  }
+  running = false;
+  stepper.join();
+  EXPECT_EQ(bad, 0);
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_restore(sb.get(), snap.get())));
+  EXPECT_EQ(hl_sandbox_counter_value(sb.get()), 1u);
+  Result r;
+  ErrorPtr err(hl_call(sb.get(), "ReadCounter", nullptr, 0, &r.val));
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(r.val.of.i64, 1);
+}
+
+// Kills that race with the end of a call and with hl_sandbox_delete, on
+// sandboxes that come from the snapshot's spares (parked, prefilled by the
+// background thread, or new while the pool is off) and go back to them: a
+// kill reaches only the sandbox its handle was taken from, and reports
+// HL_KILL_SANDBOX_GONE once that is deleted, even when its VM already
+// serves the next sandbox.
+TEST(Snapshots, KillsRaceWithSandboxesFromASnapshotComingAndGoing) {
+  SandboxPtr source = new_sandbox();
+  SnapshotPtr snap = take_snapshot(source.get());
+  for (int round = 0; round < 24; round++) {
+    if (round == 8 || round == 16) {  // no spares and no pooled VMs for a while, then the default again
+      ASSERT_FALSE(ErrorPtr(hl_set_vm_pool_size(round == 8 ? 0 : 2)));
+    }
+    hl_sandbox_t *raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_new_from_snapshot(snap.get(), nullptr, &raw))) << "round " << round;
+    SandboxPtr sb(raw);
+    hl_interrupt_handle_t *handle_raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_interrupt_handle(sb.get(), &handle_raw)));
+    HandlePtr handle(handle_raw);
+    std::atomic<bool> interrupted{false}, gone{false};
+    std::thread killer([&] {
+      // Until the sandbox is deleted: kills before, during and after the call.
+      for (int i = 0; i < 1'000'000 && !gone; i++) {
+        hl_kill_result_t res = hl_kill(handle.get());
+        if (res == HL_KILL_INTERRUPTED) interrupted = true;
+        if (res == HL_KILL_SANDBOX_GONE) gone = true;
+        std::this_thread::yield();
+      }
+    });
+    ErrorPtr err(hl_call(sb.get(), "Spin", nullptr, 0, nullptr));
+    EXPECT_EQ(code_of(err), HL_ERROR_CANCELLED) << "round " << round << ": " << describe(err);
+    sb.reset();  // while the killer still fires
+    killer.join();
+    EXPECT_TRUE(interrupted) << "round " << round;
+    EXPECT_TRUE(gone) << "round " << round;
+    // The next sandbox (often on the same VM) is not hit by that handle.
+    hl_sandbox_t *next_raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_new_from_snapshot(snap.get(), nullptr, &next_raw)));
+    SandboxPtr next(next_raw);
+    EXPECT_EQ(hl_kill(handle.get()), HL_KILL_SANDBOX_GONE);
+    hl_val_t args[] = {i32(40), i32(2)};
+    Result r;
+    ErrorPtr call(hl_call(next.get(), "Add", args, 2, &r.val));
+    EXPECT_FALSE(call) << "round " << round << ": " << describe(call);
+  }
+}
+
 TEST(Snapshots, AnotherLayoutIsRefusedAndNothingChanges) {
   SandboxPtr small = new_scribble_sandbox(4ull << 20);
   SandboxPtr big = new_scribble_sandbox(8ull << 20);
