@@ -94,6 +94,11 @@ void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs
                    uint64_t timeout_ns) {
   if (result != nullptr) *result = hl_val_t{};
   BusyGuard busy(busy_);
+  call_while_busy(function, args, nargs, result, timeout_ns);
+}
+
+void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
+                              uint64_t timeout_ns) {
   if (!poisoned_reason_.empty())
     throw Error(HL_ERROR_POISONED, "sandbox is poisoned (" + poisoned_reason_ +
                                        "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");

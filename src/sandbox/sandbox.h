@@ -107,6 +107,9 @@ class Sandbox {
   void boot(const mem::ElfImage &image);
   void initialise_guest(uint64_t timeout_ns);
 
+  // call() once busy_ is held (call_and_restore holds it for the whole request).
+  void call_while_busy(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
+                       uint64_t timeout_ns);
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
   // and prints on the way. Throws (and poisons) on any other stop.
   void run_until_done(uint64_t timeout_ns);

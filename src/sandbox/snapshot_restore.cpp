@@ -155,24 +155,20 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
 void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
                                const hl_val_t *args, size_t nargs, hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  {
-    BusyGuard busy(busy_);  // host functions are registered under it
-    check_fits(*snapshot);  // once, and before the call runs
-  }
-  auto restore_checked = [&] {
-    BusyGuard busy(busy_);
-    apply_snapshot(snapshot);
-  };
-  if (poisoned()) restore_checked();
+  // Busy for the whole request: the check, the call and the restore. Another
+  // thread's call can neither slip in between them (and see this one's
+  // poisoning, or have its own state restored away) nor race with them.
+  BusyGuard busy(busy_);
+  check_fits(*snapshot);  // once, and before the call runs
+  if (poisoned()) apply_snapshot(snapshot);
   try {
-    call(function, args, nargs, result);
-  } catch (const Error &e) {
-    if (e.code() == HL_ERROR_BUSY) throw;  // another thread's call: not ours to restore
-    restore_checked();
+    call_while_busy(function, args, nargs, result, default_timeout_ns_);
+  } catch (const Error &) {
+    apply_snapshot(snapshot);
     throw;
   }
   try {
-    restore_checked();
+    apply_snapshot(snapshot);
   } catch (...) {
     release_value(result);
     throw;

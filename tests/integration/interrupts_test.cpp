@@ -196,6 +196,44 @@ TEST(Interrupts, ForeignSignalsNeverCancel) {
   EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
 }
 
+std::atomic<int> g_foreign_deliveries{0};
+void on_foreign_rt_signal(int, siginfo_t *info, void *) {
+  if (info->si_code == SI_QUEUE && info->si_value.sival_int == 42) g_foreign_deliveries++;
+}
+
+// The interrupt signal sent by someone else (here sigqueue, as another
+// process or runtime would) goes on to the handler installed before the
+// first sandbox; the library's own kicks do not. Needs a process where no
+// sandbox exists yet: the test runs in a fresh child (threadsafe death test
+// style re-executes the binary for this one test).
+TEST(InterruptsDeathTest, ForeignSendersOfTheSignalReachTheHandlerInstalledBefore) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const int sig = hl_engine_interrupt_signal(nullptr);
+        struct sigaction sa {};
+        sa.sa_sigaction = on_foreign_rt_signal;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(sig, &sa, nullptr);
+        SandboxPtr sb = new_sandbox();  // installs the library's handler, which chains to ours
+        HandlePtr h = handle_of(sb.get());
+        std::thread k = killer_of(h.get());
+        ErrorPtr killed(hl_call(sb.get(), "Spin", nullptr, 0, nullptr));
+        k.join();
+        const int after_kill = g_foreign_deliveries.load();
+        for (int i = 1; i <= 10; i++) {  // one at a time: ThreadSanitizer coalesces pending signals
+          sigqueue(getpid(), sig, sigval{.sival_int = 42});
+          for (int wait = 0; wait < 1000 && g_foreign_deliveries < i; wait++) std::this_thread::sleep_for(1ms);
+        }
+        const bool cancelled = hl_error_code(killed.get()) == HL_ERROR_CANCELLED;
+        const int forwarded = g_foreign_deliveries.load();
+        std::fprintf(stderr, "cancelled: %d, forwarded after the kill: %d, then: %d\n", cancelled, after_kill,
+                     forwarded);
+        std::exit(cancelled && after_kill == 0 && forwarded == 10 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "cancelled: 1, forwarded after the kill: 0, then: 10");
+}
+
 // Eight callers hammer short calls while eight killers fire at them at
 // random; the invariant: a call is cancelled only by a kill that reported
 // HL_KILL_INTERRUPTED (each such kill cancels at most one call), and

@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -96,6 +98,139 @@ TEST(Snapshots, CallAndRestoreRunsEveryRequestOnACleanSandbox) {
   EXPECT_EQ(r.val.kind, HL_VAL_VOID);
   EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
   EXPECT_EQ(count_calls(sb.get()), 1);
+}
+
+// hl_call_and_restore on one sandbox from two threads at once, which the
+// header answers with HL_ERROR_BUSY: each request either runs whole on a
+// clean sandbox or gets HL_ERROR_BUSY, never the other one's poisoning. It
+// used to check the poisoning outside the busy flag, a data race with the
+// other thread's call writing it (ThreadSanitizer reported it), and could
+// then run its call on the other request's poisoned sandbox.
+TEST(Snapshots, CallAndRestoreFromTwoThreadsIsBusyNotRaced) {
+  SandboxPtr sb = new_sandbox();
+  SnapshotPtr snap = take_snapshot(sb.get());
+  std::atomic<int> aborted{0}, added{0}, busy{0}, unexpected{0};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto worker = [&](bool poisons) {
+    // Until each thread has had 100 requests of its own run (BUSY ones retry).
+    for (int done = 0; done < 100 && std::chrono::steady_clock::now() < until;) {
+      hl_val_t code = i32(3);
+      hl_val_t args[] = {i32(2), i32(3)};
+      Result r;
+      ErrorPtr err(poisons ? hl_call_and_restore(sb.get(), snap.get(), "Abort", &code, 1, &r.val)
+                           : hl_call_and_restore(sb.get(), snap.get(), "Add", args, 2, &r.val));
+      hl_error_code_t c = code_of(err);
+      if (c == HL_ERROR_BUSY) {
+        busy++;
+        std::this_thread::yield();
+        continue;
+      }
+      done++;
+      if (poisons && c == HL_ERROR_GUEST_ABORTED) {
+        aborted++;
+      } else if (!poisons && c == 0 && r.val.of.i32 == 5) {
+        added++;
+      } else {
+        unexpected++;
+        ADD_FAILURE() << (poisons ? "Abort: " : "Add: ") << describe(err);
+      }
+    }
+  };
+  std::thread a(worker, true), b(worker, false);
+  a.join();
+  b.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(aborted.load(), 100);
+  EXPECT_EQ(added.load(), 100);
+  std::printf("call-and-restore from two threads: %d aborted, %d added, %d busy\n", aborted.load(), added.load(),
+              busy.load());
+  // Every request ended with a restore: the sandbox is clean.
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+  hl_val_t args[] = {i32(40), i32(2)};
+  Result r;
+  ErrorPtr call(hl_call(sb.get(), "Add", args, 2, &r.val));
+  EXPECT_FALSE(call) << describe(call);
+}
+
+// The counter may be stepped from any thread while a call runs, also while
+// hl_call_and_restore puts the PEB (where the guest reads the counter) back:
+// the guest sees a value the host had, and a restore sets the snapshot's.
+TEST(Snapshots, CounterStepsWhileCallsRestore) {
+  SandboxPtr sb = new_sandbox();
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_counter_increment(sb.get(), nullptr)));
+  SnapshotPtr snap = take_snapshot(sb.get());  // counter 1
+  std::atomic<bool> running{true};
+  std::thread stepper([&] {
+    while (running) hl_error_delete(hl_sandbox_counter_increment(sb.get(), nullptr));
+  });
+  int bad = 0;
+  for (int i = 0; i < 200; i++) {
+    Result r;
+    ErrorPtr err(hl_call_and_restore(sb.get(), snap.get(), "ReadCounter", nullptr, 0, &r.val));
+    if (err || r.val.of.i64 < 1) bad++;
+  }
+  running = false;
+  stepper.join();
+  EXPECT_EQ(bad, 0);
+  ASSERT_FALSE(ErrorPtr(hl_sandbox_restore(sb.get(), snap.get())));
+  EXPECT_EQ(hl_sandbox_counter_value(sb.get()), 1u);
+  Result r;
+  ErrorPtr err(hl_call(sb.get(), "ReadCounter", nullptr, 0, &r.val));
+  EXPECT_FALSE(err) << describe(err);
+  EXPECT_EQ(r.val.of.i64, 1);
+}
+
+// Kills that race with the end of a call and with hl_sandbox_delete, on
+// sandboxes that come from the snapshot's spares (parked, prefilled by the
+// background thread, or new while the pool is off) and go back to them: a
+// kill reaches only the sandbox its handle was taken from, and reports
+// HL_KILL_SANDBOX_GONE once that is deleted, even when its VM already
+// serves the next sandbox.
+TEST(Snapshots, KillsRaceWithSandboxesFromASnapshotComingAndGoing) {
+  SandboxPtr source = new_sandbox();
+  SnapshotPtr snap = take_snapshot(source.get());
+  // Rounds 8 to 15 on an engine without spares or pooled VMs, the others on the default engine.
+  EngineConfigPtr no_pool_config(hl_engine_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_engine_config_set_vm_pool_size(no_pool_config.get(), 0)));
+  hl_engine_t *raw_engine = nullptr;
+  ASSERT_FALSE(ErrorPtr(hl_engine_new(no_pool_config.get(), &raw_engine)));
+  EnginePtr no_pool(raw_engine);
+  ConfigPtr no_pool_sandboxes(hl_config_new());
+  ASSERT_FALSE(ErrorPtr(hl_config_set_engine(no_pool_sandboxes.get(), no_pool.get())));
+  for (int round = 0; round < 24; round++) {
+    const hl_config_t *config = round >= 8 && round < 16 ? no_pool_sandboxes.get() : nullptr;
+    hl_sandbox_t *raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_new_from_snapshot(snap.get(), config, &raw))) << "round " << round;
+    SandboxPtr sb(raw);
+    hl_interrupt_handle_t *handle_raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_interrupt_handle(sb.get(), &handle_raw)));
+    HandlePtr handle(handle_raw);
+    std::atomic<bool> interrupted{false}, gone{false};
+    std::thread killer([&] {
+      // Until the sandbox is deleted: kills before, during and after the call.
+      for (int i = 0; i < 1'000'000 && !gone; i++) {
+        hl_kill_result_t res = hl_kill(handle.get());
+        if (res == HL_KILL_INTERRUPTED) interrupted = true;
+        if (res == HL_KILL_SANDBOX_GONE) gone = true;
+        std::this_thread::yield();
+      }
+    });
+    ErrorPtr err(hl_call(sb.get(), "Spin", nullptr, 0, nullptr));
+    EXPECT_EQ(code_of(err), HL_ERROR_CANCELLED) << "round " << round << ": " << describe(err);
+    sb.reset();  // while the killer still fires
+    killer.join();
+    EXPECT_TRUE(interrupted) << "round " << round;
+    EXPECT_TRUE(gone) << "round " << round;
+    // The next sandbox (often on the same VM) is not hit by that handle.
+    hl_sandbox_t *next_raw = nullptr;
+    ASSERT_FALSE(ErrorPtr(hl_sandbox_new_from_snapshot(snap.get(), config, &next_raw)));
+    SandboxPtr next(next_raw);
+    EXPECT_EQ(hl_kill(handle.get()), HL_KILL_SANDBOX_GONE);
+    hl_val_t args[] = {i32(40), i32(2)};
+    Result r;
+    ErrorPtr call(hl_call(next.get(), "Add", args, 2, &r.val));
+    EXPECT_FALSE(call) << "round " << round << ": " << describe(call);
+  }
 }
 
 TEST(Snapshots, AnotherLayoutIsRefusedAndNothingChanges) {
