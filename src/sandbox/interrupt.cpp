@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -17,11 +18,13 @@ constexpr int kMaxSignals = 64;  // SIGRTMAX - SIGRTMIN is 32 on Linux
 
 // Per real-time signal: whether our handler is installed, and the handler
 // it replaced. Process-wide like the dispositions they mirror; written
-// under g_signal_mu before the handler is installed, only read after.
+// under g_signal_mu before our handler is installed. The handler may run on
+// any thread: it reads the action only after an acquire load of the flag
+// that was stored (release) after the action (lock-free, signal-safe).
 std::mutex g_signal_mu;
 bool g_installed[kMaxSignals];
 struct sigaction g_previous_action[kMaxSignals];
-bool g_has_previous_action[kMaxSignals];
+std::atomic<bool> g_has_previous_action[kMaxSignals];
 
 // Re-send the signal while the vCPU is still inside KVM_RUN (a signal can be
 // missed, e.g. while the thread briefly blocks it), for at most
@@ -33,7 +36,7 @@ constexpr auto kMaxResendTime = std::chrono::seconds(1);
 void on_interrupt_signal(int sig, siginfo_t *info, void *context) {
   if (info != nullptr && info->si_code == SI_TKILL && info->si_pid == getpid()) return;
   const int i = sig - SIGRTMIN;
-  if (i < 0 || i >= kMaxSignals || !g_has_previous_action[i]) return;
+  if (i < 0 || i >= kMaxSignals || !g_has_previous_action[i].load(std::memory_order_acquire)) return;
   const struct sigaction &previous = g_previous_action[i];
   if ((previous.sa_flags & SA_SIGINFO) != 0 && previous.sa_sigaction != nullptr) {
     previous.sa_sigaction(sig, info, context);
@@ -80,7 +83,7 @@ void install_interrupt_signal_handler(int signal) {
     throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
   if (previous.sa_sigaction != on_interrupt_signal) {
     g_previous_action[i] = previous;
-    g_has_previous_action[i] = true;
+    g_has_previous_action[i].store(true, std::memory_order_release);
   }
   if (sigaction(signal, &action, nullptr) != 0)
     throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
