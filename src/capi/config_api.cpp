@@ -8,35 +8,35 @@ HL_API hl_config_t *hl_config_new(void) { return new (std::nothrow) hl_config();
 HL_API void hl_config_delete(hl_config_t *config) { delete config; }
 
 HL_API hl_error_t *hl_config_set_heap_size(hl_config_t *config, uint64_t bytes) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_heap_size: config is NULL");
     config->config.set_heap_size(bytes);
   });
 }
 
 HL_API hl_error_t *hl_config_set_stack_size(hl_config_t *config, uint64_t bytes) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_stack_size: config is NULL");
     config->config.set_stack_size(bytes);
   });
 }
 
 HL_API hl_error_t *hl_config_set_input_buffer_size(hl_config_t *config, uint64_t bytes) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_input_buffer_size: config is NULL");
     config->config.set_input_buffer_size(bytes);
   });
 }
 
 HL_API hl_error_t *hl_config_set_output_buffer_size(hl_config_t *config, uint64_t bytes) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_output_buffer_size: config is NULL");
     config->config.set_output_buffer_size(bytes);
   });
 }
 
 HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config, hl_log_fn_t callback, void *user_data) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_log_callback: config is NULL");
     config->config.log_callback = callback;
     config->config.log_user_data = callback != nullptr ? user_data : nullptr;
@@ -44,35 +44,35 @@ HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config, hl_log_fn_t c
 }
 
 HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config, hl_log_level_t level) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_max_log_level: config is NULL");
     config->config.set_max_log_level(level);
   });
 }
 
 HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config, uint64_t timeout_ns) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_call_timeout_ns: config is NULL");
     config->config.call_timeout_ns = timeout_ns;
   });
 }
 
 HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config, uint64_t timeout_ns) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_init_timeout_ns: config is NULL");
     config->config.init_timeout_ns = timeout_ns;
   });
 }
 
 HL_API hl_error_t *hl_config_set_engine(hl_config_t *config, hl_engine_t *engine) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_engine: config is NULL");
     config->engine = engine != nullptr ? engine->engine : nullptr;
   });
 }
 
 HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config, const uint8_t *data, size_t len, uint32_t flags) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_init_data: config is NULL");
     config->config.set_init_data(data, len, flags);
   });

@@ -8,7 +8,7 @@ HL_API hl_engine_config_t *hl_engine_config_new(void) { return new (std::nothrow
 HL_API void hl_engine_config_delete(hl_engine_config_t *config) { delete config; }
 
 HL_API hl_error_t *hl_engine_config_set_vm_pool_size(hl_engine_config_t *config, uint32_t size) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_engine_config_set_vm_pool_size: config is NULL");
     if (size > hl::kvm::VmPool::kMaxSize)
       throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
@@ -18,7 +18,7 @@ HL_API hl_error_t *hl_engine_config_set_vm_pool_size(hl_engine_config_t *config,
 }
 
 HL_API hl_error_t *hl_engine_config_set_interrupt_signal_offset(hl_engine_config_t *config, uint32_t offset) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_engine_config_set_interrupt_signal_offset: config is NULL");
     hl::InterruptSettings::check_signal_offset(offset, "hl_engine_config_set_interrupt_signal_offset");
     config->options.interrupts.signal_offset = offset;
@@ -26,7 +26,7 @@ HL_API hl_error_t *hl_engine_config_set_interrupt_signal_offset(hl_engine_config
 }
 
 HL_API hl_error_t *hl_engine_config_set_interrupt_retry_delay_ns(hl_engine_config_t *config, uint64_t delay_ns) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_engine_config_set_interrupt_retry_delay_ns: config is NULL");
     hl::InterruptSettings::check_retry_delay_ns(delay_ns, "hl_engine_config_set_interrupt_retry_delay_ns");
     config->options.interrupts.retry_delay_ns = delay_ns;
@@ -34,7 +34,7 @@ HL_API hl_error_t *hl_engine_config_set_interrupt_retry_delay_ns(hl_engine_confi
 }
 
 HL_API hl_error_t *hl_engine_new(const hl_engine_config_t *config, hl_engine_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_engine_new: out is NULL");
     *out = nullptr;
     auto handle = std::make_unique<hl_engine>();

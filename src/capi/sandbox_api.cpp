@@ -55,7 +55,7 @@ void naming_file(const char *path, F &&body) {
 extern "C" {
 
 HL_API hl_error_t *hl_sandbox_new(const hl_config_t *config, const char *guest_path, hl_sandbox_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_sandbox_new: out is NULL");
     *out = nullptr;
     hl::require(guest_path != nullptr, "hl_sandbox_new: guest_path is NULL");
@@ -66,7 +66,7 @@ HL_API hl_error_t *hl_sandbox_new(const hl_config_t *config, const char *guest_p
 
 HL_API hl_error_t *hl_sandbox_new_from_memory(const hl_config_t *config, const uint8_t *guest_elf, size_t guest_elf_len,
                                               hl_sandbox_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_sandbox_new_from_memory: out is NULL");
     *out = nullptr;
     hl::require(guest_elf != nullptr || guest_elf_len == 0, "hl_sandbox_new_from_memory: guest_elf is NULL");
@@ -85,7 +85,7 @@ HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) {
 }
 
 HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox, uint64_t *value) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_sandbox_counter_increment: sandbox is NULL");
     uint64_t v = sandbox->sandbox->counter_increment();
     if (value != nullptr) *value = v;
@@ -93,7 +93,7 @@ HL_API hl_error_t *hl_sandbox_counter_increment(hl_sandbox_t *sandbox, uint64_t 
 }
 
 HL_API hl_error_t *hl_sandbox_counter_decrement(hl_sandbox_t *sandbox, uint64_t *value) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_sandbox_counter_decrement: sandbox is NULL");
     uint64_t v = sandbox->sandbox->counter_decrement();
     if (value != nullptr) *value = v;
@@ -111,7 +111,7 @@ HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host
   // the MappedMemory exists, dropping the last reference finalizes it (on
   // failure, before this returns); until then, a failure finalizes it here.
   bool handed_over = false;
-  hl_error_t *err = hl::guarded([&] {
+  hl_error_t *err = hl::guarded(__func__, [&] {
     auto memory = std::make_shared<const hl::MappedMemory>(host_address, size, finalizer, user_data);
     handed_over = true;
     hl::require(sandbox != nullptr, "hl_sandbox_map_region: sandbox is NULL");
@@ -122,7 +122,7 @@ HL_API hl_error_t *hl_sandbox_map_region(hl_sandbox_t *sandbox, const void *host
 }
 
 HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox, uint64_t guest_address) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_sandbox_unmap_region: sandbox is NULL");
     sandbox->sandbox->unmap_region(guest_address);
   });
@@ -130,7 +130,7 @@ HL_API hl_error_t *hl_sandbox_unmap_region(hl_sandbox_t *sandbox, uint64_t guest
 
 HL_API hl_error_t *hl_sandbox_map_file_cow(hl_sandbox_t *sandbox, const char *path, uint64_t guest_address,
                                            uint64_t *size) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr && path != nullptr, "hl_sandbox_map_file_cow: sandbox or path is NULL");
     uint64_t mapped = sandbox->sandbox->map_file_cow(path, guest_address);
     if (size != nullptr) *size = mapped;
@@ -142,7 +142,7 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
                                hl_finalizer_t finalizer) {
   // Until the HostFunction owns user_data, a failure must finalize it here.
   bool handed_over = false;
-  hl_error_t *err = hl::guarded([&] {
+  hl_error_t *err = hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_register: sandbox is NULL");
     hl::require(name != nullptr && name[0] != '\0' && std::strlen(name) <= HL_WIRE_MAX_NAME,
                 "hl_register: name must be 1 to 255 bytes");
@@ -168,7 +168,7 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
 HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
                            hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_call: sandbox is NULL");
     hl::require(function != nullptr, "hl_call: function is NULL");
     sandbox->sandbox->call(function, args, nargs, result);
@@ -178,7 +178,7 @@ HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl
 HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
                                         hl_val_t *result, uint64_t timeout_ns) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_call_with_timeout: sandbox is NULL");
     hl::require(function != nullptr, "hl_call_with_timeout: function is NULL");
     sandbox->sandbox->call(function, args, nargs, result, timeout_ns);
@@ -190,7 +190,7 @@ HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox) {
 }
 
 HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interrupt_handle_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_sandbox_interrupt_handle: out is NULL");
     *out = nullptr;
     hl::require(sandbox != nullptr, "hl_sandbox_interrupt_handle: sandbox is NULL");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -50,13 +51,26 @@ struct hl_interrupt_handle {
 
 namespace hl {
 
+// Every error message starts with the entry point the user called. Inner
+// layers may name the operation they implement ("hl_sandbox_restore: ..."),
+// which a caller can reach through another entry point
+// (hl_call_and_restore): that name is replaced; a message naming none gets
+// the entry point in front.
+std::string name_entry_point(const char *entry, const std::string &message);
+
+// Runs body for the C entry point `entry` (pass __func__) and turns every
+// exception into an hl_error_t*.
 template <typename F>
-hl_error_t *guarded(F &&body) noexcept {
+hl_error_t *guarded(const char *entry, F &&body) noexcept {
   try {
     body();
     return nullptr;
   } catch (const Error &e) {
-    return make_error(e.code(), e.what());
+    try {
+      return make_error(e.code(), name_entry_point(entry, e.what()).c_str());
+    } catch (...) {
+      return make_error(e.code(), e.what());
+    }
   } catch (const std::bad_alloc &) {
     return make_error(HL_ERROR_OUT_OF_MEMORY, "out of memory");
   } catch (const std::exception &e) {

@@ -6,7 +6,7 @@
 extern "C" {
 
 HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox, hl_snapshot_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_sandbox_snapshot: out is NULL");
     *out = nullptr;
     hl::require(sandbox != nullptr, "hl_sandbox_snapshot: sandbox is NULL");
@@ -17,7 +17,7 @@ HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox, hl_snapshot_t **ou
 }
 
 HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox, const hl_snapshot_t *snapshot) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_sandbox_restore: sandbox is NULL");
     hl::require(snapshot != nullptr, "hl_sandbox_restore: snapshot is NULL");
     sandbox->sandbox->restore(snapshot->snapshot);
@@ -27,7 +27,7 @@ HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox, const hl_snapshot_t
 HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox, const hl_snapshot_t *snapshot, const char *function,
                                        const hl_val_t *args, size_t nargs, hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_call_and_restore: sandbox is NULL");
     hl::require(snapshot != nullptr, "hl_call_and_restore: snapshot is NULL");
     hl::require(function != nullptr, "hl_call_and_restore: function is NULL");
@@ -37,7 +37,7 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox, const hl_snapshot_
 
 HL_API hl_error_t *hl_sandbox_new_from_snapshot(const hl_snapshot_t *snapshot, const hl_config_t *config,
                                                 hl_sandbox_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_sandbox_new_from_snapshot: out is NULL");
     *out = nullptr;
     hl::require(snapshot != nullptr, "hl_sandbox_new_from_snapshot: snapshot is NULL");
@@ -70,14 +70,14 @@ HL_API uint64_t hl_snapshot_memory_size(const hl_snapshot_t *snapshot) {
 }
 
 HL_API hl_error_t *hl_snapshot_save(const hl_snapshot_t *snapshot, const char *path) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(snapshot != nullptr && path != nullptr, "hl_snapshot_save: snapshot or path is NULL");
     hl::save_snapshot(*snapshot->snapshot, path);
   });
 }
 
 HL_API hl_error_t *hl_snapshot_load(const char *path, hl_snapshot_t **out) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_snapshot_load: out is NULL");
     *out = nullptr;
     hl::require(path != nullptr, "hl_snapshot_load: path is NULL");

@@ -8,7 +8,7 @@
 namespace {
 
 hl_error_t *set_owned(hl_val_t *val, hl_val_kind_t kind, const void *ptr, size_t len, const char *fn) {
-  return hl::guarded([&] {
+  return hl::guarded(__func__, [&] {
     hl::require(val != nullptr, fn);
     hl::require(ptr != nullptr || len == 0, fn);
     auto *copy = static_cast<uint8_t *>(std::malloc(len + 1));

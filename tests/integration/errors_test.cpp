@@ -263,4 +263,26 @@ TEST(Errors, ReentryFromAHostFunctionIsBusy) {
   EXPECT_EQ(r.val.of.i32, static_cast<int32_t>(HL_ERROR_BUSY));
 }
 
+// Every error message starts with the entry point the user called, also
+// when an inner layer names another (hl_call's checks reached through
+// hl_call_with_timeout) or none (a guest's own failure).
+TEST(Errors, MessagesNameTheEntryPointCalled) {
+  SandboxPtr sb = new_sandbox();
+  hl_val_t bad_bool{};
+  bad_bool.kind = HL_VAL_BOOL;
+  bad_bool.of.boolean = 7;
+  Result r;
+  ErrorPtr via_timeout(hl_call_with_timeout(sb.get(), "Add", &bad_bool, 1, &r.val, 1'000'000'000));
+  ASSERT_TRUE(via_timeout);
+  EXPECT_EQ(std::string(hl_error_message(via_timeout.get())).rfind("hl_call_with_timeout('Add')", 0), 0u)
+      << describe(via_timeout);
+  ErrorPtr missing(hl_call(sb.get(), "NoSuchFunction", nullptr, 0, &r.val));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(std::string(hl_error_message(missing.get())).rfind("hl_call: ", 0), 0u) << describe(missing);
+  hl_sandbox_t *out = nullptr;
+  ErrorPtr no_file(hl_sandbox_new(nullptr, "/nonexistent/guest.elf", &out));
+  ASSERT_TRUE(no_file);
+  EXPECT_EQ(std::string(hl_error_message(no_file.get())).rfind("hl_sandbox_new: ", 0), 0u) << describe(no_file);
+}
+
 }  // namespace

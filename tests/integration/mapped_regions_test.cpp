@@ -452,6 +452,9 @@ TEST(MappedRegions, FileErrors) {
   ErrorPtr e2(hl_sandbox_map_file_cow(sb.get(), full.c_str(), kGuestAddress + 12, nullptr));
   ASSERT_TRUE(e2);
   EXPECT_EQ(hl_error_code(e2.get()), HL_ERROR_NOT_ALIGNED);
+  // Named after the function called, though the check is the one map_region makes too.
+  EXPECT_EQ(std::string(hl_error_message(e2.get())).rfind("hl_sandbox_map_file_cow: ", 0), 0u)
+      << hl_error_message(e2.get());
   ErrorPtr e3(hl_sandbox_map_file_cow(sb.get(), "/nonexistent/file", kGuestAddress, nullptr));
   ASSERT_TRUE(e3);
   EXPECT_EQ(hl_error_code(e3.get()), HL_ERROR_IO);

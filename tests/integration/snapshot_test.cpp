@@ -246,6 +246,8 @@ TEST(Snapshots, AnotherLayoutIsRefusedAndNothingChanges) {
   Result r;
   ErrorPtr refused(hl_call_and_restore(big.get(), snap.get(), "CountCalls", nullptr, 0, &r.val));
   EXPECT_EQ(code_of(refused), HL_ERROR_SNAPSHOT_MISMATCH);
+  // Named after the function called, though the check is the one restore makes too.
+  EXPECT_EQ(std::string(hl_error_message(refused.get())).rfind("hl_call_and_restore: ", 0), 0u) << describe(refused);
   EXPECT_EQ(count_calls(big.get()), 3);
 }
 
