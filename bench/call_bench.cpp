@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
+#include "abi/hl_abi.h"
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
 #include "mem/guest_memory.h"
 #include "mem/layout.h"
-#include "wire/hl_abi.h"
 #include "x86/page_tables.h"
 #include "x86/system_tables.h"
 

@@ -22,10 +22,10 @@
 #include <memory>
 #include <vector>
 
+#include "abi/hl_wire.h"
 #include "common/error.h"
 #include "hyperlight.h"
 #include "protocol/values.h"
-#include "wire/hl_wire.h"
 
 #define FUZZ_CHECK(cond)                                                                               \
   do {                                                                                                 \

@@ -1,7 +1,7 @@
 #include "protocol/message_header.h"
 
+#include "abi/hl_wire.h"
 #include "common/error.h"
-#include "wire/hl_wire.h"
 
 namespace hl {
 

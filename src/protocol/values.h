@@ -1,8 +1,8 @@
 // Conversions between the C ABI's hl_val_t and the wire's hl_wire_val.
 #pragma once
 
+#include "abi/hl_wire.h"
 #include "hyperlight.h"
-#include "wire/hl_wire.h"
 
 namespace hl {
 

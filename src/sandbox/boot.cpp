@@ -5,11 +5,11 @@
 #include <cstring>
 #include <vector>
 
+#include "abi/hl_abi.h"
+#include "abi/hl_wire.h"
 #include "common/error.h"
 #include "protocol/message_header.h"
 #include "sandbox/sandbox.h"
-#include "wire/hl_abi.h"
-#include "wire/hl_wire.h"
 #include "x86/cpu_state.h"
 #include "x86/page_tables.h"
 #include "x86/system_tables.h"

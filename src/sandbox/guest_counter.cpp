@@ -5,9 +5,9 @@
 // memory, so nothing the guest does can change what the host reports.
 #include <cstddef>
 
+#include "abi/hl_abi.h"
 #include "common/error.h"
 #include "sandbox/sandbox.h"
-#include "wire/hl_abi.h"
 
 namespace hl {
 namespace {

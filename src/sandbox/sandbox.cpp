@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "abi/hl_abi.h"
+#include "abi/hl_wire.h"
 #include "common/error.h"
 #include "common/error_object.h"
 #include "protocol/message_header.h"
@@ -13,8 +15,6 @@
 #include "sandbox/busy_guard.h"
 #include "sandbox/deadline_timer.h"
 #include "sandbox/fault_report.h"
-#include "wire/hl_abi.h"
-#include "wire/hl_wire.h"
 #include "x86/system_tables.h"
 
 namespace hl {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/hl_wire.h"
 #include "hyperlight.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
@@ -29,7 +30,6 @@
 #include "sandbox/restore_tracker.h"
 #include "sandbox/sandbox_services.h"
 #include "snapshot/snapshot.h"
-#include "wire/hl_wire.h"
 
 namespace hl {
 

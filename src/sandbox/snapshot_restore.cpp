@@ -11,11 +11,11 @@
 // copied.
 #include <cstring>
 
+#include "abi/hl_abi.h"
 #include "common/error.h"
 #include "protocol/values.h"
 #include "sandbox/busy_guard.h"
 #include "sandbox/sandbox.h"
-#include "wire/hl_abi.h"
 
 namespace hl {
 void Sandbox::harvest_dirty_ring() {

@@ -27,14 +27,14 @@
 #include <string>
 #include <vector>
 
+#include "abi/hl_abi.h"
+#include "abi/hl_wire.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/regular_file.h"
 #include "common/unique_fd.h"
 #include "common/unique_mapping.h"
 #include "snapshot/user_cpu_state.h"
-#include "wire/hl_abi.h"
-#include "wire/hl_wire.h"
 #include "x86/cpu_state.h"
 
 namespace hl {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "wire/hl_abi.h"
+#include "abi/hl_abi.h"
 
 namespace hl::x86 {
 namespace {

@@ -3,9 +3,9 @@
 #include <cstring>
 #include <vector>
 
+#include "abi/hl_abi.h"
 #include "kvm/kvm_abi.h"
 #include "mem/layout.h"
-#include "wire/hl_abi.h"
 #include "x86/system_tables.h"
 
 namespace {

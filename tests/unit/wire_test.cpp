@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "abi/hl_wire.h"
 #include "protocol/message_header.h"
-#include "wire/hl_wire.h"
 
 namespace {
 
