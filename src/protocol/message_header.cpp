@@ -23,4 +23,8 @@ std::string describe_malformed_header(std::span<const uint8_t> buffer, const cha
   return prefix + "none of its rules is broken";  // the caller misread hl_wire_open()
 }
 
+std::string output_header_fault(uint8_t type, std::span<const uint8_t> output) {
+  return type == 0 ? ": " + describe_malformed_header(output, "output buffer") : std::string();
+}
+
 }  // namespace hl

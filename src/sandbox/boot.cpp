@@ -162,8 +162,7 @@ void Sandbox::initialise_guest(uint64_t timeout_ns) {
     if (type == HL_MSG_READY && !r.failed && r.pos < r.len) read_guest_functions(r);
     if (type != HL_MSG_READY || !hl_wire_done(&r))
       throw Error(HL_ERROR_GUEST_INIT_FAILED,
-                  "guest finished initialisation without a valid READY message" +
-                      (type == 0 ? ": " + describe_malformed_header(out, "output buffer") : std::string()));
+                  "guest finished initialisation without a valid READY message" + output_header_fault(type, out));
     if (abi != HL_ABI_VERSION)
       throw Error(HL_ERROR_GUEST_INIT_FAILED,
                   format("guest was built for ABI version %u, this host speaks %u", abi, HL_ABI_VERSION));

@@ -10,9 +10,7 @@ void RestoreTracker::start(const std::shared_ptr<const Snapshot> &baseline) {
   baseline_ = baseline;
 }
 
-bool RestoreTracker::restore(const mem::GuestMemory &memory, const mem::Layout &layout) {
-  const std::shared_ptr<const Snapshot> held = baseline_.lock();  // the caller restores it: it is alive
-  const Snapshot &snap = *held;
+bool RestoreTracker::restore(const Snapshot &snap, const mem::GuestMemory &memory, const mem::Layout &layout) {
   const uint64_t page = mem::kPageSize;
   for (uint32_t p : dirty_pages_.pages()) snap.memory.copy_pages(memory, p, 1);
   if (input_written_end_ != 0)

@@ -67,12 +67,6 @@ std::string text(const uint8_t *ptr, uint32_t len) {
   return ptr == nullptr ? std::string() : std::string(reinterpret_cast<const char *>(ptr), len);
 }
 
-// ": <what is wrong with the header>" when hl_wire_open() refused it (type
-// 0), else nothing. Only ever called to build an error message.
-std::string header_detail(uint8_t type, std::span<const uint8_t> out) {
-  return type == 0 ? ": " + describe_malformed_header(out, "output buffer") : std::string();
-}
-
 }  // namespace
 
 void Sandbox::register_host_function(std::unique_ptr<HostFunction> fn) {
@@ -177,11 +171,9 @@ void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, s
                         ull(layout_.output_buffer_size));
     throw Error(mapped, message);
   }
-  if (type == 0)
-    poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' finished without a result: %s", name.c_str(),
-                                               describe_malformed_header(out, "output buffer").c_str()));
   poison_and_throw(HL_ERROR_PROTOCOL,
-                   format("guest function '%s' finished without a result (message type %u)", name.c_str(), type));
+                   format("guest function '%s' finished without a result", name.c_str()) +
+                       (type == 0 ? output_header_fault(type, out) : format(" (message type %u)", type)));
 }
 
 void Sandbox::check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const {
@@ -315,7 +307,7 @@ void Sandbox::serve_host_call() {
   ok = ok && nargs <= HL_WIRE_MAX_ARGS;
   for (uint8_t i = 0; ok && i < nargs; i++) ok = hl_wire_get_val(&r, &wargs[i]) != 0;
   if (!ok || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call" + header_detail(type, out));
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call" + output_header_fault(type, out));
   std::string name = text(name_ptr, name_len);
 
   const HostFunction *fn = host_functions_.find(name);
@@ -387,7 +379,7 @@ void Sandbox::serve_print() {
   uint32_t len = 0;
   uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
   if (type != HL_MSG_PRINT || !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message" + header_detail(type, out));
+    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message" + output_header_fault(type, out));
   std::fwrite(ptr, 1, len, stdout);
   std::fflush(stdout);
 }
@@ -403,7 +395,7 @@ void Sandbox::serve_log() {
   uint32_t line = hl_wire_get_u32(&r);
   ok = ok && hl_wire_get_str(&r, &file, &file_len) && hl_wire_get_str(&r, &message, &message_len) && hl_wire_done(&r) &&
        level >= HL_LOG_ERROR && level <= HL_LOG_TRACE;
-  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record" + header_detail(type, out));
+  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record" + output_header_fault(type, out));
   if (level > max_log_level_) return;  // the guest should not have sent it; it costs it nothing more
   const char *file_text = reinterpret_cast<const char *>(file);
   const char *message_text = reinterpret_cast<const char *>(message);

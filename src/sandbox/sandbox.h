@@ -161,7 +161,7 @@ class Sandbox {
   bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
   void harvest_dirty_ring();
   void start_tracking_from(const std::shared_ptr<const Snapshot> &baseline);
-  void restore_memory();
+  void restore_memory(const Snapshot &baseline);
   void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
   // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
   void check_fits(const Snapshot &snapshot) const;

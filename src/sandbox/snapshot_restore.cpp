@@ -81,9 +81,9 @@ void Sandbox::replace_mapped_regions(const Snapshot &snap) {
   }
 }
 
-void Sandbox::restore_memory() {
+void Sandbox::restore_memory(const Snapshot &baseline) {
   harvest_dirty_ring();
-  if (tracker_.restore(memory_, layout_)) vm_.reset_dirty_rings();  // and protect the pages again
+  if (tracker_.restore(baseline, memory_, layout_)) vm_.reset_dirty_rings();  // and protect the pages again
 }
 
 void Sandbox::check_fits(const Snapshot &snap) const {
@@ -119,7 +119,7 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
       std::lock_guard<std::mutex> lock(counter_publish_mu_);  // the PEB holds the counter
       counter_.store(snap.counter);
       if (tracked) {
-        restore_memory();
+        restore_memory(snap);
       } else {
         memory_.discard_all();
         snap.memory.copy_into_blank(memory_);
