@@ -11,7 +11,6 @@
 namespace hl::mem {
 namespace {
 
-constexpr uint64_t kMaxImageSize = 256ull << 20;
 constexpr uint64_t kMaxAlignment = 2ull << 20;
 
 [[noreturn]] void invalid(const std::string &why) { throw Error(HL_ERROR_INVALID_ELF, "invalid guest ELF: " + why); }
@@ -107,9 +106,9 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
     if (!within(ph.p_offset, ph.p_filesz, file.size()))
       invalid(format("PT_LOAD at file offset 0x%llx (+0x%llx) is past the end of the file (%zu bytes)",
                      ull(ph.p_offset), ull(ph.p_filesz), file.size()));
-    if (ph.p_vaddr > kMaxImageSize || ph.p_memsz > kMaxImageSize - ph.p_vaddr)
+    if (ph.p_vaddr > kMaxImage || ph.p_memsz > kMaxImage - ph.p_vaddr)
       invalid(format("PT_LOAD [0x%llx, +0x%llx) lies beyond the %llu MiB image limit", ull(ph.p_vaddr), ull(ph.p_memsz),
-                     ull(kMaxImageSize >> 20)));
+                     ull(kMaxImage >> 20)));
     if (ph.p_align > 1) {
       if ((ph.p_align & (ph.p_align - 1)) != 0) invalid("PT_LOAD alignment is not a power of two");
       if (ph.p_align > kMaxAlignment) invalid("PT_LOAD alignment above 2 MiB");

@@ -38,6 +38,9 @@ inline constexpr uint64_t kMappingLimit = 512ull << 30;
 inline constexpr uint64_t kMinHeap = 64ull << 10, kMaxHeap = 1ull << 30;
 inline constexpr uint64_t kMinStack = 16ull << 10, kMaxStack = 256ull << 20;
 inline constexpr uint64_t kMinBuffer = 4ull << 10, kMaxBuffer = 256ull << 20;
+inline constexpr uint64_t kMaxInitData = 256ull << 20;
+// The span of an ELF's loadable segments (ElfImage::parse refuses more).
+inline constexpr uint64_t kMaxImage = 256ull << 20;
 
 constexpr uint64_t page_round_up(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
 

@@ -40,9 +40,9 @@ void SandboxConfig::set_output_buffer_size(uint64_t bytes) {
 
 void SandboxConfig::set_init_data(const uint8_t *data, size_t len, uint32_t flags) {
   if (data == nullptr && len != 0) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_config_set_init_data: data is NULL");
-  if (len > kMaxBuffer)
+  if (len > mem::kMaxInitData)
     throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: %zu bytes is more than the %llu allowed",
-                                                  len, static_cast<unsigned long long>(kMaxBuffer)));
+                                                  len, static_cast<unsigned long long>(mem::kMaxInitData)));
   if ((flags & ~(HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE)) != 0)
     throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: unknown flags 0x%x", flags));
   // W^X: a guest that can write a page and run it can write its own code.

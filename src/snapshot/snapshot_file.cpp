@@ -224,7 +224,7 @@ mem::Layout read_layout(Reader r) {
   s.init_data_permissions = {(perms & 1) != 0, (perms & 2) != 0, (perms & 4) != 0};
   if (s.heap < mem::kMinHeap || s.heap > mem::kMaxHeap || s.stack < mem::kMinStack || s.stack > mem::kMaxStack ||
       s.input_buffer < mem::kMinBuffer || s.input_buffer > mem::kMaxBuffer || s.output_buffer < mem::kMinBuffer ||
-      s.output_buffer > mem::kMaxBuffer || s.init_data > (256ull << 20) || s.image > (512ull << 20) ||
+      s.output_buffer > mem::kMaxBuffer || s.init_data > mem::kMaxInitData || s.image > mem::kMaxImage ||
       s.exception_stack != 2 * mem::kPageSize || perms > 7)
     corrupt("layout sizes are out of range");
   try {
@@ -235,17 +235,17 @@ mem::Layout read_layout(Reader r) {
 }
 
 // The largest guest memory a file can describe: the layout with every size
-// at the largest read_layout accepts, about 2.5 GiB (the unit test
+// at the largest read_layout accepts, about 2.3 GiB (the unit test
 // SnapshotFile.LargestLayoutIsWithinTheHeaderBound keeps the two in step).
 uint64_t largest_memory_size() {
   static const uint64_t size = [] {
     mem::LayoutSizes s;
-    s.image = 512ull << 20;
+    s.image = mem::kMaxImage;
     s.image_alignment = 2ull << 20;  // the most padding before the image
     s.input_buffer = s.output_buffer = mem::kMaxBuffer;
     s.heap = mem::kMaxHeap;
     s.stack = mem::kMaxStack;
-    s.init_data = 256ull << 20;
+    s.init_data = mem::kMaxInitData;
     return mem::Layout::compute(s).memory_size;
   }();
   return size;

@@ -320,12 +320,12 @@ TEST(SnapshotFile, BodyFarBeyondTheBoundIsRefusedBeforeReading) {
 // (if its limits grow, the header bound must grow with them).
 TEST(SnapshotFile, LargestLayoutIsWithinTheHeaderBound) {
   hl::mem::LayoutSizes largest;
-  largest.image = 512ull << 20;
+  largest.image = hl::mem::kMaxImage;
   largest.image_alignment = 2ull << 20;
   largest.input_buffer = largest.output_buffer = hl::SandboxConfig::kMaxBuffer;
   largest.heap = hl::SandboxConfig::kMaxHeap;
   largest.stack = hl::SandboxConfig::kMaxStack;
-  largest.init_data = 256ull << 20;
+  largest.init_data = hl::mem::kMaxInitData;
   auto loaded = hl::parse_snapshot(hl::serialize_snapshot(synthetic_snapshot(largest, 1, true)), hl::kCr4);
   EXPECT_EQ(loaded->layout.memory_size, hl::mem::Layout::compute(largest).memory_size);
 
