@@ -130,6 +130,12 @@ func LibraryVersion() string {
 	return C.GoString(C.hl_version_string())
 }
 
+// LibraryVersionNumber returns the loaded library's version as
+// major<<16 | minor<<8 | patch (hl_version); compare it with Version.
+func LibraryVersionNumber() uint32 {
+	return uint32(C.hl_version())
+}
+
 // Config holds sandbox settings. A zero field keeps the library's default;
 // a nil *Config means all defaults. A Config is read when a sandbox is
 // created: changing it later does not affect that sandbox, and one Config

@@ -59,6 +59,9 @@ func mustCall(t *testing.T, sb *Sandbox, name string, args ...any) any {
 }
 
 func TestLibraryVersionMatchesTheBindings(t *testing.T) {
+	if got := LibraryVersionNumber(); got != Version {
+		t.Fatalf("LibraryVersionNumber() = %#x, bindings are for %#x", got, Version)
+	}
 	if got := LibraryVersion(); got != VersionString {
 		t.Fatalf("LibraryVersion() = %q, bindings are for %q", got, VersionString)
 	}
