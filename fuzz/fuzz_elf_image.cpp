@@ -110,7 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   try {
     img.emplace(ElfImage::parse(std::span<const uint8_t>(data, size)));
   } catch (const hl::Error &e) {
-    if (e.code() != HL_ERROR_INVALID_ELF) fail("parse threw hl::Error with a code other than INVALID_ELF", e.what());
+    if (e.code() != hl::ErrorCode::kInvalidElf)
+      fail("parse threw hl::Error with a code other than INVALID_ELF", e.what());
     return 0;
   } catch (const std::exception &e) {
     fail("parse threw a non-hl::Error exception", e.what());

@@ -38,7 +38,7 @@ void check(std::span<const uint8_t> file, bool again) {
   try {
     snap = hl::parse_snapshot(file, hl::kCr4);
   } catch (const hl::Error &e) {
-    FUZZ_CHECK(e.code() == HL_ERROR_SNAPSHOT_CORRUPT || e.code() == HL_ERROR_SNAPSHOT_VERSION);
+    FUZZ_CHECK(e.code() == hl::ErrorCode::kSnapshotCorrupt || e.code() == hl::ErrorCode::kSnapshotVersion);
     return;
   }
   const hl::mem::Layout &l = snap->layout;

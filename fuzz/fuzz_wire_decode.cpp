@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "abi/hl_wire.h"
+#include "common/api_types.h"
 #include "common/error.h"
-#include "hyperlight.h"
 #include "protocol/values.h"
 
 #define FUZZ_CHECK(cond)                                                                               \
@@ -88,13 +88,13 @@ void check_val(const uint8_t *buf, uint32_t total, const hl_wire_val &v) {
   if (v.kind == HL_WIRE_BYTES) check_inside(buf, total, v.of.buf.ptr, v.of.buf.len);
 
   // A guest function's result: copied into memory the caller owns.
-  hl_val_t owned = hl::from_wire(v, true);
+  hl::Val owned = hl::from_wire(v, true);
   FUZZ_CHECK(owned.kind == v.kind);
   if (v.kind == HL_WIRE_STRING || v.kind == HL_WIRE_BYTES) {
     const uint8_t *p =
         v.kind == HL_WIRE_STRING ? reinterpret_cast<const uint8_t *>(owned.of.string.ptr) : owned.of.bytes.ptr;
     size_t len = v.kind == HL_WIRE_STRING ? owned.of.string.len : owned.of.bytes.len;
-    FUZZ_CHECK((owned.flags & HL_VAL_FLAG_OWNED) != 0 && p != nullptr && len == v.of.buf.len);
+    FUZZ_CHECK((owned.flags & hl::ValFlag::kOwned) != 0 && p != nullptr && len == v.of.buf.len);
     FUZZ_CHECK(len == 0 || std::memcmp(p, v.of.buf.ptr, len) == 0);
     FUZZ_CHECK(p[len] == 0);
   } else {
@@ -110,14 +110,14 @@ void check_val(const uint8_t *buf, uint32_t total, const hl_wire_val &v) {
     else
       FUZZ_CHECK(back.of.u64 == v.of.u64);
   } catch (const hl::Error &e) {
-    FUZZ_CHECK(v.kind == HL_WIRE_VOID && e.code() == HL_ERROR_INVALID_ARGUMENT);
+    FUZZ_CHECK(v.kind == HL_WIRE_VOID && e.code() == hl::ErrorCode::kInvalidArgument);
   }
   hl::release_value(&owned);
-  FUZZ_CHECK(owned.kind == HL_VAL_VOID);
+  FUZZ_CHECK(owned.kind == hl::ValKind::kVoid);
 
   // A host function's argument: borrows the guest's buffer.
-  hl_val_t borrowed = hl::from_wire(v, false);
-  FUZZ_CHECK((borrowed.flags & HL_VAL_FLAG_OWNED) == 0);
+  hl::Val borrowed = hl::from_wire(v, false);
+  FUZZ_CHECK((borrowed.flags & hl::ValFlag::kOwned) == 0);
   if (v.kind == HL_WIRE_STRING) FUZZ_CHECK(reinterpret_cast<const uint8_t *>(borrowed.of.string.ptr) == v.of.buf.ptr);
   if (v.kind == HL_WIRE_BYTES) FUZZ_CHECK(borrowed.of.bytes.ptr == v.of.buf.ptr);
 }

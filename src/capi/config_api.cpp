@@ -38,15 +38,20 @@ HL_API hl_error_t *hl_config_set_output_buffer_size(hl_config_t *config, uint64_
 HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config, hl_log_fn_t callback, void *user_data) {
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_log_callback: config is NULL");
-    config->config.log_callback = callback;
-    config->config.log_user_data = callback != nullptr ? user_data : nullptr;
+    config->config.log_callback = nullptr;
+    if (callback == nullptr) return;
+    // The record's strings are NUL-terminated just past their ends (GuestLogRecord).
+    config->config.log_callback = [callback, user_data](const hl::GuestLogRecord &record) {
+      callback(user_data, hl::to_c(record.level), record.file.data(), record.file.size(), record.line,
+               record.message.data(), record.message.size());
+    };
   });
 }
 
 HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config, hl_log_level_t level) {
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_max_log_level: config is NULL");
-    config->config.set_max_log_level(level);
+    config->config.set_max_log_level(hl::log_level_from_c(level));
   });
 }
 

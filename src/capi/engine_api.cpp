@@ -11,7 +11,7 @@ HL_API hl_error_t *hl_engine_config_set_vm_pool_size(hl_engine_config_t *config,
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_engine_config_set_vm_pool_size: config is NULL");
     if (size > hl::kvm::VmPool::kMaxSize)
-      throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
+      throw hl::Error(hl::ErrorCode::kInvalidArgument,
                       hl::format("hl_engine_config_set_vm_pool_size: %u is above %u", size, hl::kvm::VmPool::kMaxSize));
     config->options.vm_pool_size = size;
   });

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "capi/c_host_function.h"
 #include "capi/shim.h"
 #include "common/regular_file.h"
 #include "protocol/values.h"
@@ -18,14 +19,15 @@ std::vector<uint8_t> read_guest_file(const char *path) {
   struct stat st;
   hl::UniqueFd fd = hl::open_regular_file("hl_sandbox_new", path, &st);
   if (static_cast<uint64_t>(st.st_size) > kMaxGuestFileSize)
-    throw hl::Error(HL_ERROR_INVALID_ELF, hl::format("hl_sandbox_new: '%s' is larger than 512 MiB", path));
+    throw hl::Error(hl::ErrorCode::kInvalidElf, hl::format("hl_sandbox_new: '%s' is larger than 512 MiB", path));
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
-      throw hl::Error(HL_ERROR_IO, hl::errno_message(hl::format("hl_sandbox_new: read('%s')", path).c_str(), errno));
+      throw hl::Error(hl::ErrorCode::kIo,
+                      hl::errno_message(hl::format("hl_sandbox_new: read('%s')", path).c_str(), errno));
     if (n == 0) break;
     done += static_cast<size_t>(n);
   }
@@ -149,15 +151,18 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
     hl::require(callback != nullptr, "hl_register: callback is NULL");
     hl::require(nparams <= HL_WIRE_MAX_ARGS, "hl_register: at most 32 parameters");
     hl::require(param_kinds != nullptr || nparams == 0, "hl_register: param_kinds is NULL");
-    std::vector<hl_val_kind_t> params(param_kinds, param_kinds + nparams);
-    for (size_t i = 0; i < nparams; i++)
-      if (params[i] == HL_VAL_VOID || !hl::is_valid_kind(params[i]))
-        throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
-                        hl::format("hl_register('%s'): parameter %zu has invalid kind %u", name, i, params[i]));
+    std::vector<hl::ValKind> params;
+    for (size_t i = 0; i < nparams; i++) {
+      if (param_kinds[i] == HL_VAL_VOID || !hl::is_valid_kind(param_kinds[i]))
+        throw hl::Error(hl::ErrorCode::kInvalidArgument,
+                        hl::format("hl_register('%s'): parameter %zu has invalid kind %u", name, i, param_kinds[i]));
+      params.push_back(hl::from_c(param_kinds[i]));
+    }
     if (!hl::is_valid_kind(return_kind))
-      throw hl::Error(HL_ERROR_INVALID_ARGUMENT,
+      throw hl::Error(hl::ErrorCode::kInvalidArgument,
                       hl::format("hl_register('%s'): invalid return kind %u", name, return_kind));
-    auto fn = std::make_unique<hl::HostFunction>(name, std::move(params), return_kind, callback, user_data, finalizer);
+    auto fn = std::make_unique<hl::CHostFunction>(name, std::move(params), hl::from_c(return_kind), callback, user_data,
+                                                  finalizer);
     handed_over = true;
     sandbox->sandbox->register_host_function(std::move(fn));
   });
@@ -171,7 +176,9 @@ HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl
   return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_call: sandbox is NULL");
     hl::require(function != nullptr, "hl_call: function is NULL");
-    sandbox->sandbox->call(function, args, nargs, result);
+    hl::Val out{};
+    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr);
+    if (result != nullptr) *result = hl::to_c(out);
   });
 }
 
@@ -181,7 +188,10 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *funct
   return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_call_with_timeout: sandbox is NULL");
     hl::require(function != nullptr, "hl_call_with_timeout: function is NULL");
-    sandbox->sandbox->call(function, args, nargs, result, timeout_ns);
+    hl::Val out{};
+    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
+                           timeout_ns);
+    if (result != nullptr) *result = hl::to_c(out);
   });
 }
 
@@ -200,7 +210,7 @@ HL_API hl_error_t *hl_sandbox_interrupt_handle(hl_sandbox_t *sandbox, hl_interru
 
 HL_API hl_kill_result_t hl_kill(hl_interrupt_handle_t *handle) {
   if (handle == nullptr) return HL_KILL_SANDBOX_GONE;
-  return handle->control->kill();
+  return hl::to_c(handle->control->kill());
 }
 
 HL_API void hl_interrupt_handle_delete(hl_interrupt_handle_t *handle) { delete handle; }

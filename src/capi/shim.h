@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "capi/api_conversions.h"
+#include "capi/error_object.h"
 #include "common/error.h"
-#include "common/error_object.h"
 #include "engine/engine.h"
 #include "hyperlight.h"
 #include "sandbox/config.h"
@@ -67,9 +68,9 @@ hl_error_t *guarded(const char *entry, F &&body) noexcept {
     return nullptr;
   } catch (const Error &e) {
     try {
-      return make_error(e.code(), name_entry_point(entry, e.what()).c_str());
+      return make_error(to_c(e.code()), name_entry_point(entry, e.what()).c_str());
     } catch (...) {
-      return make_error(e.code(), e.what());
+      return make_error(to_c(e.code()), e.what());
     }
   } catch (const std::bad_alloc &) {
     return make_error(HL_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -81,7 +82,7 @@ hl_error_t *guarded(const char *entry, F &&body) noexcept {
 }
 
 inline void require(bool condition, const char *message) {
-  if (!condition) throw Error(HL_ERROR_INVALID_ARGUMENT, message);
+  if (!condition) throw Error(ErrorCode::kInvalidArgument, message);
 }
 
 // The engine a config names, else the default engine.

@@ -31,7 +31,10 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox, const hl_snapshot_
     hl::require(sandbox != nullptr, "hl_call_and_restore: sandbox is NULL");
     hl::require(snapshot != nullptr, "hl_call_and_restore: snapshot is NULL");
     hl::require(function != nullptr, "hl_call_and_restore: function is NULL");
-    sandbox->sandbox->call_and_restore(snapshot->snapshot, function, args, nargs, result);
+    hl::Val out{};
+    sandbox->sandbox->call_and_restore(snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs,
+                                       result != nullptr ? &out : nullptr);
+    if (result != nullptr) *result = hl::to_c(out);
   });
 }
 

@@ -7,6 +7,12 @@
 
 namespace {
 
+void release(hl_val_t *val) {
+  hl::Val v = hl::from_c(*val);
+  hl::release_value(&v);
+  *val = hl::to_c(v);
+}
+
 hl_error_t *set_owned(hl_val_t *val, hl_val_kind_t kind, const void *ptr, size_t len, const char *fn) {
   return hl::guarded(__func__, [&] {
     hl::require(val != nullptr, fn);
@@ -15,7 +21,7 @@ hl_error_t *set_owned(hl_val_t *val, hl_val_kind_t kind, const void *ptr, size_t
     if (copy == nullptr) throw std::bad_alloc();
     if (len != 0) std::memcpy(copy, ptr, len);
     copy[len] = 0;
-    hl::release_value(val);
+    release(val);
     val->kind = kind;
     val->flags = HL_VAL_FLAG_OWNED;
     if (kind == HL_VAL_STRING) {
@@ -41,7 +47,7 @@ HL_API hl_error_t *hl_val_set_bytes(hl_val_t *val, const uint8_t *ptr, size_t le
 }
 
 HL_API void hl_val_release(hl_val_t *val) {
-  if (val != nullptr) hl::release_value(val);
+  if (val != nullptr) release(val);
 }
 
 }  // extern "C"

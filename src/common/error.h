@@ -7,17 +7,17 @@
 #include <stdexcept>
 #include <string>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 
 namespace hl {
 
 class Error : public std::runtime_error {
  public:
-  Error(hl_error_code_t code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
-  hl_error_code_t code() const noexcept { return code_; }
+  Error(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+  ErrorCode code() const noexcept { return code_; }
 
  private:
-  hl_error_code_t code_;
+  ErrorCode code_;
 };
 
 // Formats like printf into a std::string (messages name the thing at fault).

@@ -20,7 +20,7 @@ const char *what_it_is(mode_t mode) {
 
 [[noreturn]] void fail_errno(const char *who, const char *call, const char *path) {
   int err = errno;  // before anything else can change it
-  throw Error(HL_ERROR_IO, errno_message(format("%s: %s('%s')", who, call, path).c_str(), err));
+  throw Error(ErrorCode::kIo, errno_message(format("%s: %s('%s')", who, call, path).c_str(), err));
 }
 
 }  // namespace
@@ -32,7 +32,8 @@ UniqueFd open_regular_file(const char *who, const char *path, struct stat *st) {
   if (!fd.valid()) fail_errno(who, "open", path);
   if (::fstat(fd.get(), st) < 0) fail_errno(who, "stat", path);
   if (!S_ISREG(st->st_mode))
-    throw Error(HL_ERROR_IO, format("%s: '%s' is %s; it must be a regular file", who, path, what_it_is(st->st_mode)));
+    throw Error(ErrorCode::kIo,
+                format("%s: '%s' is %s; it must be a regular file", who, path, what_it_is(st->st_mode)));
   // Only open() needed it: callers' reads must block, not fail with EAGAIN.
   int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) < 0) fail_errno(who, "fcntl", path);

@@ -13,7 +13,7 @@ namespace hl::kvm {
 namespace {
 
 [[noreturn]] void no_hypervisor(const std::string &why) {
-  throw Error(HL_ERROR_NO_HYPERVISOR, "KVM is not usable: " + why);
+  throw Error(ErrorCode::kNoHypervisor, "KVM is not usable: " + why);
 }
 
 void require_capability(int fd, long cap, const char *name) {
@@ -73,7 +73,7 @@ Vm KvmSystem::create_vm() const {
   } while (raw < 0 && errno == EINTR);
   if (raw < 0) {
     int err = errno;
-    throw Error(err == ENOMEM ? HL_ERROR_OUT_OF_MEMORY : HL_ERROR_HYPERVISOR, errno_message("KVM_CREATE_VM", err));
+    throw Error(err == ENOMEM ? ErrorCode::kOutOfMemory : ErrorCode::kHypervisor, errno_message("KVM_CREATE_VM", err));
   }
   return Vm(UniqueFd(raw), vcpu_mmap_size_);
 }

@@ -13,12 +13,12 @@ int Vcpu::run() const { return ::ioctl(fd_.get(), KVM_RUN, 0) < 0 ? -errno : 0; 
 
 template <typename T>
 void Vcpu::get(unsigned long request, const char *name, T *value) const {
-  if (::ioctl(fd_.get(), request, value) < 0) throw Error(HL_ERROR_HYPERVISOR, errno_message(name, errno));
+  if (::ioctl(fd_.get(), request, value) < 0) throw Error(ErrorCode::kHypervisor, errno_message(name, errno));
 }
 
 template <typename T>
 void Vcpu::set(unsigned long request, const char *name, const T &value) const {
-  if (::ioctl(fd_.get(), request, &value) < 0) throw Error(HL_ERROR_HYPERVISOR, errno_message(name, errno));
+  if (::ioctl(fd_.get(), request, &value) < 0) throw Error(ErrorCode::kHypervisor, errno_message(name, errno));
 }
 
 kvm_sregs Vcpu::get_sregs() const {
@@ -63,9 +63,9 @@ VcpuState Vcpu::capture_state() const {
   MsrList msrs = snapshot_msr_list(nullptr);
   int n = ::ioctl(fd_.get(), kGetMsrs, &msrs);
   if (n != static_cast<int>(kSnapshotMsrCount))
-    throw Error(HL_ERROR_HYPERVISOR, n < 0 ? errno_message("KVM_GET_MSRS", errno)
-                                           : format("KVM_GET_MSRS read %d of %u MSRs (0x%x refused)", n,
-                                                    kSnapshotMsrCount, kSnapshotMsrs[n]));
+    throw Error(ErrorCode::kHypervisor, n < 0 ? errno_message("KVM_GET_MSRS", errno)
+                                              : format("KVM_GET_MSRS read %d of %u MSRs (0x%x refused)", n,
+                                                       kSnapshotMsrCount, kSnapshotMsrs[n]));
   for (uint32_t i = 0; i < kSnapshotMsrCount; i++) s.msrs[i] = msrs.entries[i].data;
   return s;
 }
@@ -83,8 +83,8 @@ void Vcpu::restore_all_state(const VcpuState &s) const {
   MsrList msrs = snapshot_msr_list(s.msrs);
   int n = ::ioctl(fd_.get(), kSetMsrs, &msrs);
   if (n != static_cast<int>(kSnapshotMsrCount))
-    throw Error(HL_ERROR_HYPERVISOR, n < 0 ? errno_message("KVM_SET_MSRS", errno)
-                                           : format("KVM_SET_MSRS wrote %d of %u MSRs", n, kSnapshotMsrCount));
+    throw Error(ErrorCode::kHypervisor, n < 0 ? errno_message("KVM_SET_MSRS", errno)
+                                              : format("KVM_SET_MSRS wrote %d of %u MSRs", n, kSnapshotMsrCount));
   sync_regs() = s.regs;  // keep the sync area in step with the vCPU
 }
 

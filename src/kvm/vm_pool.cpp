@@ -9,7 +9,7 @@
 namespace hl::kvm {
 
 VmPool::VmPool(std::shared_ptr<const KvmSystem> kvm, uint32_t size) : kvm_(std::move(kvm)), target_(size) {
-  if (size > kMaxSize) throw Error(HL_ERROR_INVALID_ARGUMENT, format("VM pool size %u is above %u", size, kMaxSize));
+  if (size > kMaxSize) throw Error(ErrorCode::kInvalidArgument, format("VM pool size %u is above %u", size, kMaxSize));
 }
 
 VmPool::~VmPool() {

@@ -13,7 +13,7 @@ namespace {
 
 constexpr uint64_t kMaxAlignment = 2ull << 20;
 
-[[noreturn]] void invalid(const std::string &why) { throw Error(HL_ERROR_INVALID_ELF, "invalid guest ELF: " + why); }
+[[noreturn]] void invalid(const std::string &why) { throw Error(ErrorCode::kInvalidElf, "invalid guest ELF: " + why); }
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
@@ -192,7 +192,7 @@ ElfImage ElfImage::parse(std::span<const uint8_t> file) {
 }
 
 void ElfImage::load(std::span<uint8_t> dest, uint64_t base) const {
-  if (dest.size() < size_) throw Error(HL_ERROR_INTERNAL, "ELF destination smaller than the image");
+  if (dest.size() < size_) throw Error(ErrorCode::kInternal, "ELF destination smaller than the image");
   // No memset: dest is already zero (see the header), and writing the .bss
   // would commit every page of it, however large, in every sandbox.
   for (const Load &l : loads_) std::memcpy(dest.data() + l.image_offset, file_.data() + l.file_offset, l.file_size);

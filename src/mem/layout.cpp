@@ -14,8 +14,8 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 // bounded by kMaxMemorySize so nothing here can overflow.
 uint64_t take(uint64_t &cursor, uint64_t size, const char *what) {
   if (size > kMaxMemorySize || cursor + size > kMaxMemorySize)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, format("guest memory too large while placing %s (limit %llu bytes)", what,
-                                                  static_cast<unsigned long long>(kMaxMemorySize)));
+    throw Error(ErrorCode::kInvalidArgument, format("guest memory too large while placing %s (limit %llu bytes)", what,
+                                                    static_cast<unsigned long long>(kMaxMemorySize)));
   uint64_t at = cursor;
   cursor += size;
   return at;
@@ -66,17 +66,17 @@ uint64_t page_table_pages_for(uint64_t memory_size) {
 }
 
 Layout Layout::compute(const LayoutSizes &s) {
-  if (s.image == 0) throw Error(HL_ERROR_INVALID_ARGUMENT, "guest image is empty");
+  if (s.image == 0) throw Error(ErrorCode::kInvalidArgument, "guest image is empty");
   if (s.image_alignment < kPageSize || (s.image_alignment & (s.image_alignment - 1)) != 0 ||
       s.image_alignment > kTwoMiB)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 format("guest image alignment 0x%llx is not a power of two in [4 KiB, 2 MiB]",
                        static_cast<unsigned long long>(s.image_alignment)));
   if (s.input_buffer == 0 || s.output_buffer == 0 || s.stack == 0 || s.exception_stack == 0)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, "buffer and stack sizes must be non-zero");
+    throw Error(ErrorCode::kInvalidArgument, "buffer and stack sizes must be non-zero");
   // W^X holds for layouts from anywhere, snapshot files included.
   if (s.init_data_permissions.writable && s.init_data_permissions.executable)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, "init data cannot be both writable and executable (W^X)");
+    throw Error(ErrorCode::kInvalidArgument, "init data cannot be both writable and executable (W^X)");
   // The tables' size depends on the total, which depends on the tables:
   // grow until it is stable (two rounds in practice).
   uint64_t pages = 2;

@@ -22,17 +22,20 @@
 #include <string>
 #include <utility>
 
+#include "common/api_types.h"
 #include "common/unique_mapping.h"
-#include "hyperlight.h"
 #include "mem/layout.h"
 
 namespace hl {
+
+// Hands a caller's memory back (hl_finalizer_t's shape).
+using Finalizer = void (*)(void *user_data);
 
 class MappedMemory {
  public:
   // The caller's memory, handed back through finalizer(user_data) (which
   // may be null: the caller then knows by other means).
-  MappedMemory(const void *address, uint64_t size, hl_finalizer_t finalizer, void *user_data) noexcept
+  MappedMemory(const void *address, uint64_t size, Finalizer finalizer, void *user_data) noexcept
       : address_(address), size_(size), finalizer_(finalizer), user_data_(user_data) {}
   // A view the library mapped (hl_sandbox_map_file_cow), unmapped at the end.
   explicit MappedMemory(UniqueMapping view) noexcept
@@ -49,7 +52,7 @@ class MappedMemory {
  private:
   const void *address_;
   uint64_t size_;
-  hl_finalizer_t finalizer_ = nullptr;
+  Finalizer finalizer_ = nullptr;
   void *user_data_ = nullptr;
   UniqueMapping view_;
 };

@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 
 namespace hl {
 
 struct FunctionSignature {
-  std::vector<hl_val_kind_t> params;
-  hl_val_kind_t result = HL_VAL_VOID;
+  std::vector<ValKind> params;
+  ValKind result = ValKind::kVoid;
   bool operator==(const FunctionSignature &) const = default;
 };
 

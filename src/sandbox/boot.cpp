@@ -9,6 +9,7 @@
 #include "abi/hl_wire.h"
 #include "common/error.h"
 #include "protocol/message_header.h"
+#include "protocol/values.h"
 #include "sandbox/sandbox.h"
 #include "x86/cpu_state.h"
 #include "x86/page_tables.h"
@@ -26,8 +27,8 @@ mem::LayoutSizes sizes_for(const SandboxConfig &config, const mem::ElfImage &ima
   s.heap = config.heap_size;
   s.stack = config.stack_size;
   s.init_data = config.init_data.size();
-  s.init_data_permissions = {true, (config.init_data_flags & HL_MAP_WRITE) != 0,
-                             (config.init_data_flags & HL_MAP_EXECUTE) != 0};
+  s.init_data_permissions = {true, (config.init_data_flags & MapFlag::kWrite) != 0,
+                             (config.init_data_flags & MapFlag::kExecute) != 0};
   return s;
 }
 
@@ -59,7 +60,6 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
       machine_(services_.vm_pool->take()),
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts)),
       log_callback_(config.log_callback),
-      log_user_data_(config.log_user_data),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
       default_timeout_ns_(config.call_timeout_ns),
@@ -132,7 +132,7 @@ void Sandbox::boot(const mem::ElfImage &image) {
   regs.rdi = l.peb;
   regs.rsi = random_seed();
   regs.rdx = mem::kPageSize;
-  regs.rcx = max_log_level_;  // the guest drops records above it without an exit
+  regs.rcx = static_cast<uint64_t>(max_log_level_);  // the guest drops records above it without an exit
   // Every part, privileged ones included: a VM from the pool was scrubbed
   // to a new vCPU's values, which are KVM's, not the host's choice.
   vcpu_.restore_all_state(state);
@@ -153,7 +153,7 @@ void Sandbox::initialise_guest(uint64_t timeout_ns) {
       const uint8_t *msg = nullptr;
       uint32_t len = 0;
       hl_wire_get_str(&r, &msg, &len);
-      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+      throw Error(ErrorCode::kGuestInitFailed,
                   format("guest reported error %u during initialisation: %.*s", code, static_cast<int>(len),
                          msg != nullptr ? reinterpret_cast<const char *>(msg) : ""));
     }
@@ -161,42 +161,44 @@ void Sandbox::initialise_guest(uint64_t timeout_ns) {
     uint64_t dispatch = hl_wire_get_u64(&r);
     if (type == HL_MSG_READY && !r.failed && r.pos < r.len) read_guest_functions(r);
     if (type != HL_MSG_READY || !hl_wire_done(&r))
-      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+      throw Error(ErrorCode::kGuestInitFailed,
                   "guest finished initialisation without a valid READY message" + output_header_fault(type, out));
     if (abi != HL_ABI_VERSION)
-      throw Error(HL_ERROR_GUEST_INIT_FAILED,
+      throw Error(ErrorCode::kGuestInitFailed,
                   format("guest was built for ABI version %u, this host speaks %u", abi, HL_ABI_VERSION));
     if (dispatch < layout_.image || dispatch >= layout_.image + layout_.image_size)
-      throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest dispatch address 0x%llx is outside its image",
-                                                     static_cast<unsigned long long>(dispatch)));
+      throw Error(ErrorCode::kGuestInitFailed, format("guest dispatch address 0x%llx is outside its image",
+                                                      static_cast<unsigned long long>(dispatch)));
     guest_.dispatch_address = dispatch;
   } catch (const Error &e) {
-    if (e.code() == HL_ERROR_GUEST_INIT_FAILED || e.code() == HL_ERROR_TIMEOUT) throw;  // TIMEOUT: its own cause
-    throw Error(HL_ERROR_GUEST_INIT_FAILED, std::string("guest initialisation failed: ") + e.what());
+    if (e.code() == ErrorCode::kGuestInitFailed || e.code() == ErrorCode::kTimeout) throw;  // TIMEOUT: its own cause
+    throw Error(ErrorCode::kGuestInitFailed, std::string("guest initialisation failed: ") + e.what());
   }
 }
 
 void Sandbox::read_guest_functions(hl_wire_reader &r) {
   uint32_t count = hl_wire_get_u32(&r);
-  if (count > 4096) throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest declared more than 4096 functions");
+  if (count > 4096) throw Error(ErrorCode::kGuestInitFailed, "guest declared more than 4096 functions");
   for (uint32_t i = 0; i < count && !r.failed; i++) {
     const uint8_t *name = nullptr;
     uint32_t name_len = 0;
     hl_wire_get_str(&r, &name, &name_len);
     FunctionSignature fn;
-    fn.result = hl_wire_get_u8(&r);
+    const uint8_t result = hl_wire_get_u8(&r);
+    fn.result = val_kind(result);
     uint8_t nparams = hl_wire_get_u8(&r);
-    bool ok = !r.failed && name_len > 0 && name_len <= HL_WIRE_MAX_NAME && fn.result < HL_WIRE_KIND_COUNT &&
+    bool ok = !r.failed && name_len > 0 && name_len <= HL_WIRE_MAX_NAME && is_valid_kind(result) &&
               nparams <= HL_WIRE_MAX_ARGS;
     for (uint8_t p = 0; ok && p < nparams; p++) {
-      fn.params.push_back(hl_wire_get_u8(&r));
-      ok = fn.params.back() != HL_VAL_VOID && fn.params.back() < HL_WIRE_KIND_COUNT;
+      const uint8_t param = hl_wire_get_u8(&r);
+      fn.params.push_back(val_kind(param));
+      ok = param != HL_WIRE_VOID && is_valid_kind(param);
     }
-    if (!ok) throw Error(HL_ERROR_GUEST_INIT_FAILED, format("guest declared a malformed function (entry %u)", i));
+    if (!ok) throw Error(ErrorCode::kGuestInitFailed, format("guest declared a malformed function (entry %u)", i));
     guest_.functions[std::string(reinterpret_cast<const char *>(name), name_len)] = std::move(fn);
   }
   uint8_t fallback = hl_wire_get_u8(&r);
-  if (r.failed || fallback > 1) throw Error(HL_ERROR_GUEST_INIT_FAILED, "guest sent a malformed function table");
+  if (r.failed || fallback > 1) throw Error(ErrorCode::kGuestInitFailed, "guest sent a malformed function table");
   guest_.has_fallback = fallback == 1;
   guest_.functions_known = true;
 }

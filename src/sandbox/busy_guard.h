@@ -14,7 +14,7 @@ class BusyGuard {
  public:
   explicit BusyGuard(std::atomic<bool> &busy) : busy_(busy) {
     if (busy_.exchange(true, std::memory_order_acquire))
-      throw Error(HL_ERROR_BUSY,
+      throw Error(ErrorCode::kBusy,
                   "the sandbox is busy: a call is running (concurrent use, or re-entry from a host function)");
   }
   ~BusyGuard() { busy_.store(false, std::memory_order_release); }

@@ -12,7 +12,7 @@ namespace {
 
 uint64_t checked_size(const char *what, uint64_t bytes, uint64_t min, uint64_t max) {
   if (bytes < min || bytes > max)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 format("%s of %llu bytes is outside the allowed range [%llu, %llu]", what,
                        static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(min),
                        static_cast<unsigned long long>(max)));
@@ -39,42 +39,43 @@ void SandboxConfig::set_output_buffer_size(uint64_t bytes) {
 }
 
 void SandboxConfig::set_init_data(const uint8_t *data, size_t len, uint32_t flags) {
-  if (data == nullptr && len != 0) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_config_set_init_data: data is NULL");
+  if (data == nullptr && len != 0) throw Error(ErrorCode::kInvalidArgument, "hl_config_set_init_data: data is NULL");
   if (len > mem::kMaxInitData)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: %zu bytes is more than the %llu allowed",
-                                                  len, static_cast<unsigned long long>(mem::kMaxInitData)));
-  if ((flags & ~(HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE)) != 0)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_config_set_init_data: unknown flags 0x%x", flags));
+    throw Error(ErrorCode::kInvalidArgument, format("hl_config_set_init_data: %zu bytes is more than the %llu allowed",
+                                                    len, static_cast<unsigned long long>(mem::kMaxInitData)));
+  if ((flags & ~(MapFlag::kRead | MapFlag::kWrite | MapFlag::kExecute)) != 0)
+    throw Error(ErrorCode::kInvalidArgument, format("hl_config_set_init_data: unknown flags 0x%x", flags));
   // W^X: a guest that can write a page and run it can write its own code.
-  if ((flags & HL_MAP_WRITE) != 0 && (flags & HL_MAP_EXECUTE) != 0)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+  if ((flags & MapFlag::kWrite) != 0 && (flags & MapFlag::kExecute) != 0)
+    throw Error(ErrorCode::kInvalidArgument,
                 "hl_config_set_init_data: HL_MAP_WRITE and HL_MAP_EXECUTE together are refused: guest memory is "
                 "writable or executable, never both (W^X); pass one of them");
   init_data.assign(data, data + len);
   init_data_flags = flags;
 }
 
-void SandboxConfig::set_max_log_level(hl_log_level_t level) {
-  if (level > HL_LOG_TRACE)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
-                format("hl_config_set_max_log_level: level %u is above HL_LOG_TRACE (%u)", level, HL_LOG_TRACE));
+void SandboxConfig::set_max_log_level(LogLevel level) {
+  if (level > LogLevel::kTrace)
+    throw Error(ErrorCode::kInvalidArgument,
+                format("hl_config_set_max_log_level: level %u is above HL_LOG_TRACE (%u)", static_cast<unsigned>(level),
+                       static_cast<unsigned>(LogLevel::kTrace)));
   max_log_level = level;
   max_log_level_set = true;
 }
 
-hl_log_level_t SandboxConfig::effective_max_log_level() const {
+LogLevel SandboxConfig::effective_max_log_level() const {
   if (max_log_level_set) return max_log_level;
-  hl_log_level_t level;
+  LogLevel level;
   const char *env = std::getenv("HYPERLIGHT_LOG");
   if (env != nullptr && parse_log_level(env, &level)) return level;
-  return HL_LOG_WARN;
+  return LogLevel::kWarn;
 }
 
-bool parse_log_level(const char *text, hl_log_level_t *level) {
+bool parse_log_level(const char *text, LogLevel *level) {
   static const char *const kNames[] = {"off", "error", "warn", "info", "debug", "trace"};
-  for (hl_log_level_t i = 0; i <= HL_LOG_TRACE; i++) {
+  for (unsigned i = 0; i <= static_cast<unsigned>(LogLevel::kTrace); i++) {
     if (strcasecmp(text, kNames[i]) == 0 || (text[0] == static_cast<char>('0' + i) && text[1] == '\0')) {
-      *level = i;
+      *level = static_cast<LogLevel>(i);
       return true;
     }
   }

@@ -3,12 +3,25 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <vector>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 #include "mem/layout.h"
 
 namespace hl {
+
+// A guest's log record. The text comes from the guest (untrusted) and lives
+// only as long as the callback; file and message are NUL-terminated just
+// past their ends, so a C callback may use their data() as C strings.
+struct GuestLogRecord {
+  LogLevel level;
+  std::string_view file;
+  uint32_t line;
+  std::string_view message;
+};
+using GuestLogCallback = std::function<void(const GuestLogRecord &)>;
 
 struct SandboxConfig {
   static constexpr uint64_t kMinHeap = mem::kMinHeap, kMaxHeap = mem::kMaxHeap;
@@ -34,26 +47,25 @@ struct SandboxConfig {
   uint32_t init_data_flags = 0;  // HL_MAP_* (0 = read)
   void set_init_data(const uint8_t *data, size_t len, uint32_t flags);
 
-  // Guest log records go here; nullptr means the default (stderr).
-  hl_log_fn_t log_callback = nullptr;
-  void *log_user_data = nullptr;
+  // Guest log records go here; empty means the default (stderr).
+  GuestLogCallback log_callback;
   // Unset: HYPERLIGHT_LOG, else HL_LOG_WARN (see effective_max_log_level).
   bool max_log_level_set = false;
-  hl_log_level_t max_log_level = HL_LOG_WARN;
+  LogLevel max_log_level = LogLevel::kWarn;
 
   // Round up to 4 KiB; throw Error(HL_ERROR_INVALID_ARGUMENT) naming the range.
   void set_heap_size(uint64_t bytes);
   void set_stack_size(uint64_t bytes);
   void set_input_buffer_size(uint64_t bytes);
   void set_output_buffer_size(uint64_t bytes);
-  void set_max_log_level(hl_log_level_t level);
+  void set_max_log_level(LogLevel level);
 
   // The explicit level, else the one HYPERLIGHT_LOG names, else HL_LOG_WARN.
-  hl_log_level_t effective_max_log_level() const;
+  LogLevel effective_max_log_level() const;
 };
 
 // "off", "error", "warn", "info", "debug", "trace" (any case) or a digit
 // 0-5; returns false for anything else.
-bool parse_log_level(const char *text, hl_log_level_t *level);
+bool parse_log_level(const char *text, LogLevel *level);
 
 }  // namespace hl

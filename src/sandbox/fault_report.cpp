@@ -26,14 +26,14 @@ std::string region_flags(const mem::PagePermissions &p) {
 FaultReport describe_page_fault(const mem::Layout &layout, std::span<const mem::Region> regions, uint64_t address,
                                 uint64_t error_code, uint64_t rip) {
   if (within(address, layout.stack_guard, mem::kPageSize))
-    return {HL_ERROR_STACK_OVERFLOW,
+    return {ErrorCode::kStackOverflow,
             format("StackOverflow: the guest ran past its %llu KiB stack (guard page at 0x%llx touched at 0x%llx, "
                    "RIP 0x%llx); raise it with hl_config_set_stack_size",
                    ull(layout.stack_size >> 10), ull(layout.stack_guard), ull(address), ull(rip))};
 
   std::string where;
   if (within(address, layout.heap_guard, mem::kPageSize)) {
-    return {HL_ERROR_MEMORY_ACCESS_VIOLATION,
+    return {ErrorCode::kMemoryAccessViolation,
             format("MemoryAccessViolation: %s at 0x%llx, past the end of the %llu KiB heap (guard page at 0x%llx), "
                    "RIP 0x%llx; the guest overran a heap buffer, or needs more heap: hl_config_set_heap_size",
                    attempted_access(error_code), ull(address), ull(layout.heap_size >> 10), ull(layout.heap_guard),
@@ -50,7 +50,7 @@ FaultReport describe_page_fault(const mem::Layout &layout, std::span<const mem::
     if (where.empty())
       where = address < layout.memory_size ? "an unmapped page" : "unmapped memory past the end of guest memory";
   }
-  return {HL_ERROR_MEMORY_ACCESS_VIOLATION,
+  return {ErrorCode::kMemoryAccessViolation,
           format("MemoryAccessViolation: %s at 0x%llx, %s, RIP 0x%llx", attempted_access(error_code), ull(address),
                  where.c_str(), ull(rip))};
 }

@@ -8,13 +8,13 @@
 #include <span>
 #include <string>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 #include "mem/layout.h"
 
 namespace hl {
 
 struct FaultReport {
-  hl_error_code_t code;
+  ErrorCode code;
   std::string message;
 };
 

@@ -17,9 +17,9 @@ uint64_t step(std::atomic<uint64_t> &counter, bool up) {
   uint64_t current = counter.load();
   for (;;) {
     if (up && current == UINT64_MAX)
-      throw Error(HL_ERROR_OUT_OF_RANGE, "hl_sandbox_counter_increment: the guest counter is at UINT64_MAX");
+      throw Error(ErrorCode::kOutOfRange, "hl_sandbox_counter_increment: the guest counter is at UINT64_MAX");
     if (!up && current == 0)
-      throw Error(HL_ERROR_OUT_OF_RANGE, "hl_sandbox_counter_decrement: the guest counter is at 0");
+      throw Error(ErrorCode::kOutOfRange, "hl_sandbox_counter_decrement: the guest counter is at 0");
     uint64_t next = up ? current + 1 : current - 1;
     if (counter.compare_exchange_weak(current, next)) return next;
   }

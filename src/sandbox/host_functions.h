@@ -1,41 +1,44 @@
-// Host functions registered on a sandbox: name, signature, callback, and
-// the user data whose finalizer runs exactly once.
+// Host functions registered on a sandbox: name, signature, and how to run
+// one. What runs is up to the layer that registers it (src/capi wraps a C
+// callback and its user data); the sandbox only checks signatures and
+// carries values between the guest and invoke().
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 
 namespace hl {
 
 class HostFunction {
  public:
-  // Takes user_data: finalizer(user_data) runs when this object dies.
-  HostFunction(std::string name, std::vector<hl_val_kind_t> params, hl_val_kind_t result, hl_host_fn_t callback,
-               void *user_data, hl_finalizer_t finalizer);
-  ~HostFunction();
+  HostFunction(std::string name, std::vector<ValKind> params, ValKind result)
+      : name_(std::move(name)), params_(std::move(params)), result_(result) {}
+  // Whatever the function owns (a C caller's user data) is released here.
+  virtual ~HostFunction() = default;
   HostFunction(const HostFunction &) = delete;
   HostFunction &operator=(const HostFunction &) = delete;
 
   const std::string &name() const { return name_; }
-  const std::vector<hl_val_kind_t> &params() const { return params_; }
-  hl_val_kind_t result_kind() const { return result_; }
-  hl_error_t *invoke(const hl_val_t *args, size_t nargs, hl_val_t *result) const {
-    return callback_(user_data_, args, nargs, result);
-  }
+  const std::vector<ValKind> &params() const { return params_; }
+  ValKind result_kind() const { return result_; }
+
+  // Runs the function on args, already checked against params(). result
+  // starts void; whatever it holds afterwards, also after a throw, belongs
+  // to the caller (release_value). Throws Error to fail the call: its
+  // message reaches the guest as HL_ERROR_HOST_FUNCTION_FAILED.
+  virtual void invoke(std::span<const Val> args, Val &result) const = 0;
 
  private:
   std::string name_;
-  std::vector<hl_val_kind_t> params_;
-  hl_val_kind_t result_;
-  hl_host_fn_t callback_;
-  void *user_data_;
-  hl_finalizer_t finalizer_;
+  std::vector<ValKind> params_;
+  ValKind result_;
 };
 
 class HostFunctionRegistry {

@@ -55,20 +55,20 @@ int InterruptSettings::signal() const { return SIGRTMIN + static_cast<int>(signa
 
 void InterruptSettings::check_signal_offset(uint32_t offset, const char *what) {
   if (offset > static_cast<uint32_t>(SIGRTMAX - SIGRTMIN))
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 format("%s: SIGRTMIN + %u is above SIGRTMAX (offsets 0 to %d)", what, offset, SIGRTMAX - SIGRTMIN));
 }
 
 void InterruptSettings::check_retry_delay_ns(uint64_t delay_ns, const char *what) {
   if (delay_ns < 1'000 || delay_ns > 100'000'000)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 format("%s: %llu ns is outside 1 us to 100 ms", what, static_cast<unsigned long long>(delay_ns)));
 }
 
 void install_interrupt_signal_handler(int signal) {
   const int i = signal - SIGRTMIN;
   if (i < 0 || i >= kMaxSignals || signal > SIGRTMAX)
-    throw Error(HL_ERROR_INTERNAL, format("interrupt signal %d is not a real-time signal", signal));
+    throw Error(ErrorCode::kInternal, format("interrupt signal %d is not a real-time signal", signal));
   std::lock_guard<std::mutex> lock(g_signal_mu);
   if (g_installed[i]) return;
   struct sigaction action;
@@ -80,13 +80,13 @@ void install_interrupt_signal_handler(int signal) {
   std::memset(&previous, 0, sizeof previous);
   // Read the old disposition and record it before ours can run.
   if (sigaction(signal, nullptr, &previous) != 0)
-    throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
+    throw Error(ErrorCode::kHypervisor, errno_message("sigaction(interrupt signal)", errno));
   if (previous.sa_sigaction != on_interrupt_signal) {
     g_previous_action[i] = previous;
     g_has_previous_action[i].store(true, std::memory_order_release);
   }
   if (sigaction(signal, &action, nullptr) != 0)
-    throw Error(HL_ERROR_HYPERVISOR, errno_message("sigaction(interrupt signal)", errno));
+    throw Error(ErrorCode::kHypervisor, errno_message("sigaction(interrupt signal)", errno));
   g_installed[i] = true;
 }
 
@@ -98,12 +98,12 @@ void InterruptControl::cancel_locked(CancelReason reason) {
   ::syscall(SYS_tgkill, getpid(), tid_, signal_);
 }
 
-hl_kill_result_t InterruptControl::kill() {
+KillResult InterruptControl::kill() {
   uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (gone_) return HL_KILL_SANDBOX_GONE;
-    if (!running_) return HL_KILL_NOT_RUNNING;
+    if (gone_) return KillResult::kSandboxGone;
+    if (!running_) return KillResult::kNotRunning;
     generation = generation_;
     cancel_locked(CancelReason::kKilled);
   }
@@ -116,7 +116,7 @@ hl_kill_result_t InterruptControl::kill() {
     if (gone_ || !running_ || generation_ != generation || !in_guest_.load()) break;
     ::syscall(SYS_tgkill, getpid(), tid_, signal_);
   }
-  return HL_KILL_INTERRUPTED;
+  return KillResult::kInterrupted;
 }
 
 void InterruptControl::time_out(uint64_t generation) {

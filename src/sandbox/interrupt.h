@@ -16,7 +16,7 @@
 #include <atomic>
 #include <mutex>
 
-#include "hyperlight.h"
+#include "common/api_types.h"
 
 namespace hl {
 
@@ -50,7 +50,7 @@ class InterruptControl {
   InterruptControl(kvm_run *run, const InterruptSettings &settings)
       : run_(run), signal_(settings.signal()), retry_delay_ns_(settings.retry_delay_ns) {}
 
-  hl_kill_result_t kill();
+  KillResult kill();
   // From the deadline timer: cancels only if `generation` is still running.
   void time_out(uint64_t generation);
 

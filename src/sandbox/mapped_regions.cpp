@@ -40,14 +40,14 @@ void Sandbox::map_region(std::shared_ptr<const MappedMemory> memory, uint64_t gu
 uint64_t Sandbox::map_file_cow(const char *path, uint64_t guest_address) {
   struct stat st;
   UniqueFd fd = open_regular_file("hl_sandbox_map_file_cow", path, &st);
-  if (st.st_size == 0) throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_sandbox_map_file_cow: '%s' is empty", path));
+  if (st.st_size == 0) throw Error(ErrorCode::kInvalidArgument, format("hl_sandbox_map_file_cow: '%s' is empty", path));
   const uint64_t size = mem::page_round_up(static_cast<uint64_t>(st.st_size));
   // Private and read-only: the guest sees the file, and nothing reaches it.
   void *view = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (view == MAP_FAILED)
-    throw Error(HL_ERROR_IO, errno_message(format("hl_sandbox_map_file_cow: mmap('%s')", path).c_str(), errno));
+    throw Error(ErrorCode::kIo, errno_message(format("hl_sandbox_map_file_cow: mmap('%s')", path).c_str(), errno));
   UniqueMapping owned(view, size);
-  add_mapping(std::make_shared<const MappedMemory>(std::move(owned)), guest_address, HL_MAP_READ | HL_MAP_EXECUTE,
+  add_mapping(std::make_shared<const MappedMemory>(std::move(owned)), guest_address, MapFlag::kRead | MapFlag::kExecute,
               format("mapped file '%s'", path));
   return size;
 }
@@ -58,40 +58,40 @@ void Sandbox::add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t g
   const uint64_t size = memory->size();
   BusyGuard busy(busy_);
   if (host_address == nullptr || size == 0)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_sandbox_map_region: host_address is NULL or size is 0");
-  if ((flags & ~(HL_MAP_READ | HL_MAP_WRITE | HL_MAP_EXECUTE)) != 0 || (flags & HL_MAP_READ) == 0)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument, "hl_sandbox_map_region: host_address is NULL or size is 0");
+  if ((flags & ~(MapFlag::kRead | MapFlag::kWrite | MapFlag::kExecute)) != 0 || (flags & MapFlag::kRead) == 0)
+    throw Error(ErrorCode::kInvalidArgument,
                 format("hl_sandbox_map_region: flags 0x%x must include HL_MAP_READ and only known bits", flags));
-  if (flags & HL_MAP_WRITE)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+  if (flags & MapFlag::kWrite)
+    throw Error(ErrorCode::kInvalidArgument,
                 "hl_sandbox_map_region: HL_MAP_WRITE is refused: shared writable memory would let the guest change "
                 "data while the host reads it (see docs/memory.md)");
   if (!aligned(reinterpret_cast<uintptr_t>(host_address)) || !aligned(size) || !aligned(guest_address))
-    throw Error(HL_ERROR_NOT_ALIGNED,
+    throw Error(ErrorCode::kNotAligned,
                 format("hl_sandbox_map_region: host address %p, size 0x%llx and guest address 0x%llx must all be "
                        "multiples of 4 KiB",
                        host_address, ull(size), ull(guest_address)));
   if (guest_address < layout_.memory_size)
-    throw Error(HL_ERROR_REGION_OVERLAP,
+    throw Error(ErrorCode::kRegionOverlap,
                 format("hl_sandbox_map_region: guest address 0x%llx is inside the sandbox's own memory (which ends at "
                        "0x%llx)",
                        ull(guest_address), ull(layout_.memory_size)));
   if (guest_address > mem::kMappingLimit || size > mem::kMappingLimit - guest_address)
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 format("hl_sandbox_map_region: [0x%llx, +0x%llx) reaches past the 512 GiB mapping limit",
                        ull(guest_address), ull(size)));
   for (const auto &[base, r] : mapped_)
     if (guest_address < r.base + r.size() && r.base < guest_address + size)
-      throw Error(HL_ERROR_REGION_OVERLAP,
+      throw Error(ErrorCode::kRegionOverlap,
                   format("hl_sandbox_map_region: [0x%llx, +0x%llx) overlaps %s at [0x%llx, "
                          "+0x%llx)",
                          ull(guest_address), ull(size), r.name.c_str(), ull(r.base), ull(r.size())));
   uint32_t slot = kFirstMappingSlot;
   for (const auto &[base, r] : mapped_) slot = std::max(slot, r.slot + 1);
   if (slot >= kFirstMappingSlot + kMaxMappingSlots)
-    throw Error(HL_ERROR_TOO_LARGE, format("hl_sandbox_map_region: at most %u regions", kMaxMappingSlots));
+    throw Error(ErrorCode::kTooLarge, format("hl_sandbox_map_region: at most %u regions", kMaxMappingSlots));
 
-  const mem::PagePermissions permissions{true, false, (flags & HL_MAP_EXECUTE) != 0};
+  const mem::PagePermissions permissions{true, false, (flags & MapFlag::kExecute) != 0};
   x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
                               layout_.mapping_table_pool, mem::kMappingTablePages);
   // In the table before KVM maps it (inserting may throw), out again if that fails.
@@ -123,7 +123,7 @@ void Sandbox::unmap_region(uint64_t guest_address) {
   BusyGuard busy(busy_);
   auto it = mapped_.find(guest_address);
   if (it == mapped_.end())
-    throw Error(HL_ERROR_REGION_NOT_FOUND,
+    throw Error(ErrorCode::kRegionNotFound,
                 format("hl_sandbox_unmap_region: no mapped region starts at 0x%llx", ull(guest_address)));
   MappedRegion &r = it->second;
   x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,

@@ -9,7 +9,6 @@
 #include "abi/hl_abi.h"
 #include "abi/hl_wire.h"
 #include "common/error.h"
-#include "common/error_object.h"
 #include "protocol/message_header.h"
 #include "protocol/values.h"
 #include "sandbox/busy_guard.h"
@@ -50,16 +49,17 @@ std::string what_ran(const std::string &function) {
 
 // Codes a guest may report for its own function; anything else becomes
 // HL_ERROR_GUEST_ERROR so a guest cannot impersonate host-side failures.
-hl_error_code_t accepted_guest_code(uint32_t code) {
+ErrorCode accepted_guest_code(uint32_t number) {
+  const auto code = static_cast<ErrorCode>(number);
   switch (code) {
-    case HL_ERROR_GUEST_FUNCTION_NOT_FOUND:
-    case HL_ERROR_HOST_FUNCTION_NOT_FOUND:
-    case HL_ERROR_HOST_FUNCTION_FAILED:
-    case HL_ERROR_PARAMETER_TYPE_MISMATCH:
-    case HL_ERROR_PARAMETER_COUNT_MISMATCH:
-    case HL_ERROR_TOO_LARGE:
-    case HL_ERROR_GUEST_ERROR: return code;
-    default: return HL_ERROR_GUEST_ERROR;
+    case ErrorCode::kGuestFunctionNotFound:
+    case ErrorCode::kHostFunctionNotFound:
+    case ErrorCode::kHostFunctionFailed:
+    case ErrorCode::kParameterTypeMismatch:
+    case ErrorCode::kParameterCountMismatch:
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kGuestError: return code;
+    default: return ErrorCode::kGuestError;
   }
 }
 
@@ -80,28 +80,28 @@ std::span<const uint8_t> Sandbox::output_buffer() const {
   return memory_.span(layout_.output_buffer, size);
 }
 
-void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result) {
+void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result) {
   call(function, args, nargs, result, default_timeout_ns_);
 }
 
-void Sandbox::call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
-                   uint64_t timeout_ns) {
-  if (result != nullptr) *result = hl_val_t{};
+void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns) {
+  if (result != nullptr) *result = Val{};
   BusyGuard busy(busy_);
   call_while_busy(function, args, nargs, result, timeout_ns);
 }
 
-void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
+void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
                               uint64_t timeout_ns) {
   if (!poisoned_reason_.empty())
-    throw Error(HL_ERROR_POISONED, "sandbox is poisoned (" + poisoned_reason_ +
-                                       "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");
+    throw Error(ErrorCode::kPoisoned,
+                "sandbox is poisoned (" + poisoned_reason_ +
+                    "); its state is unknown: restore a snapshot (hl_sandbox_restore) or delete it");
   std::string name(function);
   if (name.empty() || name.size() > HL_WIRE_MAX_NAME)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: function name must be 1 to 255 bytes");
+    throw Error(ErrorCode::kInvalidArgument, "hl_call: function name must be 1 to 255 bytes");
   if (nargs > HL_WIRE_MAX_ARGS)
-    throw Error(HL_ERROR_INVALID_ARGUMENT, format("hl_call: %zu arguments, at most %u", nargs, HL_WIRE_MAX_ARGS));
-  if (nargs != 0 && args == nullptr) throw Error(HL_ERROR_INVALID_ARGUMENT, "hl_call: args is NULL");
+    throw Error(ErrorCode::kInvalidArgument, format("hl_call: %zu arguments, at most %u", nargs, HL_WIRE_MAX_ARGS));
+  if (nargs != 0 && args == nullptr) throw Error(ErrorCode::kInvalidArgument, "hl_call: args is NULL");
 
   hl_wire_writer w;
   uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
@@ -128,7 +128,7 @@ void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, s
   check_call_against_signature(name, args, nargs);  // after every argument's own validity
   uint32_t len = hl_wire_end(&w);
   if (len == 0)
-    throw Error(HL_ERROR_TOO_LARGE,
+    throw Error(ErrorCode::kTooLarge,
                 format("hl_call('%s'): the call needs %u bytes but the input buffer holds %llu; raise it with "
                        "hl_config_set_input_buffer_size",
                        name.c_str(), w.needed, ull(input_size)));
@@ -149,11 +149,11 @@ void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, s
   if (type == HL_MSG_RESULT) {
     hl_wire_val v;
     if (!hl_wire_get_val(&r, &v) || !hl_wire_done(&r))
-      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed result", name.c_str()));
+      poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned a malformed result", name.c_str()));
     auto declared = guest_.functions.find(name);
-    if (declared != guest_.functions.end() && declared->second.result != v.kind)
-      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned %s but declared %s", name.c_str(),
-                                                 kind_name(v.kind), kind_name(declared->second.result)));
+    if (declared != guest_.functions.end() && declared->second.result != val_kind(v.kind))
+      poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned %s but declared %s", name.c_str(),
+                                                    kind_name(v.kind), kind_name(declared->second.result)));
     if (result != nullptr) *result = from_wire(v, true);
     return;
   }
@@ -162,34 +162,34 @@ void Sandbox::call_while_busy(std::string_view function, const hl_val_t *args, s
     const uint8_t *msg = nullptr;
     uint32_t msg_len = 0;
     if (!hl_wire_get_str(&r, &msg, &msg_len) || !hl_wire_done(&r))
-      poison_and_throw(HL_ERROR_PROTOCOL, format("guest function '%s' returned a malformed error", name.c_str()));
-    hl_error_code_t mapped = accepted_guest_code(code);
+      poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned a malformed error", name.c_str()));
+    ErrorCode mapped = accepted_guest_code(code);
     std::string message = format("guest function '%s' failed: ", name.c_str()) + text(msg, msg_len);
-    if (mapped != code) message += format(" (guest error code %u)", code);
-    if (mapped == HL_ERROR_TOO_LARGE)
+    if (static_cast<uint32_t>(mapped) != code) message += format(" (guest error code %u)", code);
+    if (mapped == ErrorCode::kTooLarge)
       message += format(" (output buffer: %llu bytes; raise it with hl_config_set_output_buffer_size)",
                         ull(layout_.output_buffer_size));
     throw Error(mapped, message);
   }
-  poison_and_throw(HL_ERROR_PROTOCOL,
+  poison_and_throw(ErrorCode::kProtocol,
                    format("guest function '%s' finished without a result", name.c_str()) +
                        (type == 0 ? output_header_fault(type, out) : format(" (message type %u)", type)));
 }
 
-void Sandbox::check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const {
+void Sandbox::check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const {
   if (!guest_.functions_known) return;
   auto it = guest_.functions.find(name);
   if (it == guest_.functions.end()) {
     if (guest_.has_fallback) return;  // the guest's fallback decides
-    throw Error(HL_ERROR_GUEST_FUNCTION_NOT_FOUND, format("hl_call: the guest has no function '%s'", name.c_str()));
+    throw Error(ErrorCode::kGuestFunctionNotFound, format("hl_call: the guest has no function '%s'", name.c_str()));
   }
   const FunctionSignature &fn = it->second;
   if (nargs != fn.params.size())
-    throw Error(HL_ERROR_PARAMETER_COUNT_MISMATCH,
+    throw Error(ErrorCode::kParameterCountMismatch,
                 format("hl_call('%s'): takes %zu arguments, got %zu", name.c_str(), fn.params.size(), nargs));
   for (size_t i = 0; i < nargs; i++)
     if (args[i].kind != fn.params[i])
-      throw Error(HL_ERROR_PARAMETER_TYPE_MISMATCH,
+      throw Error(ErrorCode::kParameterTypeMismatch,
                   format("hl_call('%s'): parameter %zu expects %s, got %s", name.c_str(), i, kind_name(fn.params[i]),
                          kind_name(args[i].kind)));
 }
@@ -201,10 +201,10 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
     switch (interrupt_->cancel_reason()) {
       case CancelReason::kNone: break;
       case CancelReason::kKilled:
-        poison_and_throw(HL_ERROR_CANCELLED, what_ran(current_function_) + " was cancelled by hl_kill");
+        poison_and_throw(ErrorCode::kCancelled, what_ran(current_function_) + " was cancelled by hl_kill");
       case CancelReason::kTimedOut:
         poison_and_throw(
-            HL_ERROR_TIMEOUT,
+            ErrorCode::kTimeout,
             format("%s exceeded its time limit of %.3f ms%s", what_ran(current_function_).c_str(), timeout_ns / 1e6,
                    current_function_.empty() ? "; raise it with hl_config_set_init_timeout_ns" : ""));
     }
@@ -215,19 +215,19 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
       interrupt_->clear_immediate_exit();
       continue;  // the cancel check above decides; EINTR alone means nothing
     }
-    if (rc < 0) poison_and_throw(HL_ERROR_HYPERVISOR, errno_message("KVM_RUN", -rc));
+    if (rc < 0) poison_and_throw(ErrorCode::kHypervisor, errno_message("KVM_RUN", -rc));
 
     switch (run->exit_reason) {
       case KVM_EXIT_IO: {
         const uint16_t port = run->io.port;
         if (run->io.direction != KVM_EXIT_IO_OUT)
-          poison_and_throw(HL_ERROR_PROTOCOL, format("guest read from port 0x%x", port));
+          poison_and_throw(ErrorCode::kProtocol, format("guest read from port 0x%x", port));
         if (run->io.count != 1 || run->io.data_offset + 4 > kvm_->vcpu_mmap_size())
-          poison_and_throw(HL_ERROR_PROTOCOL, format("guest used a string I/O instruction on port 0x%x", port));
+          poison_and_throw(ErrorCode::kProtocol, format("guest used a string I/O instruction on port 0x%x", port));
         const uint8_t *data = reinterpret_cast<const uint8_t *>(run) + run->io.data_offset;
         if (port == HL_PORT_EXCEPTION && run->io.size == 1) fail_guest_exception(data[0]);
         if (run->io.size != 4)
-          poison_and_throw(HL_ERROR_PROTOCOL,
+          poison_and_throw(ErrorCode::kProtocol,
                            format("guest wrote %u bytes to port 0x%x; the ABI uses 4", run->io.size, port));
         uint32_t value;
         std::memcpy(&value, data, sizeof value);
@@ -237,7 +237,7 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
           case HL_PORT_PRINT: serve_print(); break;
           case HL_PORT_LOG: serve_log(); break;
           case HL_PORT_ABORT: fail_abort(value);
-          default: poison_and_throw(HL_ERROR_PROTOCOL, format("guest wrote to unknown port 0x%x", port));
+          default: poison_and_throw(ErrorCode::kProtocol, format("guest wrote to unknown port 0x%x", port));
         }
         break;
       }
@@ -246,49 +246,51 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
         harvest_dirty_ring();
         vm_.reset_dirty_rings();
         break;
-      case KVM_EXIT_SHUTDOWN: poison_and_throw(HL_ERROR_TRIPLE_FAULT, "guest vCPU shut down (triple fault)");
+      case KVM_EXIT_SHUTDOWN: poison_and_throw(ErrorCode::kTripleFault, "guest vCPU shut down (triple fault)");
       case KVM_EXIT_MMIO:
-        poison_and_throw(HL_ERROR_GUEST_EXCEPTION,
+        poison_and_throw(ErrorCode::kGuestException,
                          format("guest %s unbacked guest-physical address 0x%llx",
                                 run->mmio.is_write ? "wrote to" : "read from", ull(run->mmio.phys_addr)));
       case KVM_EXIT_INTERNAL_ERROR:
-        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT,
+        poison_and_throw(ErrorCode::kUnexpectedExit,
                          format("KVM internal error (suberror %u) while running the guest", run->internal.suberror));
       case KVM_EXIT_FAIL_ENTRY:
-        poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("KVM could not enter the guest (hardware reason 0x%llx)",
-                                                          ull(run->fail_entry.hardware_entry_failure_reason)));
-      default: poison_and_throw(HL_ERROR_UNEXPECTED_EXIT, format("unexpected vCPU exit reason %u", run->exit_reason));
+        poison_and_throw(ErrorCode::kUnexpectedExit, format("KVM could not enter the guest (hardware reason 0x%llx)",
+                                                            ull(run->fail_entry.hardware_entry_failure_reason)));
+      default: poison_and_throw(ErrorCode::kUnexpectedExit, format("unexpected vCPU exit reason %u", run->exit_reason));
     }
   }
 }
 
-void Sandbox::write_reply(const hl_wire_val *result, hl_error_code_t code, const std::string &message) {
+void Sandbox::write_result(const hl_wire_val &result) {
   uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
   uint8_t *base = memory_.span(layout_.input_buffer, input_size).data() + reply_offset_;
   uint32_t space = static_cast<uint32_t>(input_size - reply_offset_);
   hl_wire_writer w;
-  if (result != nullptr) {
-    hl_wire_begin(&w, base, space, HL_MSG_RESULT);
-    hl_wire_put_val(&w, result);
-    uint32_t written = hl_wire_end(&w);
-    tracker_.note_input_written(reply_offset_ + w.pos);  // also a partial write: the host wrote it, KVM did not log it
-    if (written != 0) return;
-    code = HL_ERROR_TOO_LARGE;
-  }
-  std::string text = result != nullptr ? format(
-                                             "host function result needs %u bytes but only %u are free in the "
-                                             "input buffer; raise it with hl_config_set_input_buffer_size",
-                                             w.needed, space)
-                                       : message;
-  uint32_t text_len = static_cast<uint32_t>(std::min<size_t>(text.size(), space / 2));
+  hl_wire_begin(&w, base, space, HL_MSG_RESULT);
+  hl_wire_put_val(&w, &result);
+  uint32_t written = hl_wire_end(&w);
+  tracker_.note_input_written(reply_offset_ + w.pos);  // also a partial write: the host wrote it, KVM did not log it
+  if (written != 0) return;
+  write_error(ErrorCode::kTooLarge, format("host function result needs %u bytes but only %u are free in the "
+                                           "input buffer; raise it with hl_config_set_input_buffer_size",
+                                           w.needed, space));
+}
+
+void Sandbox::write_error(ErrorCode code, const std::string &message) {
+  uint64_t input_size = std::min<uint64_t>(layout_.input_buffer_size, UINT32_MAX);
+  uint8_t *base = memory_.span(layout_.input_buffer, input_size).data() + reply_offset_;
+  uint32_t space = static_cast<uint32_t>(input_size - reply_offset_);
+  hl_wire_writer w;
+  uint32_t text_len = static_cast<uint32_t>(std::min<size_t>(message.size(), space / 2));
   hl_wire_begin(&w, base, space, HL_MSG_ERROR);
-  hl_wire_put_u32(&w, code);
-  hl_wire_put_str(&w, text.data(), text_len);
+  hl_wire_put_u32(&w, static_cast<uint32_t>(code));
+  hl_wire_put_str(&w, message.data(), text_len);
   uint32_t written = hl_wire_end(&w);
   tracker_.note_input_written(reply_offset_ + w.pos);
   // Not even an error fits: the guest cannot be told, so its state is unknown.
   if (written == 0)
-    poison_and_throw(HL_ERROR_TOO_LARGE,
+    poison_and_throw(ErrorCode::kTooLarge,
                      format("a host function's reply does not fit: only %u bytes of the %llu-byte input buffer are "
                             "left after the call, too few even for an error; raise it with "
                             "hl_config_set_input_buffer_size",
@@ -307,25 +309,24 @@ void Sandbox::serve_host_call() {
   ok = ok && nargs <= HL_WIRE_MAX_ARGS;
   for (uint8_t i = 0; ok && i < nargs; i++) ok = hl_wire_get_val(&r, &wargs[i]) != 0;
   if (!ok || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest made a malformed host call" + output_header_fault(type, out));
+    poison_and_throw(ErrorCode::kProtocol, "guest made a malformed host call" + output_header_fault(type, out));
   std::string name = text(name_ptr, name_len);
 
   const HostFunction *fn = host_functions_.find(name);
   if (fn == nullptr) {
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_NOT_FOUND,
-                format("host function '%s' is not registered", name.c_str()));
+    write_error(ErrorCode::kHostFunctionNotFound, format("host function '%s' is not registered", name.c_str()));
     return;
   }
   if (nargs != fn->params().size()) {
-    write_reply(nullptr, HL_ERROR_PARAMETER_COUNT_MISMATCH,
+    write_error(ErrorCode::kParameterCountMismatch,
                 format("host function '%s' takes %zu arguments, the guest passed %u", name.c_str(), fn->params().size(),
                        nargs));
     return;
   }
-  hl_val_t args[HL_WIRE_MAX_ARGS];
+  Val args[HL_WIRE_MAX_ARGS];
   for (uint8_t i = 0; i < nargs; i++) {
-    if (wargs[i].kind != fn->params()[i]) {
-      write_reply(nullptr, HL_ERROR_PARAMETER_TYPE_MISMATCH,
+    if (val_kind(wargs[i].kind) != fn->params()[i]) {
+      write_error(ErrorCode::kParameterTypeMismatch,
                   format("host function '%s' parameter %u is %s, the guest passed %s", name.c_str(), i,
                          kind_name(fn->params()[i]), kind_name(wargs[i].kind)));
       return;
@@ -333,27 +334,25 @@ void Sandbox::serve_host_call() {
     args[i] = from_wire(wargs[i], false);  // borrows guest memory for the callback's duration
   }
 
-  hl_val_t result{};
+  Val result{};
   // Whatever the callback left in result is freed on every way out, also
-  // when write_reply poisons and throws.
+  // when write_error poisons and throws.
   struct ReleaseResult {
-    hl_val_t &value;
+    Val &value;
     ~ReleaseResult() { release_value(&value); }
   } release_result{result};
-  hl_error_t *err = nullptr;
   try {
-    err = fn->invoke(args, nargs, &result);
+    fn->invoke(std::span<const Val>(args, nargs), result);
+  } catch (const Error &e) {
+    write_error(ErrorCode::kHostFunctionFailed, format("host function '%s' failed: %s", name.c_str(), e.what()));
+    return;
   } catch (...) {
-    err = make_error(HL_ERROR_HOST_FUNCTION_FAILED, "host function threw a C++ exception");
-  }
-  if (err != nullptr) {
-    std::string message = format("host function '%s' failed: %s", name.c_str(), err->message.c_str());
-    delete_error(err);
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, message);
+    write_error(ErrorCode::kHostFunctionFailed,
+                format("host function '%s' failed: host function threw a C++ exception", name.c_str()));
     return;
   }
   if (result.kind != fn->result_kind()) {
-    write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED,
+    write_error(ErrorCode::kHostFunctionFailed,
                 format("host function '%s' returned %s but was registered to return %s", name.c_str(),
                        kind_name(result.kind), kind_name(fn->result_kind())));
     return;
@@ -361,15 +360,15 @@ void Sandbox::serve_host_call() {
   // A void host function answers with a void RESULT (kind only, no payload);
   // to_wire is for values that carry one, and refuses void as an argument.
   hl_wire_val wresult{};  // kind HL_WIRE_VOID
-  if (result.kind != HL_VAL_VOID) {
+  if (result.kind != ValKind::kVoid) {
     try {
       wresult = to_wire(result, "host function result");
     } catch (const Error &e) {
-      write_reply(nullptr, HL_ERROR_HOST_FUNCTION_FAILED, format("host function '%s': %s", name.c_str(), e.what()));
+      write_error(ErrorCode::kHostFunctionFailed, format("host function '%s': %s", name.c_str(), e.what()));
       return;
     }
   }
-  write_reply(&wresult, 0, std::string());
+  write_result(wresult);
 }
 
 void Sandbox::serve_print() {
@@ -379,7 +378,7 @@ void Sandbox::serve_print() {
   uint32_t len = 0;
   uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
   if (type != HL_MSG_PRINT || !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
-    poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed print message" + output_header_fault(type, out));
+    poison_and_throw(ErrorCode::kProtocol, "guest sent a malformed print message" + output_header_fault(type, out));
   std::fwrite(ptr, 1, len, stdout);
   std::fflush(stdout);
 }
@@ -391,20 +390,22 @@ void Sandbox::serve_log() {
   uint32_t file_len = 0, message_len = 0;
   uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
   bool ok = type == HL_MSG_LOG;
-  uint8_t level = hl_wire_get_u8(&r);
+  const uint8_t level_number = hl_wire_get_u8(&r);
+  const auto level = static_cast<LogLevel>(level_number);
   uint32_t line = hl_wire_get_u32(&r);
   ok = ok && hl_wire_get_str(&r, &file, &file_len) && hl_wire_get_str(&r, &message, &message_len) && hl_wire_done(&r) &&
-       level >= HL_LOG_ERROR && level <= HL_LOG_TRACE;
-  if (!ok) poison_and_throw(HL_ERROR_PROTOCOL, "guest sent a malformed log record" + output_header_fault(type, out));
+       level >= LogLevel::kError && level <= LogLevel::kTrace;
+  if (!ok) poison_and_throw(ErrorCode::kProtocol, "guest sent a malformed log record" + output_header_fault(type, out));
   if (level > max_log_level_) return;  // the guest should not have sent it; it costs it nothing more
   const char *file_text = reinterpret_cast<const char *>(file);
   const char *message_text = reinterpret_cast<const char *>(message);
-  if (log_callback_ != nullptr) {
-    log_callback_(log_user_data_, level, file_text, file_len, line, message_text, message_len);
+  if (log_callback_) {
+    log_callback_(GuestLogRecord{level, std::string_view(file_text, file_len), line,
+                                 std::string_view(message_text, message_len)});
     return;
   }
   static const char *const kLevelNames[] = {"OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"};
-  std::fprintf(stderr, "[hyperlight guest %s] %.*s:%u: %.*s\n", kLevelNames[level], static_cast<int>(file_len),
+  std::fprintf(stderr, "[hyperlight guest %s] %.*s:%u: %.*s\n", kLevelNames[level_number], static_cast<int>(file_len),
                file_text, line, static_cast<int>(message_len), message_text);
 }
 
@@ -431,7 +432,7 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
   }
   message += format(", RSP 0x%llx", ull(rsp));
   if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());
-  poison_and_throw(HL_ERROR_GUEST_EXCEPTION, message);
+  poison_and_throw(ErrorCode::kGuestException, message);
 }
 
 void Sandbox::fail_abort(uint32_t code) {
@@ -448,10 +449,10 @@ void Sandbox::fail_abort(uint32_t code) {
     }
   }
   if (!current_function_.empty()) message += format(" (in guest function '%s')", current_function_.c_str());
-  poison_and_throw(HL_ERROR_GUEST_ABORTED, message);
+  poison_and_throw(ErrorCode::kGuestAborted, message);
 }
 
-void Sandbox::poison_and_throw(hl_error_code_t code, const std::string &message) {
+void Sandbox::poison_and_throw(ErrorCode code, const std::string &message) {
   poisoned_reason_ = message;
   vcpu_state_unknown_ = true;  // a restore rewrites every register, not only the CPL3-visible ones
   throw Error(code, message);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "abi/hl_wire.h"
-#include "hyperlight.h"
+#include "common/api_types.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "mem/elf_image.h"
@@ -52,8 +52,8 @@ class Sandbox {
 
   // result may be null. Throws Error; result is left void on error. The
   // first form uses the config's default time limit; 0 means none.
-  void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result);
-  void call(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result, uint64_t timeout_ns);
+  void call(std::string_view function, const Val *args, size_t nargs, Val *result);
+  void call(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns);
   bool poisoned() const { return !poisoned_reason_.empty(); }
 
   // Snapshots (snapshot_restore.cpp). snapshot() makes the new snapshot this
@@ -61,8 +61,8 @@ class Sandbox {
   // changing anything if the snapshot does not fit.
   std::shared_ptr<const Snapshot> snapshot();
   void restore(const std::shared_ptr<const Snapshot> &snapshot);
-  void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
-                        const hl_val_t *args, size_t nargs, hl_val_t *result);
+  void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function, const Val *args,
+                        size_t nargs, Val *result);
   // For SpareSandboxes (src/engine): park() strips everything that belonged to the
   // user (host functions, log callback, interrupt handles) and returns the
   // baseline snapshot, or returns null if this sandbox cannot be reused.
@@ -108,8 +108,7 @@ class Sandbox {
   void initialise_guest(uint64_t timeout_ns);
 
   // call() once busy_ is held (call_and_restore holds it for the whole request).
-  void call_while_busy(std::string_view function, const hl_val_t *args, size_t nargs, hl_val_t *result,
-                       uint64_t timeout_ns);
+  void call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns);
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
   // and prints on the way. Throws (and poisons) on any other stop.
   void run_until_done(uint64_t timeout_ns);
@@ -118,8 +117,11 @@ class Sandbox {
   void serve_log();
   [[noreturn]] void fail_guest_exception(uint8_t vector);
   [[noreturn]] void fail_abort(uint32_t code);
-  [[noreturn]] void poison_and_throw(hl_error_code_t code, const std::string &message);
-  void write_reply(const hl_wire_val *result, hl_error_code_t code, const std::string &message);
+  [[noreturn]] void poison_and_throw(ErrorCode code, const std::string &message);
+  // Answer the guest's host call in the input buffer; a result that does
+  // not fit becomes a TOO_LARGE error, and an error that does not fit poisons.
+  void write_result(const hl_wire_val &result);
+  void write_error(ErrorCode code, const std::string &message);
   std::span<const uint8_t> output_buffer() const;
 
   // Declaration order = reverse destruction order. The machine (VM and
@@ -136,13 +138,12 @@ class Sandbox {
   // The guest's functions as its READY message declared them: calls are
   // checked against them before entering the guest, results after.
   void read_guest_functions(hl_wire_reader &r);
-  void check_call_against_signature(const std::string &name, const hl_val_t *args, size_t nargs) const;
+  void check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const;
   GuestInterface guest_;
 
   HostFunctionRegistry host_functions_;
-  hl_log_fn_t log_callback_;
-  void *log_user_data_;
-  hl_log_level_t max_log_level_;
+  GuestLogCallback log_callback_;
+  LogLevel max_log_level_;
   uint64_t init_data_bytes_;
   uint64_t default_timeout_ns_;
   std::atomic<uint64_t> counter_{0};  // authoritative; mirrored into the PEB

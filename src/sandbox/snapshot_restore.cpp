@@ -38,8 +38,8 @@ void Sandbox::start_tracking_from(const std::shared_ptr<const Snapshot> &baselin
 std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   BusyGuard busy(busy_);
   if (!poisoned_reason_.empty())
-    throw Error(HL_ERROR_POISONED, "hl_sandbox_snapshot: the sandbox is poisoned (" + poisoned_reason_ +
-                                       "); its state is not worth keeping");
+    throw Error(ErrorCode::kPoisoned, "hl_sandbox_snapshot: the sandbox is poisoned (" + poisoned_reason_ +
+                                          "); its state is not worth keeping");
   auto snap = std::make_shared<Snapshot>();
   snap->layout = layout_;
   snap->fixed_regions = fixed_regions_;
@@ -88,16 +88,16 @@ void Sandbox::restore_memory(const Snapshot &baseline) {
 
 void Sandbox::check_fits(const Snapshot &snap) const {
   if (std::string diff = describe_layout_difference(snap.layout, layout_); !diff.empty())
-    throw Error(HL_ERROR_SNAPSHOT_MISMATCH, "hl_sandbox_restore: the snapshot's memory layout does not fit: " + diff);
+    throw Error(ErrorCode::kSnapshotMismatch, "hl_sandbox_restore: the snapshot's memory layout does not fit: " + diff);
   for (const auto &[name, want] : snap.host_functions) {
     const HostFunction *have = host_functions_.find(name);
     if (have == nullptr)
-      throw Error(HL_ERROR_SNAPSHOT_MISMATCH,
+      throw Error(ErrorCode::kSnapshotMismatch,
                   format("hl_sandbox_restore: the snapshot's guest may call host function '%s', which this sandbox "
                          "has not registered",
                          name.c_str()));
     if (have->params() != want.params || have->result_kind() != want.result)
-      throw Error(HL_ERROR_SNAPSHOT_MISMATCH,
+      throw Error(ErrorCode::kSnapshotMismatch,
                   format("hl_sandbox_restore: host function '%s' is registered here with another signature than "
                          "when the snapshot was taken",
                          name.c_str()));
@@ -153,8 +153,8 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
 }
 
 void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
-                               const hl_val_t *args, size_t nargs, hl_val_t *result) {
-  if (result != nullptr) *result = hl_val_t{};
+                               const Val *args, size_t nargs, Val *result) {
+  if (result != nullptr) *result = Val{};
   // Busy for the whole request: the check, the call and the restore. Another
   // thread's call can neither slip in between them (and see this one's
   // poisoning, or have its own state restored away) nor race with them.
@@ -181,7 +181,6 @@ std::shared_ptr<const Snapshot> Sandbox::park() {
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
   log_callback_ = nullptr;
-  log_user_data_ = nullptr;
   tracker_.release_baseline();
   return baseline;  // parked sandboxes do not keep their snapshot alive
 }
@@ -189,7 +188,6 @@ std::shared_ptr<const Snapshot> Sandbox::park() {
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
   interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts);
   log_callback_ = config.log_callback;
-  log_user_data_ = config.log_user_data;
   max_log_level_ = config.effective_max_log_level();
   default_timeout_ns_ = config.call_timeout_ns;
   tracker_.resume(snapshot);  // the snapshot it was parked for: its tracked pages still stand

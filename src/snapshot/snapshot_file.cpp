@@ -34,6 +34,7 @@
 #include "common/regular_file.h"
 #include "common/unique_fd.h"
 #include "common/unique_mapping.h"
+#include "protocol/values.h"
 #include "snapshot/user_cpu_state.h"
 #include "x86/cpu_state.h"
 
@@ -85,7 +86,7 @@ class Writer {
 };
 
 [[noreturn]] void corrupt(const std::string &why) {
-  throw Error(HL_ERROR_SNAPSHOT_CORRUPT, "snapshot file is corrupt: " + why);
+  throw Error(ErrorCode::kSnapshotCorrupt, "snapshot file is corrupt: " + why);
 }
 
 class Reader {
@@ -139,23 +140,23 @@ class Reader {
 
 void write_signature(Writer &w, const std::string &name, const FunctionSignature &sig) {
   w.str(name);
-  w.u8(sig.result);
+  w.u8(wire_kind(sig.result));
   w.u8(static_cast<uint8_t>(sig.params.size()));
-  for (hl_val_kind_t k : sig.params) w.u8(k);
+  for (ValKind k : sig.params) w.u8(wire_kind(k));
 }
 
 std::pair<std::string, FunctionSignature> read_signature(Reader &r) {
   std::string name = r.str(HL_WIRE_MAX_NAME, "function name");
   FunctionSignature sig;
-  sig.result = r.u8("result kind");
+  const uint8_t result = r.u8("result kind");
   uint8_t n = r.u8("parameter count");
-  if (sig.result >= HL_WIRE_KIND_COUNT || n > HL_WIRE_MAX_ARGS)
+  if (!is_valid_kind(result) || n > HL_WIRE_MAX_ARGS)
     corrupt(format("function '%s' has an invalid signature", name.c_str()));
+  sig.result = val_kind(result);
   for (uint8_t i = 0; i < n; i++) {
-    hl_val_kind_t k = r.u8("parameter kind");
-    if (k == HL_VAL_VOID || k >= HL_WIRE_KIND_COUNT)
-      corrupt(format("function '%s' has an invalid parameter", name.c_str()));
-    sig.params.push_back(k);
+    const uint8_t k = r.u8("parameter kind");
+    if (k == HL_WIRE_VOID || !is_valid_kind(k)) corrupt(format("function '%s' has an invalid parameter", name.c_str()));
+    sig.params.push_back(val_kind(k));
   }
   return {std::move(name), std::move(sig)};
 }
@@ -289,10 +290,10 @@ SnapshotHeader check_snapshot_header(std::span<const uint8_t> start, uint64_t fi
   std::memcpy(&h.body_length, start.data() + 16, 8);
   std::memcpy(&h.memory_size, start.data() + 24, 8);
   if (version != kFormatVersion)
-    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+    throw Error(ErrorCode::kSnapshotVersion,
                 format("snapshot file format version %u; this library reads version %u", version, kFormatVersion));
   if (abi != HL_ABI_VERSION)
-    throw Error(HL_ERROR_SNAPSHOT_VERSION,
+    throw Error(ErrorCode::kSnapshotVersion,
                 format("snapshot of a guest built for ABI version %u; this library speaks %u", abi, HL_ABI_VERSION));
   if (h.memory_size == 0 || h.memory_size % mem::kPageSize != 0 || h.memory_size > largest_memory_size())
     corrupt(
@@ -320,7 +321,7 @@ void read_exactly(int fd, uint8_t *dest, uint64_t length, const char *path) {
   while (done < length) {
     ssize_t n = ::pread(fd, dest + done, length - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_load: read('%s')", path).c_str(), errno));
+    if (n < 0) throw Error(ErrorCode::kIo, errno_message(format("hl_snapshot_load: read('%s')", path).c_str(), errno));
     if (n == 0) corrupt("the file shrank while it was being read");
     done += static_cast<uint64_t>(n);
   }
@@ -330,7 +331,7 @@ void read_exactly(int fd, uint8_t *dest, uint64_t length, const char *path) {
 
 std::vector<uint8_t> serialize_snapshot(const Snapshot &snap) {
   if (!snap.mapped_regions.empty())
-    throw Error(HL_ERROR_INVALID_ARGUMENT,
+    throw Error(ErrorCode::kInvalidArgument,
                 "hl_snapshot_save: the snapshot holds mapped regions, which point at this process's memory; unmap "
                 "them before taking a snapshot to save");
   const mem::Layout &l = snap.layout;
@@ -514,7 +515,7 @@ void save_snapshot(const Snapshot &snap, const char *path) {
   std::string tmp = std::string(path) + ".tmp-XXXXXX";
   int raw = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (raw < 0)
-    throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: create '%s'", tmp.c_str()).c_str(), errno));
+    throw Error(ErrorCode::kIo, errno_message(format("hl_snapshot_save: create '%s'", tmp.c_str()).c_str(), errno));
   UniqueFd fd(raw);
   size_t done = 0;
   while (done < bytes.size()) {
@@ -523,14 +524,14 @@ void save_snapshot(const Snapshot &snap, const char *path) {
     if (n < 0) {
       int err = errno;
       ::unlink(tmp.c_str());
-      throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: write '%s'", path).c_str(), err));
+      throw Error(ErrorCode::kIo, errno_message(format("hl_snapshot_save: write '%s'", path).c_str(), err));
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd.get()) < 0 || ::rename(tmp.c_str(), path) < 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    throw Error(HL_ERROR_IO, errno_message(format("hl_snapshot_save: '%s'", path).c_str(), err));
+    throw Error(ErrorCode::kIo, errno_message(format("hl_snapshot_save: '%s'", path).c_str(), err));
   }
 }
 
@@ -552,13 +553,13 @@ std::shared_ptr<const Snapshot> load_snapshot(const char *path, uint64_t cr4) {
     if (addr == MAP_FAILED) {
       const std::string what =
           format("hl_snapshot_load: mmap(%llu bytes for '%s')", static_cast<unsigned long long>(file_size), path);
-      throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message(what.c_str(), errno));
+      throw Error(ErrorCode::kOutOfMemory, errno_message(what.c_str(), errno));
     }
     UniqueMapping bytes(addr, file_size);
     read_exactly(fd.get(), bytes.data(), file_size, path);
     return parse_snapshot({bytes.data(), file_size}, cr4);
   } catch (const Error &e) {
-    if (e.code() != HL_ERROR_SNAPSHOT_CORRUPT && e.code() != HL_ERROR_SNAPSHOT_VERSION) throw;  // names the file
+    if (e.code() != ErrorCode::kSnapshotCorrupt && e.code() != ErrorCode::kSnapshotVersion) throw;  // names the file
     throw Error(e.code(), format("%s: %s", path, e.what()));
   }
 }

@@ -12,7 +12,7 @@ namespace hl {
 
 SnapshotMemory SnapshotMemory::blank(uint64_t size) {
   void *addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (addr == MAP_FAILED) throw Error(HL_ERROR_OUT_OF_MEMORY, errno_message("mmap(snapshot memory)", errno));
+  if (addr == MAP_FAILED) throw Error(ErrorCode::kOutOfMemory, errno_message("mmap(snapshot memory)", errno));
   SnapshotMemory m;
   m.mapping_ = UniqueMapping(addr, size);
   return m;
@@ -51,7 +51,7 @@ SnapshotMemory SnapshotMemory::capture(const mem::GuestMemory &memory) {
 
 uint8_t *SnapshotMemory::writable(uint64_t offset, uint64_t length) {
   if (offset > size() || length > size() - offset)
-    throw Error(HL_ERROR_INTERNAL, "snapshot memory range out of bounds");
+    throw Error(ErrorCode::kInternal, "snapshot memory range out of bounds");
   return mapping_.data() + offset;
 }
 
@@ -59,7 +59,7 @@ void SnapshotMemory::seal() {
   // Immutable from here on: a stray host write would fault instead of
   // silently changing what every restore copies.
   if (::mprotect(mapping_.data(), mapping_.size(), PROT_READ) < 0)
-    throw Error(HL_ERROR_INTERNAL, errno_message("mprotect(snapshot memory)", errno));
+    throw Error(ErrorCode::kInternal, errno_message("mprotect(snapshot memory)", errno));
 }
 
 uint64_t SnapshotMemory::populated_bytes() const {

@@ -13,7 +13,7 @@ constexpr uint64_t kUpperFlags = pte::kPresent | pte::kWritable | pte::kUser;
 
 uint64_t leaf_flags(const PagePermissions &p) {
   // W^X: the loaders refuse such memory; this is the last line of defence.
-  if (p.writable && p.executable) throw Error(HL_ERROR_INTERNAL, "a page mapping is both writable and executable");
+  if (p.writable && p.executable) throw Error(ErrorCode::kInternal, "a page mapping is both writable and executable");
   uint64_t f = pte::kPresent;
   if (p.writable) f |= pte::kWritable;
   if (p.user) f |= pte::kUser;
@@ -38,7 +38,7 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
   const uint64_t pts = (memory_size + (2ull << 20) - 1) >> 21;
   const uint64_t pds = (memory_size + (1ull << 30) - 1) >> 30;
   if (pds > kEntries || mem::page_table_pages_for(memory_size) * kPageSize > tables.size())
-    throw Error(HL_ERROR_INTERNAL, "page-table area too small for guest memory");
+    throw Error(ErrorCode::kInternal, "page-table area too small for guest memory");
   std::memset(tables.data(), 0, tables.size());
 
   // Order inside the area: PML4, PDPT, PDs, PTs.
@@ -54,7 +54,7 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
   // PTs are contiguous, so the leaf for page n is entry n of the PT array.
   for (const PageMapping &m : mappings) {
     if (m.base % kPageSize != 0 || m.size % kPageSize != 0 || m.base > memory_size || m.size > memory_size - m.base)
-      throw Error(HL_ERROR_INTERNAL,
+      throw Error(ErrorCode::kInternal,
                   format("page mapping [0x%llx, +0x%llx) outside guest memory", static_cast<unsigned long long>(m.base),
                          static_cast<unsigned long long>(m.size)));
     const uint64_t flags = leaf_flags(m.permissions);
@@ -94,7 +94,7 @@ uint64_t PageTableEditor::allocate_table() {
     std::memset(tables_.data() + (gpa - tables_gpa_), 0, kPageSize);
     return gpa;
   }
-  throw Error(HL_ERROR_TOO_LARGE,
+  throw Error(ErrorCode::kTooLarge,
               format("no page-table space left for mapped regions (%llu pool pages in use); unmap regions or map "
                      "2 MiB-aligned ones",
                      static_cast<unsigned long long>(pool_pages_)));

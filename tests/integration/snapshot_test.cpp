@@ -114,7 +114,7 @@ TEST(Snapshots, CallAndRestoreFromTwoThreadsIsBusyNotRaced) {
   // hang, since under valgrind fewer fit. What is checked is that every
   // request that ran ended as its own call says, and both threads ran some.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  auto worker = [&](bool poisons, int& done) {
+  auto worker = [&](bool poisons, int &done) {
     while (done < 100 && std::chrono::steady_clock::now() < until) {
       hl_val_t code = i32(3);
       hl_val_t args[] = {i32(2), i32(3)};

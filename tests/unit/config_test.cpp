@@ -32,13 +32,13 @@ class ScopedEnv {
 };
 
 TEST(LogLevel, ParsesNamesAndDigits) {
-  hl_log_level_t level = 99;
+  auto level = static_cast<hl::LogLevel>(99);
   EXPECT_TRUE(hl::parse_log_level("off", &level));
-  EXPECT_EQ(level, HL_LOG_OFF);
+  EXPECT_EQ(level, hl::LogLevel::kOff);
   EXPECT_TRUE(hl::parse_log_level("DeBuG", &level));
-  EXPECT_EQ(level, HL_LOG_DEBUG);
+  EXPECT_EQ(level, hl::LogLevel::kDebug);
   EXPECT_TRUE(hl::parse_log_level("5", &level));
-  EXPECT_EQ(level, HL_LOG_TRACE);
+  EXPECT_EQ(level, hl::LogLevel::kTrace);
   EXPECT_FALSE(hl::parse_log_level("verbose", &level));
   EXPECT_FALSE(hl::parse_log_level("6", &level));
   EXPECT_FALSE(hl::parse_log_level("", &level));
@@ -48,20 +48,20 @@ TEST(LogLevel, EnvironmentIsTheDefaultAndConfigWins) {
   hl::SandboxConfig config;
   {
     ScopedEnv env("HYPERLIGHT_LOG", nullptr);
-    EXPECT_EQ(config.effective_max_log_level(), HL_LOG_WARN);
+    EXPECT_EQ(config.effective_max_log_level(), hl::LogLevel::kWarn);
   }
   {
     ScopedEnv env("HYPERLIGHT_LOG", "trace");
-    EXPECT_EQ(config.effective_max_log_level(), HL_LOG_TRACE);
-    config.set_max_log_level(HL_LOG_ERROR);
-    EXPECT_EQ(config.effective_max_log_level(), HL_LOG_ERROR);
+    EXPECT_EQ(config.effective_max_log_level(), hl::LogLevel::kTrace);
+    config.set_max_log_level(hl::LogLevel::kError);
+    EXPECT_EQ(config.effective_max_log_level(), hl::LogLevel::kError);
   }
   {
     ScopedEnv env("HYPERLIGHT_LOG", "nonsense");
     hl::SandboxConfig fresh;
-    EXPECT_EQ(fresh.effective_max_log_level(), HL_LOG_WARN);
+    EXPECT_EQ(fresh.effective_max_log_level(), hl::LogLevel::kWarn);
   }
-  EXPECT_THROW(config.set_max_log_level(6), hl::Error);
+  EXPECT_THROW(config.set_max_log_level(static_cast<hl::LogLevel>(6)), hl::Error);
 }
 
 }  // namespace

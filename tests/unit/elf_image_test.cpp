@@ -28,7 +28,7 @@ void expect_rejected(const std::vector<uint8_t> &bytes, const char *why) {
     ElfImage::parse(bytes);
     FAIL() << "accepted; expected: " << why;
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_INVALID_ELF);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kInvalidElf);
     EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
   }
 }

@@ -12,10 +12,13 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "internal_values.h"
 #include "sandbox/sandbox.h"
-#include "test_support.h"  // the value helpers (tests/integration)
 
 namespace {
+
+using hl::testing::i32;
+using hl::testing::i64;
 
 constexpr uint64_t kMiB = 1ull << 20;
 
@@ -52,8 +55,8 @@ uint64_t populated_bytes(const hl::Sandbox &sb) {
 }
 
 int64_t read_address(hl::Sandbox &sb, uint64_t address) {
-  hl_val_t args[] = {i64(static_cast<int64_t>(address))};
-  hl_val_t r{};
+  hl::Val args[] = {i64(static_cast<int64_t>(address))};
+  hl::Val r{};
   sb.call("ReadAddress", args, 1, &r);
   return r.of.i64;
 }
@@ -74,15 +77,15 @@ TEST(ElfLoad, HugeBssIsNotCommitted) {
   EXPECT_LT(populated, 16 * kMiB) << populated / 1024 << " KiB of guest memory hold data after creation";
 
   // The guest runs, and its .bss reads as zero and takes writes.
-  hl_val_t add_args[] = {i32(40), i32(2)};
-  hl_val_t sum{};
+  hl::Val add_args[] = {i32(40), i32(2)};
+  hl::Val sum{};
   sb->call("Add", add_args, 2, &sum);
   EXPECT_EQ(sum.of.i32, 42);
   const uint64_t middle = (image + old_end + 100 * kMiB) & ~7ull;
   const uint64_t last = (image + old_end + 200 * kMiB - 8) & ~7ull;
   EXPECT_EQ(read_address(*sb, middle), 0);
   EXPECT_EQ(read_address(*sb, last), 0);
-  hl_val_t write_args[] = {i64(static_cast<int64_t>(middle))};
+  hl::Val write_args[] = {i64(static_cast<int64_t>(middle))};
   sb->call("WriteAddress", write_args, 1, nullptr);
   EXPECT_EQ(read_address(*sb, middle), 0x5a5a);
   EXPECT_LT(populated_bytes(*sb), populated + 1 * kMiB) << "touching two pages committed more than a few";

@@ -21,7 +21,7 @@ TEST(FaultReport, GuardPageBelowTheStackIsStackOverflow) {
   mem::Layout l = layout();
   auto regions = l.regions();
   FaultReport r = describe_page_fault(l, regions, l.stack_guard + 0x10, kWrite, 0x1234);
-  EXPECT_EQ(r.code, HL_ERROR_STACK_OVERFLOW);
+  EXPECT_EQ(r.code, hl::ErrorCode::kStackOverflow);
   EXPECT_NE(r.message.find("32 KiB stack"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("hl_config_set_stack_size"), std::string::npos) << r.message;
 }
@@ -30,7 +30,7 @@ TEST(FaultReport, NullPageIsAnAccessViolation) {
   mem::Layout l = layout();
   auto regions = l.regions();
   FaultReport r = describe_page_fault(l, regions, 0x8, kRead, 0x1234);
-  EXPECT_EQ(r.code, HL_ERROR_MEMORY_ACCESS_VIOLATION);
+  EXPECT_EQ(r.code, hl::ErrorCode::kMemoryAccessViolation);
   EXPECT_EQ(r.message, "MemoryAccessViolation: READ at 0x8, the null page (never mapped), RIP 0x1234");
 }
 

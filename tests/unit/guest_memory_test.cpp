@@ -33,7 +33,7 @@ TEST(KvmSystem, MissingDeviceIsNoHypervisor) {
     hl::kvm::KvmSystem::open("/nonexistent/kvm");
     FAIL() << "opened a missing device";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_NO_HYPERVISOR);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kNoHypervisor);
     EXPECT_NE(std::string(e.what()).find("/nonexistent/kvm"), std::string::npos) << e.what();
   }
 }
@@ -43,7 +43,7 @@ TEST(KvmSystem, NonKvmDeviceIsNoHypervisor) {
     hl::kvm::KvmSystem::open("/dev/null");
     FAIL() << "accepted /dev/null";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_NO_HYPERVISOR);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kNoHypervisor);
   }
 }
 
@@ -57,7 +57,7 @@ TEST(SandboxConfig, ValidatesAndRoundsSizes) {
   try {
     c.set_stack_size(1ull << 40);
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("hl_config_set_stack_size"), std::string::npos);
   }
 }

@@ -67,7 +67,7 @@ TEST(Layout, RefusesWritableAndExecutableInitData) {
     Layout::compute(s);
     FAIL() << "accepted writable and executable init data";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_INVALID_ARGUMENT);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("both writable and executable"), std::string::npos) << e.what();
   }
   s.init_data_permissions = {true, true, false};

@@ -97,7 +97,7 @@ TEST(PageTables, RejectsWritableAndExecutableMappings) {
     build_page_tables(b.tables, b.layout.page_tables, b.layout.memory_size, rwx);
     FAIL() << "mapped a page writable and executable";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_INTERNAL);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kInternal);
   }
 }
 
@@ -183,7 +183,7 @@ TEST(PageTableEditor, RunningOutOfPoolLeavesNothingHalfMapped) {
     for (uint64_t i = 1; i < 20; i++) ed.map(base + i * (2ull << 20) + kPageSize, kPageSize, {true, false, false});
   } catch (const hl::Error &err) {
     threw = true;
-    EXPECT_EQ(err.code(), HL_ERROR_TOO_LARGE);
+    EXPECT_EQ(err.code(), hl::ErrorCode::kTooLarge);
   }
   EXPECT_TRUE(threw);
   EXPECT_LT(ed.free_pool_pages(), before);

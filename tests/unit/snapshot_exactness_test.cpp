@@ -14,12 +14,15 @@
 #include "common/error.h"
 #include "common/hash.h"
 #include "engine/engine.h"
+#include "internal_values.h"
 #include "sandbox/sandbox.h"
 #include "snapshot/snapshot_file.h"
-#include "test_support.h"  // the value helpers (tests/integration)
 #include "x86/cpu_state.h"
 
 namespace {
+
+using hl::testing::i32;
+using hl::testing::u64;
 
 std::vector<uint8_t> read_file(const char *path) {
   std::ifstream f(path, std::ios::binary);
@@ -45,7 +48,7 @@ void expect_same_vcpu(const hl::kvm::VcpuState &want, const hl::kvm::VcpuState &
 }
 
 int64_t count_calls(hl::Sandbox &sb) {
-  hl_val_t r{};
+  hl::Val r{};
   sb.call("CountCalls", nullptr, 0, &r);
   return r.of.i64;
 }
@@ -68,7 +71,7 @@ void run_rounds(hl::Sandbox &sb, const std::shared_ptr<const hl::Snapshot> &snap
   std::mt19937_64 rng(1234);
   for (int round = 0; round < rounds; round++) {
     const int32_t how = static_cast<int32_t>(rng() % 4);
-    hl_val_t args[] = {u64(rng()), i32(how)};
+    hl::Val args[] = {u64(rng()), i32(how)};
     try {
       sb.call("Scribble", args, 2, nullptr, how == 3 ? 20'000'000 : 0);
       EXPECT_EQ(how, 0) << "round " << round << ": the scribble that should fail returned";
@@ -108,16 +111,16 @@ TEST_F(SnapshotExactness, ExactWhenTheDirtyRingFillsUp) {
 TEST_F(SnapshotExactness, RestoredFpuStateIsVisibleToTheGuest) {
   auto sb = make();
   auto snap = sb->snapshot();
-  hl_val_t xmm{}, mxcsr{};
+  hl::Val xmm{}, mxcsr{};
   sb->call("ReadMxcsr", nullptr, 0, &mxcsr);
   sb->restore(snap);
-  hl_val_t secret = u64(0x5ec7e75ec7e7ull);
+  hl::Val secret = u64(0x5ec7e75ec7e7ull);
   sb->call("SetXmm0", &secret, 1, nullptr);
-  hl_val_t changed{};
+  hl::Val changed{};
   sb->call("ReadMxcsr", nullptr, 0, &changed);
   ASSERT_NE(changed.of.u32, mxcsr.of.u32) << "SetXmm0 did not change MXCSR: the test proves nothing";
   sb->restore(snap);
-  hl_val_t after{};
+  hl::Val after{};
   sb->call("ReadMxcsr", nullptr, 0, &after);
   EXPECT_EQ(after.of.u32, mxcsr.of.u32);
   sb->call("ReadXmm0", nullptr, 0, &xmm);
@@ -131,8 +134,8 @@ TEST_F(SnapshotExactness, HostWritesThatFailHalfWayAreUndone) {
   auto sb = make();
   auto snap = sb->snapshot();
   std::vector<uint8_t> big(1 << 20, 0xab);
-  hl_val_t args[] = {i32(1), hl_val_t{}};
-  args[1].kind = HL_VAL_BYTES;
+  hl::Val args[] = {i32(1), hl::Val{}};
+  args[1].kind = hl::ValKind::kBytes;
   args[1].of.bytes.ptr = big.data();
   args[1].of.bytes.len = big.size();
   try {
@@ -172,9 +175,9 @@ TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
     EXPECT_EQ(memory_hash(*sb), memory_hash(*snap)) << "round " << i;
     expect_same_vcpu(snap->vcpu, sb->vcpu_state());
     EXPECT_EQ(count_calls(*sb), 1);
-    hl_val_t secret = u64(0x5ec7e7000 + static_cast<uint64_t>(i));
+    hl::Val secret = u64(0x5ec7e7000 + static_cast<uint64_t>(i));
     sb->call("SetXmm0", &secret, 1, nullptr);
-    hl_val_t args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 4 == 0 ? 1 : 0)};  // leave secrets, or fault
+    hl::Val args[] = {u64(static_cast<uint64_t>(i) + 99), i32(i % 4 == 0 ? 1 : 0)};  // leave secrets, or fault
     try {
       sb->call("Scribble", args, 2, nullptr);
     } catch (const hl::Error &) {
@@ -198,7 +201,7 @@ TEST_F(SnapshotExactness, SandboxesFromASnapshotStartClean) {
 TEST_F(SnapshotExactness, SandboxFromAFileHasTheLiveState) {
   auto source = make();
   count_calls(*source);
-  hl_val_t secret = u64(0x5ec7e7);
+  hl::Val secret = u64(0x5ec7e7);
   source->call("SetXmm0", &secret, 1, nullptr);
   auto live = source->snapshot();
   const uint64_t cr4 = engine_->host_cr4();

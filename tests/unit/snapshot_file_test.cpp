@@ -18,16 +18,18 @@ namespace {
 
 using hl::testing::synthetic_snapshot;
 
+constexpr hl::ErrorCode kNoError{};  // 0: the file parsed
+
 // Serialises after letting `edit` change the snapshot, then repairs nothing:
 // the checksum is computed over the edited content, so only the parser's
 // own checks can refuse it.
 template <typename F>
-hl_error_code_t parse_code(F &&edit) {
+hl::ErrorCode parse_code(F &&edit) {
   hl::Snapshot s = synthetic_snapshot(64 << 10, 2, true);
   edit(s);
   try {
     hl::parse_snapshot(hl::serialize_snapshot(s), hl::kCr4);
-    return 0;
+    return kNoError;
   } catch (const hl::Error &e) {
     return e.code();
   }
@@ -54,33 +56,38 @@ TEST(SnapshotFile, RoundTripKeepsEverything) {
 }
 
 TEST(SnapshotFile, StateTheHostNeverMakesIsRefused) {
-  EXPECT_EQ(parse_code([](hl::Snapshot &) {}), 0u);
+  EXPECT_EQ(parse_code([](hl::Snapshot &) {}), kNoError);
   // The user part of the vCPU, the only part a file carries, is checked.
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x3000; }), HL_ERROR_SNAPSHOT_CORRUPT);    // IOPL 3
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x200; }), HL_ERROR_SNAPSHOT_CORRUPT);     // IF
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 1u << 17; }), HL_ERROR_SNAPSHOT_CORRUPT);  // VM
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rip = s.layout.heap; }), HL_ERROR_SNAPSHOT_CORRUPT);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.ds.selector = 0x7; }), HL_ERROR_SNAPSHOT_CORRUPT);  // LDT
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.gs.selector = 0x10; }), HL_ERROR_SNAPSHOT_CORRUPT);
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x3000; }),
+            hl::ErrorCode::kSnapshotCorrupt);  // IOPL 3
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 0x200; }), hl::ErrorCode::kSnapshotCorrupt);  // IF
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rflags |= 1u << 17; }),
+            hl::ErrorCode::kSnapshotCorrupt);  // VM
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.regs.rip = s.layout.heap; }), hl::ErrorCode::kSnapshotCorrupt);
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.ds.selector = 0x7; }),
+            hl::ErrorCode::kSnapshotCorrupt);  // LDT
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.gs.selector = 0x10; }), hl::ErrorCode::kSnapshotCorrupt);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.sregs.fs.base = 0x0000800000000000ull; }),
-            HL_ERROR_SNAPSHOT_CORRUPT);  // not canonical
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[6] = 0x10000; }), HL_ERROR_SNAPSHOT_CORRUPT);  // MXCSR
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[128] = 0x7; }), 0u);  // XSTATE_BV: AVX dropped
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.guest.dispatch_address = s.layout.heap; }), HL_ERROR_SNAPSHOT_CORRUPT);
-  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.layout.heap_size = 1ull << 40; }), HL_ERROR_SNAPSHOT_CORRUPT);
+            hl::ErrorCode::kSnapshotCorrupt);  // not canonical
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[6] = 0x10000; }),
+            hl::ErrorCode::kSnapshotCorrupt);                                                // MXCSR
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.vcpu.xsave.region[128] = 0x7; }), kNoError);  // XSTATE_BV: AVX dropped
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.guest.dispatch_address = s.layout.heap; }),
+            hl::ErrorCode::kSnapshotCorrupt);
+  EXPECT_EQ(parse_code([](hl::Snapshot &s) { s.layout.heap_size = 1ull << 40; }), hl::ErrorCode::kSnapshotCorrupt);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) {
               s.fixed_regions.back().base = s.layout.image + s.layout.image_size - 4096;  // runs past the image
               s.fixed_regions.back().size = 8192;
             }),
-            HL_ERROR_SNAPSHOT_CORRUPT);
+            hl::ErrorCode::kSnapshotCorrupt);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) {
               s.memory.set_extents({{s.layout.heap, 8192}, {s.layout.heap + 4096, 4096}});  // overlapping
             }),
-            HL_ERROR_SNAPSHOT_CORRUPT);
+            hl::ErrorCode::kSnapshotCorrupt);
   EXPECT_EQ(parse_code([](hl::Snapshot &s) {
-              s.host_functions["Bad"] = {{HL_VAL_VOID}, HL_VAL_I32};
+              s.host_functions["Bad"] = {{hl::ValKind::kVoid}, hl::ValKind::kI32};
             }),
-            HL_ERROR_SNAPSHOT_CORRUPT);
+            hl::ErrorCode::kSnapshotCorrupt);
 }
 
 // A file cannot choose privileged state: none of it is written, and the
@@ -161,7 +168,7 @@ TEST(SnapshotFile, WritableAndExecutablePagesAreRefused) {
   EXPECT_EQ(parse_code([](hl::Snapshot &s) {
               s.fixed_regions.back().permissions = {true, true, true};
             }),
-            HL_ERROR_SNAPSHOT_CORRUPT);
+            hl::ErrorCode::kSnapshotCorrupt);
 
   // The init data's permissions are the last byte of the layout section:
   // header, section tag and length, eight u64 sizes.
@@ -175,14 +182,14 @@ TEST(SnapshotFile, WritableAndExecutablePagesAreRefused) {
     std::memcpy(copy.data() + copy.size() - 8, &sum, 8);
     try {
       hl::parse_snapshot(copy, hl::kCr4);
-      return hl_error_code_t{0};
+      return hl::ErrorCode{0};
     } catch (const hl::Error &e) {
       return e.code();
     }
   };
-  EXPECT_EQ(with_permissions(1 | 2), 0u) << "writable";
-  EXPECT_EQ(with_permissions(1 | 4), 0u) << "executable";
-  EXPECT_EQ(with_permissions(1 | 2 | 4), HL_ERROR_SNAPSHOT_CORRUPT) << "writable and executable";
+  EXPECT_EQ(with_permissions(1 | 2), kNoError) << "writable";
+  EXPECT_EQ(with_permissions(1 | 4), kNoError) << "executable";
+  EXPECT_EQ(with_permissions(1 | 2 | 4), hl::ErrorCode::kSnapshotCorrupt) << "writable and executable";
 }
 
 // Every truncation of a good file is refused as corrupt, never a crash.
@@ -193,7 +200,7 @@ TEST(SnapshotFile, EveryTruncationIsCorrupt) {
       hl::parse_snapshot({good.data(), len}, hl::kCr4);
       FAIL() << "a file cut to " << len << " bytes was accepted";
     } catch (const hl::Error &e) {
-      EXPECT_EQ(e.code(), HL_ERROR_SNAPSHOT_CORRUPT) << len << ": " << e.what();
+      EXPECT_EQ(e.code(), hl::ErrorCode::kSnapshotCorrupt) << len << ": " << e.what();
     }
   }
 }
@@ -218,10 +225,10 @@ class SparseFile {
 };
 
 // load_snapshot's error for the file, or 0 if it loaded.
-std::pair<hl_error_code_t, std::string> load_result(const char *path) {
+std::pair<hl::ErrorCode, std::string> load_result(const char *path) {
   try {
     hl::load_snapshot(path, hl::kCr4);
-    return {0, ""};
+    return {kNoError, ""};
   } catch (const hl::Error &e) {
     return {e.code(), e.what()};
   }
@@ -285,7 +292,7 @@ TEST(SnapshotFile, HugeBadFilesAreRefusedFromTheirHeaderWithoutRssGrowth) {
     const Rss before = rss_kib();
     auto [code, message] = load_result(file.path());
     const Rss after = rss_kib();
-    EXPECT_EQ(code, HL_ERROR_SNAPSHOT_CORRUPT) << c.what << ": " << message;
+    EXPECT_EQ(code, hl::ErrorCode::kSnapshotCorrupt) << c.what << ": " << message;
     EXPECT_NE(message.find(c.message), std::string::npos) << c.what << ": " << message;
     EXPECT_NE(message.find(file.path()), std::string::npos) << c.what << ": " << message;
     EXPECT_LT(after.current - before.current, 4 * 1024)
@@ -301,7 +308,7 @@ TEST(SnapshotFile, BodyFarBeyondTheBoundIsRefusedBeforeReading) {
   const uint64_t body = 256 * kGiB;
   SparseFile file(header(body, real_memory_size()), kHeaderSize + body + 8);
   auto [code, message] = load_result(file.path());
-  EXPECT_EQ(code, HL_ERROR_SNAPSHOT_CORRUPT) << message;
+  EXPECT_EQ(code, hl::ErrorCode::kSnapshotCorrupt) << message;
   EXPECT_NE(message.find("more than any snapshot"), std::string::npos) << message;
   // Only the header is needed to tell: the same verdict for a 40-byte file.
   try {
@@ -310,7 +317,7 @@ TEST(SnapshotFile, BodyFarBeyondTheBoundIsRefusedBeforeReading) {
     hl::parse_snapshot(small, hl::kCr4);
     FAIL() << "accepted";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_SNAPSHOT_CORRUPT);
+    EXPECT_EQ(e.code(), hl::ErrorCode::kSnapshotCorrupt);
     EXPECT_NE(std::string(e.what()).find("more than any snapshot"), std::string::npos) << e.what();
   }
 }
@@ -336,7 +343,7 @@ TEST(SnapshotFile, LargestLayoutIsWithinTheHeaderBound) {
       hl::parse_snapshot(hl::serialize_snapshot(synthetic_snapshot(sizes, 1, false)), hl::kCr4);
       return false;
     } catch (const hl::Error &e) {
-      return e.code() == HL_ERROR_SNAPSHOT_CORRUPT;
+      return e.code() == hl::ErrorCode::kSnapshotCorrupt;
     }
   };
   EXPECT_TRUE(refused([](hl::mem::LayoutSizes &s) { s.image += 4096; }));

@@ -24,8 +24,8 @@ inline hl::Snapshot synthetic_snapshot(const hl::mem::LayoutSizes &sizes, uint32
   s.guest.dispatch_address = l.image + 0x40;
   s.guest.functions_known = true;
   for (uint32_t i = 0; i < functions; i++)
-    s.guest.functions["F" + std::to_string(i)] = {{HL_VAL_I32, HL_VAL_STRING}, HL_VAL_I64};
-  s.host_functions["HostAdd"] = {{HL_VAL_I32, HL_VAL_I32}, HL_VAL_I32};
+    s.guest.functions["F" + std::to_string(i)] = {{hl::ValKind::kI32, hl::ValKind::kString}, hl::ValKind::kI64};
+  s.host_functions["HostAdd"] = {{hl::ValKind::kI32, hl::ValKind::kI32}, hl::ValKind::kI32};
   s.counter = 7;
   s.memory = hl::SnapshotMemory::blank(l.memory_size);
   if (with_memory) {

@@ -28,14 +28,14 @@ TEST(KvmInternals, BrokenIdtEndsInATripleFault) {
     sb->call("UndefinedInstruction", nullptr, 0, nullptr);
     FAIL() << "the call succeeded";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_TRIPLE_FAULT) << e.what();
+    EXPECT_EQ(e.code(), hl::ErrorCode::kTripleFault) << e.what();
     EXPECT_NE(std::string(e.what()).find("triple fault"), std::string::npos) << e.what();
   }
   try {
     sb->call("Add", nullptr, 0, nullptr);
     FAIL() << "a triple-faulted sandbox accepted a call";
   } catch (const hl::Error &e) {
-    EXPECT_EQ(e.code(), HL_ERROR_POISONED) << e.what();
+    EXPECT_EQ(e.code(), hl::ErrorCode::kPoisoned) << e.what();
   }
 }
 

@@ -20,13 +20,13 @@ TEST(Umip, RingThreeCannotReadTheGdtRegisterWhereTheCpuOffersUmip) {
   auto sb = hl::Engine::default_engine()->create_sandbox(hl::SandboxConfig{}, elf);
   const bool umip = (hl::Engine::default_engine()->host_cr4() & hl::kCr4Umip) != 0;
   EXPECT_EQ((sb->vcpu_state().sregs.cr4 & (1ull << 11)) != 0, umip);
-  hl_val_t result{};
+  hl::Val result{};
   try {
     sb->call("StoreGdtRegister", nullptr, 0, &result);
     EXPECT_FALSE(umip) << "sgdt ran in ring 3 with CR4.UMIP set";
   } catch (const hl::Error &e) {
     EXPECT_TRUE(umip) << e.what();
-    EXPECT_EQ(e.code(), HL_ERROR_GUEST_EXCEPTION) << e.what();
+    EXPECT_EQ(e.code(), hl::ErrorCode::kGuestException) << e.what();
     EXPECT_NE(std::string(e.what()).find("GeneralProtectionFault"), std::string::npos) << e.what();
   }
 }

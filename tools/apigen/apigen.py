@@ -5,6 +5,10 @@ Outputs, relative to the repository root:
   include/hyperlight.h                     the public C header
   bindings/go/constants_gen.go             Go constants
   bindings/csharp/Hyperlight/Generated.cs  C# enums and the hl_val_t struct
+  src/common/api_types.h                   the same constants and structs for
+                                           the library's inner layers, which
+                                           never include hyperlight.h
+  src/capi/api_types_check.h               static assertions that the two agree
 
   apigen.py            regenerate all outputs
   apigen.py --check    exit 1 if any committed output differs from a fresh render
@@ -33,6 +37,8 @@ OUTPUTS = [
     ("hyperlight.h.j2", "include/hyperlight.h"),
     ("constants_gen.go.j2", "bindings/go/constants_gen.go"),
     ("Generated.cs.j2", "bindings/csharp/Hyperlight/Generated.cs"),
+    ("api_types.h.j2", "src/common/api_types.h"),
+    ("api_types_check.h.j2", "src/capi/api_types_check.h"),
 ]
 
 LINE_WIDTH = 80
@@ -547,10 +553,11 @@ def group_is_flags(group):
 # The model the templates render: the spec plus derived names and strings.
 
 
-def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_type, layout, cs_fields):
+def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_type, layout, cs_fields, cpp_type=None):
     """Walk struct members depth first.
 
-    Returns copies of `members` with 'decl' (a leaf's C declaration) or
+    Returns copies of `members` with 'decl' (a leaf's C declaration) and
+    'cpp_decl' (the same with the inner layers' C++ type names), or
     'keyword' and 'members' (a nested union/struct) for the header template.
     Appends (C member path, absolute offset) to `layout`, for the static
     assertions, and one flattened C# field per leaf to `cs_fields`.
@@ -563,7 +570,8 @@ def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_ty
         layout.append((path_text, offset))
         if "c_type" in member:
             decl = c_declaration(member["c_type"], member["name"])
-            annotated.append(dict(member, doc=member.get("doc"), decl=decl, members=None))
+            cpp_decl = c_declaration(cpp_type(member["c_type"]) if cpp_type else member["c_type"], member["name"])
+            annotated.append(dict(member, doc=member.get("doc"), decl=decl, cpp_decl=cpp_decl, members=None))
             # C# would need unsafe fixed buffers for arrays; they are only
             # reserved bytes, so they are listed in a comment (type None).
             exposed = split_array(member["c_type"])[1] is None
@@ -584,7 +592,7 @@ def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_ty
             # (of.string.ptr -> StringPtr).
             nested_prefix = cs_prefix if keyword == "union" else cs_prefix + camel_case(member["name"])
             nested = annotate_members(
-                member[keyword], offset, path, nested_prefix, struct_name, cs_type, layout, cs_fields
+                member[keyword], offset, path, nested_prefix, struct_name, cs_type, layout, cs_fields, cpp_type
             )
             annotated.append(dict(member, doc=member.get("doc"), keyword=keyword, members=nested))
     return annotated
@@ -622,12 +630,27 @@ def build_model(spec, spec_name):
         "opaque_types": [dict(o, tag=o["name"][: -len("_t")]) for o in spec.get("opaque_types") or []],
     }
 
+    # The inner layers' C++ name of each typedef that a constant group
+    # types (hl_val_kind_t -> hl::ValKind), so struct fields keep their meaning.
+    cpp_names = {
+        group["c_type"]: group["go_type"]
+        for group in spec.get("constant_groups") or []
+        if group["c_type"] in typedef_targets and not group_is_flags(group)
+    }
+
+    def cpp_type(c_type):
+        element, count = split_array(c_type)
+        if element in cpp_names:
+            return cpp_names[element] + ("[%d]" % count if count is not None else "")
+        return c_type
+
     groups = []
     for group in spec.get("constant_groups") or []:
         _, go_underlying, cs_underlying, signed = INTEGER_TYPES[resolve(group["c_type"])]
         groups.append(
             dict(
                 group,
+                cpp_underlying=resolve(group["c_type"]),
                 is_flags=group_is_flags(group),
                 go_underlying=go_underlying,
                 go_signed=signed,
@@ -638,6 +661,7 @@ def build_model(spec, spec_name):
                         c_name=group["c_prefix"] + value["name"],
                         go_name=group["go_prefix"] + camel_case(value["name"]),
                         cs_name=camel_case(value["name"]),
+                        cpp_name="k" + camel_case(value["name"]),
                     )
                     for value in group["values"]
                 ],
@@ -649,7 +673,9 @@ def build_model(spec, spec_name):
     for struct in spec.get("structs") or []:
         layout = []
         cs_fields = []
-        members = annotate_members(struct["fields"], 0, [], "", struct["name"], cs_type, layout, cs_fields)
+        members = annotate_members(
+            struct["fields"], 0, [], "", struct["name"], cs_type, layout, cs_fields, cpp_type
+        )
         structs.append(
             dict(
                 struct,
@@ -657,6 +683,8 @@ def build_model(spec, spec_name):
                 members=members,
                 layout=layout,
                 cs_name=camel_case(struct["name"][: -len("_t")]),
+                # hl_val_t -> Val (in namespace hl)
+                cpp_name=camel_case(re.sub(r"^hl_", "", struct["name"][: -len("_t")])),
                 cs_fields=cs_fields,
             )
         )

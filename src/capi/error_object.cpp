@@ -1,4 +1,4 @@
-#include "common/error_object.h"
+#include "capi/error_object.h"
 
 #include <new>
 

@@ -1,5 +1,4 @@
-// The object behind the C ABI's opaque hl_error_t. Lives in common/ because
-// host callbacks hand such objects to the sandbox layer.
+// The object behind the C ABI's opaque hl_error_t.
 #pragma once
 
 #include <string>
