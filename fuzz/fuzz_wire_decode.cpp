@@ -89,7 +89,7 @@ void check_val(const uint8_t *buf, uint32_t total, const hl_wire_val &v) {
 
   // A guest function's result: copied into memory the caller owns.
   hl::Val owned = hl::from_wire(v, true);
-  FUZZ_CHECK(owned.kind == v.kind);
+  FUZZ_CHECK(owned.kind == hl::val_kind(v.kind));
   if (v.kind == HL_WIRE_STRING || v.kind == HL_WIRE_BYTES) {
     const uint8_t *p =
         v.kind == HL_WIRE_STRING ? reinterpret_cast<const uint8_t *>(owned.of.string.ptr) : owned.of.bytes.ptr;
