@@ -70,7 +70,7 @@ class Sandbox {
   std::shared_ptr<const Snapshot> park();
   void unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot);
 
-  // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
+  // Regions of host memory or files mapped into the guest (map_calls.cpp).
   // The sandbox keeps a reference to memory while it maps it (a failed map
   // keeps none).
   void map_region(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags);
