@@ -10,7 +10,8 @@
 // The memory of each region is a MappedMemory shared with the snapshots that
 // record the region (mem/mapped_memory.h): unmapping drops this table's
 // reference, and the last reference gives the memory back. Memory stays
-// referenced while a KVM slot maps it.
+// referenced while a KVM slot maps it and a vCPU may run: only on delete,
+// with no vCPU running, do the references go first (Sandbox::~Sandbox).
 //
 // The one owner is the sandbox. It holds its busy flag around every change,
 // drops the references map() and unmap() let go only once the flag is
