@@ -58,22 +58,24 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
       layout_(layout),
       memory_(layout_.memory_size),
       machine_(services_.vm_pool->take()),
+      tracker_(layout_.memory_size / mem::kPageSize),
+      mapped_regions_(vm_, memory_.span(layout_.page_tables, layout_.page_tables_size), layout_, tracker_),
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts)),
       log_callback_(config.log_callback),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
-      default_timeout_ns_(config.call_timeout_ns),
-      tracker_(layout_.memory_size / mem::kPageSize) {
+      default_timeout_ns_(config.call_timeout_ns) {
   install_interrupt_signal_handler(services_.interrupts.signal());
 }
 
 Sandbox::~Sandbox() {
   interrupt_->detach();
   std::vector<uint32_t> slots = {0, 1, 2};
-  for (const auto &[base, r] : mapped_) slots.push_back(r.slot);
+  for (uint32_t slot : mapped_regions_.slots()) slots.push_back(slot);
   // The pool's thread deletes the slots before the machine runs again; no
-  // vCPU runs meanwhile, so the mapped regions' memory may go first (mapped_
-  // is destroyed after this body, and with it this sandbox's references).
+  // vCPU runs meanwhile, so the mapped regions' memory may go first
+  // (mapped_regions_ is destroyed after this body, and with it this
+  // sandbox's references).
   services_.vm_pool->give_back(std::move(machine_), std::move(slots));
 }
 
@@ -98,16 +100,17 @@ void Sandbox::boot(const mem::ElfImage &image) {
   // memory_ is a fresh memfd, all zero, as ElfImage::load requires.
   image.load(memory_.span(l.image, l.image_size), l.image);
 
+  std::vector<mem::Region> fixed_regions;
   for (const mem::Region &r : l.regions())
-    if (r.name != "image") regions_.push_back(r);
+    if (r.name != "image") fixed_regions.push_back(r);
   for (const mem::ElfSegment &s : image.segments()) {
     const char *name = s.permissions.executable ? "image code"
                        : s.permissions.writable ? "image data"
                                                 : "image read-only data";
-    regions_.push_back({name, l.image + s.offset, s.size, s.permissions});
+    fixed_regions.push_back({name, l.image + s.offset, s.size, s.permissions});
   }
-  fixed_regions_ = regions_;
-  write_host_owned_pages(memory_.host_base(), l, regions_);
+  mapped_regions_.set_fixed_regions(std::move(fixed_regions));
+  write_host_owned_pages(memory_.host_base(), l, mapped_regions_.fixed_regions());
 
   hl_peb peb{};
   peb.magic = HL_PEB_MAGIC;

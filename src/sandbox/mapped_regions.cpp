@@ -1,30 +1,14 @@
-// Host memory and files mapped into a running sandbox.
-//
-// Each region gets its own KVM memory slot (read-only to KVM) and page-table
-// entries from the pool reserved in the page-table area. Regions are never
-// writable by the guest: the host would have to treat every byte as racing
-// with the guest (a time-of-check/time-of-use hazard for whatever reads it),
-// and a read-only share covers the uses we know (models, data sets, code).
-//
-// The memory of each region is a MappedMemory shared with the snapshots that
-// record the region (mapped_memory.h): unmapping drops this sandbox's
-// reference, and the last reference gives the memory back.
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include "sandbox/mapped_regions.h"
 
-#include <cerrno>
+#include <algorithm>
 
 #include "common/error.h"
-#include "common/regular_file.h"
-#include "common/unique_fd.h"
-#include "sandbox/busy_guard.h"
-#include "sandbox/sandbox.h"
 #include "x86/page_tables.h"
 
 namespace hl {
 namespace {
 
-constexpr uint32_t kFirstMappingSlot = 3;  // 0-2 hold guest memory (boot.cpp)
+constexpr uint32_t kFirstMappingSlot = 3;  // 0-2 hold guest memory (Sandbox::map_memory_slots)
 constexpr uint32_t kMaxMappingSlots = 256;
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
@@ -33,30 +17,14 @@ bool aligned(uint64_t v) { return v % mem::kPageSize == 0; }
 
 }  // namespace
 
-void Sandbox::map_region(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags) {
-  add_mapping(std::move(memory), guest_address, flags, "mapped region");
-}
+MappedRegions::MappedRegions(kvm::Vm &vm, std::span<uint8_t> page_tables, const mem::Layout &layout,
+                             RestoreTracker &tracker)
+    : vm_(vm), page_tables_(page_tables), layout_(layout), tracker_(tracker) {}
 
-uint64_t Sandbox::map_file_cow(const char *path, uint64_t guest_address) {
-  struct stat st;
-  UniqueFd fd = open_regular_file("hl_sandbox_map_file_cow", path, &st);
-  if (st.st_size == 0) throw Error(ErrorCode::kInvalidArgument, format("hl_sandbox_map_file_cow: '%s' is empty", path));
-  const uint64_t size = mem::page_round_up(static_cast<uint64_t>(st.st_size));
-  // Private and read-only: the guest sees the file, and nothing reaches it.
-  void *view = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (view == MAP_FAILED)
-    throw Error(ErrorCode::kIo, errno_message(format("hl_sandbox_map_file_cow: mmap('%s')", path).c_str(), errno));
-  UniqueMapping owned(view, size);
-  add_mapping(std::make_shared<const MappedMemory>(std::move(owned)), guest_address, MapFlag::kRead | MapFlag::kExecute,
-              format("mapped file '%s'", path));
-  return size;
-}
-
-void Sandbox::add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags,
-                          std::string name) {
+void MappedRegions::map(const std::shared_ptr<const MappedMemory> &memory, uint64_t guest_address, uint32_t flags,
+                        std::string name) {
   const void *host_address = memory->address();
   const uint64_t size = memory->size();
-  BusyGuard busy(busy_);
   if (host_address == nullptr || size == 0)
     throw Error(ErrorCode::kInvalidArgument, "hl_sandbox_map_region: host_address is NULL or size is 0");
   if ((flags & ~(MapFlag::kRead | MapFlag::kWrite | MapFlag::kExecute)) != 0 || (flags & MapFlag::kRead) == 0)
@@ -80,24 +48,23 @@ void Sandbox::add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t g
     throw Error(ErrorCode::kInvalidArgument,
                 format("hl_sandbox_map_region: [0x%llx, +0x%llx) reaches past the 512 GiB mapping limit",
                        ull(guest_address), ull(size)));
-  for (const auto &[base, r] : mapped_)
+  for (const auto &[base, r] : by_address_)
     if (guest_address < r.base + r.size() && r.base < guest_address + size)
       throw Error(ErrorCode::kRegionOverlap,
                   format("hl_sandbox_map_region: [0x%llx, +0x%llx) overlaps %s at [0x%llx, "
                          "+0x%llx)",
                          ull(guest_address), ull(size), r.name.c_str(), ull(r.base), ull(r.size())));
   uint32_t slot = kFirstMappingSlot;
-  for (const auto &[base, r] : mapped_) slot = std::max(slot, r.slot + 1);
+  for (const auto &[base, r] : by_address_) slot = std::max(slot, r.slot + 1);
   if (slot >= kFirstMappingSlot + kMaxMappingSlots)
     throw Error(ErrorCode::kTooLarge, format("hl_sandbox_map_region: at most %u regions", kMaxMappingSlots));
 
   const mem::PagePermissions permissions{true, false, (flags & MapFlag::kExecute) != 0};
-  x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
-                              layout_.mapping_table_pool, mem::kMappingTablePages);
-  // In the table before KVM maps it (inserting may throw), out again if that fails.
+  x86::PageTableEditor editor(page_tables_, layout_.page_tables, layout_.mapping_table_pool, mem::kMappingTablePages);
+  // In the table before KVM maps it (inserting may throw), out again if that
+  // fails: the caller's reference is then the last, dropped after its busy flag.
   auto it =
-      mapped_.emplace(guest_address, MappedRegion{guest_address, slot, permissions, std::move(name), std::move(memory)})
-          .first;
+      by_address_.emplace(guest_address, MappedRegion{guest_address, slot, permissions, std::move(name), memory}).first;
   try {
     tracker_.note_page_tables_edited();  // the host writes them: KVM's dirty ring does not see it
     editor.map(guest_address, size, permissions);
@@ -108,42 +75,69 @@ void Sandbox::add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t g
       throw;
     }
   } catch (...) {
-    memory = std::move(it->second.memory);  // released after the busy guard, as on unmap
-    mapped_.erase(it);
+    by_address_.erase(it);
     throw;
   }
   rebuild_fault_regions();
-  reload_guest_mmu();
 }
 
-void Sandbox::unmap_region(uint64_t guest_address) {
-  // This sandbox's reference, dropped once the sandbox is no longer busy:
-  // if it is the last, the memory's finalizer runs then.
-  std::shared_ptr<const MappedMemory> released;
-  BusyGuard busy(busy_);
-  auto it = mapped_.find(guest_address);
-  if (it == mapped_.end())
+std::shared_ptr<const MappedMemory> MappedRegions::unmap(uint64_t guest_address) {
+  auto it = by_address_.find(guest_address);
+  if (it == by_address_.end())
     throw Error(ErrorCode::kRegionNotFound,
                 format("hl_sandbox_unmap_region: no mapped region starts at 0x%llx", ull(guest_address)));
   MappedRegion &r = it->second;
-  x86::PageTableEditor editor(memory_.span(layout_.page_tables, layout_.page_tables_size), layout_.page_tables,
-                              layout_.mapping_table_pool, mem::kMappingTablePages);
+  x86::PageTableEditor editor(page_tables_, layout_.page_tables, layout_.mapping_table_pool, mem::kMappingTablePages);
   tracker_.note_page_tables_edited();
   editor.unmap(r.base, r.size());
   vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);  // size 0 deletes the slot
-  released = std::move(r.memory);
-  mapped_.erase(it);
+  std::shared_ptr<const MappedMemory> released = std::move(r.memory);
+  by_address_.erase(it);
   rebuild_fault_regions();
-  reload_guest_mmu();
+  return released;
 }
 
-void Sandbox::rebuild_fault_regions() {
-  regions_ = fixed_regions_;
-  for (const auto &[base, r] : mapped_) regions_.push_back({r.name, r.base, r.size(), r.permissions});
+std::vector<MappedRegion> MappedRegions::regions() const {
+  std::vector<MappedRegion> regions;
+  for (const auto &[base, r] : by_address_) regions.push_back(r);
+  return regions;
 }
 
-// The host edited page tables behind the vCPU's back: writing the special
-// registers (unchanged) makes KVM drop every cached translation.
-void Sandbox::reload_guest_mmu() { vcpu_.set_sregs(vcpu_.get_sregs()); }
+bool MappedRegions::matches(const Snapshot &snap) const {
+  if (snap.mapped_regions.size() != by_address_.size()) return false;
+  for (const MappedRegion &want : snap.mapped_regions) {
+    auto it = by_address_.find(want.base);
+    if (it == by_address_.end() || !(it->second == want)) return false;  // the same memory, not just the same address
+  }
+  return true;
+}
+
+void MappedRegions::replace_with(const Snapshot &snap) {
+  // Every slot goes before the memory it maps.
+  for (const auto &[base, r] : by_address_) vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);
+  by_address_.clear();
+  for (const MappedRegion &want : snap.mapped_regions) {
+    by_address_.emplace(want.base, want);  // in the table before KVM may map it
+    vm_.set_memory_slot(want.slot, want.base, want.size(), const_cast<void *>(want.memory->address()),
+                        KVM_MEM_READONLY);
+  }
+  rebuild_fault_regions();
+}
+
+std::vector<uint32_t> MappedRegions::slots() const {
+  std::vector<uint32_t> slots;
+  for (const auto &[base, r] : by_address_) slots.push_back(r.slot);
+  return slots;
+}
+
+void MappedRegions::set_fixed_regions(std::vector<mem::Region> regions) {
+  fixed_regions_ = std::move(regions);
+  rebuild_fault_regions();
+}
+
+void MappedRegions::rebuild_fault_regions() {
+  fault_regions_ = fixed_regions_;
+  for (const auto &[base, r] : by_address_) fault_regions_.push_back({r.name, r.base, r.size(), r.permissions});
+}
 
 }  // namespace hl

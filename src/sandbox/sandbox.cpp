@@ -423,7 +423,8 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
       format("guest exception %s (vector %u) at RIP 0x%llx", x86::vector_name(vector), vector, ull(rip));
   if (vector == 14) {
     // Page faults get the precise verdict: stack overflow or access violation.
-    FaultReport report = describe_page_fault(layout_, regions_, vcpu_.get_sregs().cr2, error_code, rip);
+    FaultReport report =
+        describe_page_fault(layout_, mapped_regions_.fault_regions(), vcpu_.get_sregs().cr2, error_code, rip);
     if (!current_function_.empty()) report.message += format(" in guest function '%s'", current_function_.c_str());
     poison_and_throw(report.code, report.message);
   }

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -27,6 +26,7 @@
 #include "sandbox/config.h"
 #include "sandbox/host_functions.h"
 #include "sandbox/interrupt.h"
+#include "sandbox/mapped_regions.h"
 #include "sandbox/restore_tracker.h"
 #include "sandbox/sandbox_services.h"
 #include "snapshot/snapshot.h"
@@ -70,9 +70,9 @@ class Sandbox {
   std::shared_ptr<const Snapshot> park();
   void unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot);
 
-  // Regions of host memory or files mapped into the guest (mapped_regions.cpp).
-  // The sandbox keeps a reference to memory while it maps it (a failed map
-  // keeps none).
+  // Regions of host memory or files mapped into the guest (map_calls.cpp,
+  // mapped_regions.h). The sandbox keeps a reference to memory while it maps
+  // it (a failed map keeps none).
   void map_region(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags);
   void unmap_region(uint64_t guest_address);
   uint64_t map_file_cow(const char *path, uint64_t guest_address);
@@ -94,16 +94,13 @@ class Sandbox {
   Sandbox(const SandboxServices &services, const SandboxConfig &config, const mem::Layout &layout);
   // Guest memory as three KVM slots; log_writes turns on dirty tracking.
   void map_memory_slots(bool log_writes);
-  void add_mapping(std::shared_ptr<const MappedMemory> memory, uint64_t guest_address, uint32_t flags,
+  // One map while busy_ is held, then an MMU reload (map_calls.cpp). memory
+  // is the caller's reference: it outlives busy_, and after a failure it is
+  // the last one.
+  void add_mapping(const std::shared_ptr<const MappedMemory> &memory, uint64_t guest_address, uint32_t flags,
                    std::string name);
-  bool mapped_regions_match(const Snapshot &snapshot) const;
-  void replace_mapped_regions(const Snapshot &snapshot);
-  void rebuild_fault_regions();
+  // After the page tables changed (map_calls.cpp).
   void reload_guest_mmu();
-  // By guest address. Holds every region KVM may map: after a failure
-  // midway, more rather than fewer (their memory stays valid).
-  std::map<uint64_t, MappedRegion> mapped_;
-  std::vector<mem::Region> fixed_regions_;  // regions_ without the mapped ones
   void boot(const mem::ElfImage &image);
   void initialise_guest(uint64_t timeout_ns);
 
@@ -129,11 +126,29 @@ class Sandbox {
   SandboxServices services_;
   const kvm::KvmSystem *kvm_ = services_.kvm.get();
   mem::Layout layout_;
-  std::vector<mem::Region> regions_;  // every mapped region, image segments by name
   mem::GuestMemory memory_;
   kvm::Machine machine_;
   kvm::Vm &vm_ = machine_.vm;
   kvm::Vcpu &vcpu_ = machine_.vcpu;
+
+  // Restore tracking: what may differ from the baseline snapshot
+  // (restore_tracker.h); the call path and mapped regions report the
+  // host's writes to it.
+  RestoreTracker tracker_;
+  bool logging_writes_ = false;     // the memory slots have KVM_MEM_LOG_DIRTY_PAGES
+  bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
+  void harvest_dirty_ring();
+  void start_tracking_from(const std::shared_ptr<const Snapshot> &baseline);
+  void restore_memory(const Snapshot &baseline);
+  void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
+  // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
+  void check_fits(const Snapshot &snapshot) const;
+
+  // Mapped regions, and the regions faults are reported against. They use
+  // the VM, the page tables in memory_ and tracker_, so they come after
+  // them; and before host_functions_, so that on delete the host functions'
+  // finalizers still run before the mapped regions' ones.
+  MappedRegions mapped_regions_;
   std::shared_ptr<InterruptControl> interrupt_;
   // The guest's functions as its READY message declared them: calls are
   // checked against them before entering the guest, results after.
@@ -153,19 +168,6 @@ class Sandbox {
   std::string current_function_;  // for messages: "" during initialisation
   std::string poisoned_reason_;
   std::atomic<bool> busy_{false};
-
-  // Restore tracking: what may differ from the baseline snapshot
-  // (restore_tracker.h); the call path and mapped regions report the
-  // host's writes to it.
-  RestoreTracker tracker_;
-  bool logging_writes_ = false;     // the memory slots have KVM_MEM_LOG_DIRTY_PAGES
-  bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
-  void harvest_dirty_ring();
-  void start_tracking_from(const std::shared_ptr<const Snapshot> &baseline);
-  void restore_memory(const Snapshot &baseline);
-  void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
-  // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
-  void check_fits(const Snapshot &snapshot) const;
 };
 
 }  // namespace hl

@@ -42,8 +42,8 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
                                           "); its state is not worth keeping");
   auto snap = std::make_shared<Snapshot>();
   snap->layout = layout_;
-  snap->fixed_regions = fixed_regions_;
-  for (const auto &[base, r] : mapped_) snap->mapped_regions.push_back(r);  // shares each region's memory
+  snap->fixed_regions = mapped_regions_.fixed_regions();
+  snap->mapped_regions = mapped_regions_.regions();  // shares each region's memory
   snap->vcpu = vcpu_.capture_state();
   snap->guest = guest_;
   for (const auto &[name, fn] : host_functions_.all())
@@ -57,28 +57,6 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   start_tracking_from(shared);
   vcpu_state_unknown_ = false;
   return shared;
-}
-
-bool Sandbox::mapped_regions_match(const Snapshot &snap) const {
-  if (snap.mapped_regions.size() != mapped_.size()) return false;
-  for (const MappedRegion &want : snap.mapped_regions) {
-    auto it = mapped_.find(want.base);
-    if (it == mapped_.end() || !(it->second == want)) return false;  // the same memory, not just the same address
-  }
-  return true;
-}
-
-// The page tables come with the snapshot's memory; this replaces the KVM
-// slots. Regions mapped here and not in the snapshot lose this sandbox's
-// reference (their finalizer runs here if it was the last).
-void Sandbox::replace_mapped_regions(const Snapshot &snap) {
-  for (const auto &[base, r] : mapped_) vm_.set_memory_slot(r.slot, r.base, 0, nullptr, 0);
-  mapped_.clear();
-  for (const MappedRegion &want : snap.mapped_regions) {
-    mapped_.emplace(want.base, want);  // in the table before KVM may map it
-    vm_.set_memory_slot(want.slot, want.base, want.size(), const_cast<void *>(want.memory->address()),
-                        KVM_MEM_READONLY);
-  }
 }
 
 void Sandbox::restore_memory(const Snapshot &baseline) {
@@ -125,16 +103,14 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
         snap.memory.copy_into_blank(memory_);
       }
     }
-    const bool regions_differ = !mapped_regions_match(snap);
-    if (regions_differ) replace_mapped_regions(snap);
+    if (!mapped_regions_.matches(snap)) mapped_regions_.replace_with(snap);
     if (!tracked) {
       // Against its baseline these never change (only initialisation and
       // restores set them): copied only when the baseline changes.
-      fixed_regions_ = snap.fixed_regions;
+      mapped_regions_.set_fixed_regions(snap.fixed_regions);
       guest_ = snap.guest;
       start_tracking_from(snapshot);
     }
-    if (regions_differ || !tracked) rebuild_fault_regions();
     if (vcpu_state_unknown_ || !tracked)
       vcpu_.restore_all_state(snap.vcpu);
     else
@@ -177,7 +153,8 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
 
 std::shared_ptr<const Snapshot> Sandbox::park() {
   std::shared_ptr<const Snapshot> baseline = tracker_.baseline();  // null once no handle can restore it
-  if (baseline == nullptr || !logging_writes_ || !mapped_.empty() || !baseline->mapped_regions.empty()) return nullptr;
+  if (baseline == nullptr || !logging_writes_ || !mapped_regions_.empty() || !baseline->mapped_regions.empty())
+    return nullptr;
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
   log_callback_ = nullptr;
