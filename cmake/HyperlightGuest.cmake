@@ -1,24 +1,22 @@
 # hl_add_guest(NAME SOURCES...)
 #
-# Builds a hyperlight guest: a freestanding, static-PIE x86-64 ELF named
-# NAME.elf, linked with the guest runtime (guest/). Guest code runs in ring
-# 3 with SSE available; no libc, no startup files, no red zone (exceptions
-# are taken on a separate stack, but the ABI keeps it off for safety).
-# -fstack-clash-protection probes every page of a large stack frame, so a
-# huge local array or alloca hits the guard page below the stack (reported
-# as HL_ERROR_STACK_OVERFLOW) instead of jumping over it into the heap.
-# -z separate-code puts code on pages of its own: the loader refuses a page
-# shared by code and writable data (W^X), and some linkers share by default.
-add_library(hl_guest_flags INTERFACE)
-target_compile_options(hl_guest_flags INTERFACE
-  -ffreestanding -fno-stack-protector -fstack-clash-protection -mno-red-zone -fPIE -fvisibility=hidden
-  -fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -fno-builtin
-  -Wall -Wextra -Werror)
-target_link_options(hl_guest_flags INTERFACE
-  -nostdlib -static-pie -Wl,-e,hl_guest_entry -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,separate-code)
-
+# Builds a hyperlight guest NAME.elf from C SOURCES: a freestanding,
+# static-PIE x86-64 ELF linked with the guest runtime. The target
+# hyperlight::guest carries the headers, the compile and link flags, the
+# runtime archive and the link-time checks (docs/guest-sdk.md; hyperlight's
+# guest/CMakeLists.txt explains the flags). The same function serves the
+# repository's test guests and, installed next to hyperlightConfig.cmake,
+# any project after find_package(hyperlight CONFIG).
 function(hl_add_guest NAME)
+  if(NOT ARGN)
+    message(FATAL_ERROR "hl_add_guest(${NAME}): no sources; write hl_add_guest(${NAME} file.c ...)")
+  endif()
+  get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if(NOT "C" IN_LIST languages)
+    message(FATAL_ERROR "hl_add_guest(${NAME}): guests are C; enable it with project(... LANGUAGES C ...) "
+                        "or enable_language(C)")
+  endif()
   add_executable(${NAME} ${ARGN})
-  target_link_libraries(${NAME} PRIVATE hyperlight_guest)
+  target_link_libraries(${NAME} PRIVATE hyperlight::guest)
   set_target_properties(${NAME} PROPERTIES SUFFIX ".elf")
 endfunction()

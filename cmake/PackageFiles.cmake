@@ -1,7 +1,8 @@
-# How other projects find the installed library:
-#   CMake:      find_package(hyperlight CONFIG) -> hyperlight::hyperlight
-#               (lib/cmake/hyperlight/)
-#   pkg-config: hyperlight.pc
+# How other projects find the installed library (docs/using.md):
+#   CMake:      find_package(hyperlight CONFIG) -> hyperlight::hyperlight,
+#               hyperlight::guest and hl_add_guest() (lib/cmake/hyperlight/)
+#   pkg-config: hyperlight.pc (the host library); the guest SDK's
+#               hyperlight-guest.pc comes from guest/CMakeLists.txt
 # and, in the build tree, pkgconfig/hyperlight-uninstalled.pc for in-repo
 # consumers (PKG_CONFIG_PATH=build/pkgconfig; pkg-config prefers it).
 include(CMakePackageConfigHelpers)
@@ -14,7 +15,7 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/hyperlightConfig.cmake.i
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/hyperlightConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/package/hyperlightConfig.cmake
-  ${PROJECT_BINARY_DIR}/package/hyperlightConfigVersion.cmake
+  ${PROJECT_BINARY_DIR}/package/hyperlightConfigVersion.cmake ${CMAKE_CURRENT_LIST_DIR}/HyperlightGuest.cmake
   DESTINATION ${HL_CMAKE_PACKAGE_DIR})
 
 hl_install_configured(${CMAKE_CURRENT_LIST_DIR}/hyperlight.pc.in ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

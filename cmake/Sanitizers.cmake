@@ -6,7 +6,7 @@
 # warning target hl_host_warnings links: so the library, its objects
 # (the layers' object libraries), the tests, the bench and the fuzz targets get them, and
 # guests (hl_add_guest: freestanding ELFs run inside the VM, built with
-# hl_guest_flags only) never do. The top-level CMakeLists.txt also links it
+# hyperlight::guest's flags only) never do. The top-level CMakeLists.txt also links it
 # into the C example, which does not use hl_host_warnings.
 #
 # With HL_BUILD_FUZZ=ON (clang only) host code is also compiled with

@@ -1,11 +1,14 @@
 /* hyperlight guest SDK: the C API a guest program is written against.
  *
  * A guest is a freestanding static-PIE ELF (build it with the CMake function
- * hl_add_guest). Its functions are exported to the host by name, either as
+ * hl_add_guest, hyperlight-guest-cc or pkg-config hyperlight-guest;
+ * docs/using.md). Its functions are exported to the host by name, either as
  * plain typed C functions (HLG_EXPORT, HLG_EXPORT_AS, HLG_FUNCTION +
  * HLG_REGISTER) or as uniform functions (hlg_register). hyperlight_main(),
- * if the guest defines it, runs once when the sandbox is created. Everything
- * here runs in ring 3 inside the sandbox. docs/guest-sdk.md is the manual.
+ * if the guest defines it, runs once when the sandbox is created. A guest
+ * needs at least one HLG_EXPORT or a hyperlight_main, or it does not link.
+ * Everything here runs in ring 3 inside the sandbox. docs/guest-sdk.md is
+ * the manual.
  *
  * Strings: hlg_val string payloads are (pointer, length) and, for values
  * received from the host, also NUL-terminated. A string or bytes argument
@@ -150,8 +153,9 @@ static inline hlg_val hlg_bytes_value(const void *ptr, size_t len) {
 /* Guest functions: uniform registration                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Optional: define it to register functions at run time. Runs once, after
- * the HLG_EXPORT functions are registered and before the host's first call. */
+/* Define it to register functions at run time (optional if the guest has
+ * an HLG_EXPORT; a guest with neither fails to link). Runs once, after the
+ * HLG_EXPORT functions are registered and before the host's first call. */
 void hyperlight_main(void);
 
 /* A uniform guest function. The dispatcher has already checked the argument

@@ -42,8 +42,10 @@ static const hlg_export *const g_no_export __attribute__((used, section("hlg_exp
 extern const hlg_export *const __start_hlg_exports[] __attribute__((visibility("hidden")));
 extern const hlg_export *const __stop_hlg_exports[] __attribute__((visibility("hidden")));
 
-/* A guest without run-time registrations need not define hyperlight_main. */
-__attribute__((weak)) void hyperlight_main(void) {}
+/* A guest without run-time registrations need not define hyperlight_main:
+ * a weak reference is NULL then. A reference, not a weak default, so the
+ * link can tell whether the guest defined it (guest_link_checks.ld). */
+extern void hyperlight_main(void) __attribute__((weak));
 
 const char *hlg__kind_name(uint8_t kind) {
   static const char *const names[] = {"void", "i32", "u32", "i64", "u64", "f32", "f64", "bool", "string", "bytes"};
@@ -245,7 +247,7 @@ __attribute__((noreturn)) void hl_guest_entry(const struct hl_peb *peb, uint64_t
       hlg_abortf(HLG_ABORT_INIT, "cannot register guest function '%s' (bad or duplicate name, or more than %u)",
                  (*e)->name ? (*e)->name : "", HLG_MAX_FUNCTIONS);
   }
-  hyperlight_main();
+  if (hyperlight_main) hyperlight_main();
   write_ready();
   g_initialised = 1;
   finish();
