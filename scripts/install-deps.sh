@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build gcc g++ binutils          # build
+  pkgconf                                     # pkg-config (tests/install)
   googletest libgtest-dev libgmock-dev        # C++ tests
   libbenchmark-dev                            # bench/
   python3 python3-jinja2 python3-yaml         # tools/apigen

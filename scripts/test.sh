@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fresh machine -> every test: installs missing packages, builds, checks the
-# generated files, runs the C++ tests (ctest), the Go and the C# tests.
+# generated files, runs the C++ tests (ctest), installs into a temporary
+# prefix and uses it from outside the repository, runs the Go and the C# tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,6 +16,12 @@ scripts/build.sh
 
 echo "== C++ unit + integration tests, apigen checks (ctest)"
 ctest --test-dir build --output-on-failure -j2
+
+echo "== install into a temporary prefix, then use it from outside the repository (tests/install)"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install build --prefix "$prefix" >/dev/null
+tests/install/run.sh "$prefix"
 
 echo "== Go binding (go test -race)"
 (cd bindings/go && HYPERLIGHT_LIB_DIR="$root/build/src" HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" \
