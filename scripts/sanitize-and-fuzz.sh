@@ -83,8 +83,8 @@ echo "== fuzzing: build-fuzz (clang, libFuzzer + address,undefined)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DHL_SANITIZE=address,undefined -DHL_BUILD_FUZZ=ON \
   -DHL_BUILD_TESTS=OFF -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF >/dev/null
-# Only the fuzz targets and seed makers: clang cannot build the guests (their
-# flags are gcc's), and the guests it would build are not the shipped ones.
+# Only the fuzz targets and seed makers: the guests clang would build are not
+# the shipped ones (gcc builds those).
 ninja -C build-fuzz "${targets[@]}" fuzz_wire_seeds fuzz_elf_seeds fuzz_snapshot_seeds
 
 # Seeds. Wire: the committed corpus, which must match what its generator
