@@ -76,11 +76,17 @@ expect_call() {
     fail "$what: expected the line '$expected'; got: $(tr '\n' '|' <"$logs/$name.log")"
   fi
 }
-# links_against_prefix BINARY: the dynamic loader finds libhyperlight in PREFIX.
+# links_against_prefix BINARY: the dynamic loader finds libhyperlight in
+# PREFIX. (Output is captured before grep: with pipefail, grep -q quitting
+# early can fail the pipeline on SIGPIPE.)
 links_against_prefix() {
-  ldd "$1" | grep -q "libhyperlight.so.$major => $prefix/lib/libhyperlight.so.$major "
+  local libraries
+  libraries=$(ldd "$1") && grep -qF "libhyperlight.so.$major => $prefix/lib/libhyperlight.so.$major " <<<"$libraries"
 }
-has_debug_info() { readelf -S "$1" | grep -q '\.debug_info'; }
+has_debug_info() {
+  local sections
+  sections=$(readelf -S "$1") && grep -qF '.debug_info' <<<"$sections"
+}
 
 echo "== the install tree ($prefix)"
 version=$(sed -n 's/^#define HL_VERSION_STRING "\(.*\)"$/\1/p' "$prefix/include/hyperlight.h")
