@@ -9,6 +9,7 @@ packages=(
   libbenchmark-dev                            # bench/
   python3 python3-jinja2 python3-yaml         # tools/apigen
   golang-go                                   # bindings/go
+  pkg-config                                  # bindings/go: cgo finds the library with it
   clang-format                                # style check
   valgrind                                    # leak check
   clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
