@@ -13,6 +13,10 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ ! -d $1 ]]; then
+  echo "run_dotnet: $1 is not a directory: give the prefix hyperlight was installed into" >&2
+  exit 2
+fi
 prefix=$(cd "$1" && pwd -P)
 guest=${HYPERLIGHT_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
 for needed in "$prefix/lib/libhyperlight.so" "$guest"; do
@@ -39,9 +43,6 @@ trap 'rm -rf "$work"' EXIT
 work=$(cd "$work" && pwd -P)
 feed=$work/feed
 app=$work/app
-# A global package folder of its own: an earlier Hyperlight of the same
-# version in ~/.nuget/packages would otherwise be used instead of this one.
-export NUGET_PACKAGES=$work/packages
 
 # show: print a command as the user would type it, then run it.
 show() {
@@ -92,6 +93,9 @@ cat >"$app/nuget.config" <<EOF
 EOF
 cat "$app/nuget.config"
 cd "$app"
+# A global package folder of its own: an earlier Hyperlight of the same
+# version in ~/.nuget/packages would otherwise be used instead of this one.
+export NUGET_PACKAGES=$work/packages
 show dotnet build -c Release -o out -p:HyperlightVersion="$version" --nologo -v quiet
 output=$(show dotnet out/HyperlightApp.dll "$guest")
 echo "$output"

@@ -12,6 +12,10 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ ! -d $1 ]]; then
+  echo "run_go: $1 is not a directory: give the prefix hyperlight was installed into" >&2
+  exit 2
+fi
 prefix=$(cd "$1" && pwd -P)
 guest=${HYPERLIGHT_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
 for needed in "$prefix/share/hyperlight/go/go.mod" "$prefix/lib/pkgconfig/hyperlight.pc" "$guest"; do
