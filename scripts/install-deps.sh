@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build gcc g++ binutils          # build
-  pkgconf                                     # pkg-config (tests/install)
+  pkgconf                                     # pkg-config: tests/install, and cgo finds the library with it
   googletest libgtest-dev libgmock-dev        # C++ tests
   libbenchmark-dev                            # bench/
   python3 python3-jinja2 python3-yaml         # tools/apigen

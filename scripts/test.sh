@@ -24,7 +24,8 @@ cmake --install build --prefix "$prefix" >/dev/null
 tests/install/run.sh "$prefix"
 
 echo "== Go binding (go test -race)"
-(cd bindings/go && HYPERLIGHT_LIB_DIR="$root/build/src" HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" \
+# cgo finds the build tree's library through build/pkgconfig/hyperlight-uninstalled.pc.
+(cd bindings/go && export PKG_CONFIG_PATH="$root/build/pkgconfig" HYPERLIGHT_TEST_GUEST="$root/build/tests/guests/simpleguest.elf" &&
   go test -race -count=1 ./... &&
   echo "== Go: kills while the Go runtime is busy, 20 rounds" &&
   go test -race -count=20 -run TestKillWhileTheGoRuntimeIsBusy ./...)

@@ -101,11 +101,19 @@
 // (os/signal) the signals it did not send itself. The Go runtime uses no
 // real-time signal (it preempts goroutines with SIGURG), so every offset
 // works with Go; choose one no C code linked into the process uses.
+//
+// # Building
+//
+// cgo finds the library's header and shared object through pkg-config
+// (hyperlight.pc, which the library's install puts in PREFIX/lib/pkgconfig):
+// build with PKG_CONFIG_PATH=PREFIX/lib/pkgconfig. That file records no
+// rpath, so run the program with LD_LIBRARY_PATH=PREFIX/lib or build it with
+// CGO_LDFLAGS=-Wl,-rpath,PREFIX/lib. README.md has the details, and how a
+// module outside this repository gets this package.
 package hyperlight
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../build/src -lhyperlight -Wl,-rpath,${SRCDIR}/../../build/src
+#cgo pkg-config: hyperlight
 #include <stdlib.h>
 #include "hyperlight.h"
 */

@@ -5,6 +5,7 @@ Outputs, relative to the repository root:
   include/hyperlight.h                     the public C header
   bindings/go/constants_gen.go             Go constants
   bindings/csharp/Hyperlight/Generated.cs  C# enums and the hl_val_t struct
+  bindings/csharp/Hyperlight/Version.props MSBuild properties: the package version
   src/common/api_types.h                   the same constants and structs for
                                            the library's inner layers, which
                                            never include hyperlight.h
@@ -37,6 +38,7 @@ OUTPUTS = [
     ("hyperlight.h.j2", "include/hyperlight.h"),
     ("constants_gen.go.j2", "bindings/go/constants_gen.go"),
     ("Generated.cs.j2", "bindings/csharp/Hyperlight/Generated.cs"),
+    ("Version.props.j2", "bindings/csharp/Hyperlight/Version.props"),
     ("api_types.h.j2", "src/common/api_types.h"),
     ("api_types_check.h.j2", "src/capi/api_types_check.h"),
 ]
