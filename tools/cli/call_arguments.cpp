@@ -1,6 +1,7 @@
 #include "call_arguments.h"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -96,6 +97,7 @@ hl_val_t CallArgument::as_val() const {
 
 CallArgument convert_argument(hl_val_kind_t kind, std::string_view text, const FileReader &read_file) {
   CallArgument arg;
+  std::memset(&arg.scalar, 0, sizeof arg.scalar);  // `{}` zeroes only a union's first member: no stray bytes
   arg.kind = kind;
   auto set = [&](auto parsed, auto &field) {
     if (!parsed) refuse(kind, text);
