@@ -70,9 +70,10 @@ std::vector<CallArgument> call_arguments(const RunCommand &run, const GuestTable
   for (size_t i = 0; i < run.arguments.size(); i++) {
     const KindedText typed = split_explicit_kind(run.arguments[i]);
     const bool has_parameter = fn != nullptr && i < fn->params.size();
-    const hl_val_kind_t *kind = typed.kind ? &*typed.kind : has_parameter ? &fn->params[i] : nullptr;
+    std::optional<hl_val_kind_t> kind = typed.kind;
+    if (!kind && has_parameter) kind = fn->params[i];
     std::string which = "argument " + std::to_string(i + 1);
-    if (kind == nullptr) {
+    if (!kind) {
       if (!table.declared())
         throw UsageError("run", which +
                                     " has no kind, and the guest declared no function table to take it from: "
@@ -126,7 +127,8 @@ void print_plain(const RunCommand &run, const hl_val_t &result) {
   std::string text = plain_value(result);
   // What a guest returns must not drive the terminal; pipes and files get it exactly.
   if (result.kind == HL_VAL_STRING && ::isatty(STDOUT_FILENO)) text = printable(text);
-  std::fputs((text + "\n").c_str(), stdout);
+  text += '\n';
+  std::fwrite(text.data(), 1, text.size(), stdout);  // a string may hold NULs
 }
 
 }  // namespace
@@ -169,13 +171,13 @@ int run_command(const RunCommand &run) {
       hl_error_t *error =
           hl_call(sandbox, function, vals.data(), vals.size(), i == 0 ? result.out() : later_result.out());
       const auto elapsed = std::chrono::steady_clock::now() - started;
-      if (error != nullptr && run.repeat > 1) {
-        LibraryError e(hl_error_code(error), hl_error_message(error));
-        hl_error_delete(error);
+      try {
+        check(error);
+      } catch (const LibraryError &e) {
+        if (run.repeat == 1) throw;
         throw LibraryError(e.code(),
                            "call " + std::to_string(i + 1) + " of " + std::to_string(run.repeat) + ": " + e.what());
       }
-      check(error);
       durations.push_back(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
       if (run.repeat > 1) check(hl_sandbox_restore(sandbox, start.get()));
     }

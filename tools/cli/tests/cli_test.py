@@ -66,6 +66,8 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out, "from stdin\n")
         out, _ = self.ok("run", GUEST, "Echo", "@@home")
         self.assertEqual(out, "@home\n")
+        status, raw, _ = hyperlight("run", GUEST, "Echo", "@" + self.path("nul.txt", b"a\0b"))
+        self.assertEqual((status, raw), (0, "a\0b\n"), "a string result keeps its NULs")
         data = self.path("data.bin", bytes([0, 1, 0xFE, 0xFF]))
         out, _ = self.ok("run", SDK_GUEST, "EchoBytes", "bytes:@" + data)
         self.assertEqual(out, "0001feff\n")
@@ -174,6 +176,8 @@ class CliTest(unittest.TestCase):
         self.assertIn("HL_ERROR_TIMEOUT", err)
         self.assertIn("200.000 ms", err)
         self.assertIn("raise --timeout", err)
+        _, err = self.fails(LIBRARY, "run", GUEST, "Spin", "--timeout", "100ms", "--repeat", "3")
+        self.assertIn("HL_ERROR_TIMEOUT: call 1 of 3: hl_call", err)
 
     def test_guest_failures(self):
         _, err = self.fails(LIBRARY, "run", GUEST, "FailWithMessage", "it went wrong")
