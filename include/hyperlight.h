@@ -161,7 +161,10 @@ typedef uint32_t hl_sandbox_status_t;
 #define HL_ERROR_REGION_OVERLAP 28
 /** No mapped region starts at the given guest address. */
 #define HL_ERROR_REGION_NOT_FOUND 29
-/** A value would leave its range (guest counter overflow or underflow). */
+/**
+ * A value would leave its range (guest counter overflow or underflow), or an
+ * index is past the end of what it indexes.
+ */
 #define HL_ERROR_OUT_OF_RANGE 30
 /**
  * A call or the guest's initialisation exceeded its time limit
@@ -284,6 +287,26 @@ typedef uint32_t hl_sandbox_status_t;
  * hl_val_release().
  */
 #define HL_VAL_FLAG_OWNED 1
+/** @} */
+
+/**
+ * @name HL_GUEST_TABLE_* (uint32_t)
+ * What a guest declared about its functions, from
+ * hl_sandbox_guest_function_count(). Append-only.
+ * @{
+ */
+/**
+ * The guest sent its function table when it started (guests built with the
+ * guest SDK do, unless the table does not fit the output buffer). The host
+ * checks calls against it. Without this flag the guest declared nothing: it has
+ * no listed functions and checks calls itself.
+ */
+#define HL_GUEST_TABLE_DECLARED 1
+/**
+ * The guest has a fallback: calls to names not in the table go to it instead of
+ * failing with HL_ERROR_GUEST_FUNCTION_NOT_FOUND.
+ */
+#define HL_GUEST_TABLE_FALLBACK 2
 /** @} */
 
 /**
@@ -1060,6 +1083,66 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox,
  * Thread-safety: Not concurrently with a call on the same sandbox.
  */
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
+
+/**
+ * How many functions the guest declared in its function table when it started
+ * (or, for a sandbox made from or restored to a snapshot, when the snapshot's
+ * guest started), and whether it declared a table and a fallback at all.
+ * hl_sandbox_guest_function() reads them by index.
+ *
+ * @param sandbox The sandbox.
+ * @param count Receives the number of functions in the guest's table (0 to
+ *     4096); 0 when the guest declared no table.
+ * @param table_flags Receives HL_GUEST_TABLE_* bits; may be NULL. Without
+ *     HL_GUEST_TABLE_DECLARED the guest sent no table: *count is 0 and the
+ *     guest itself decides which names and arguments it accepts.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL sandbox or count).
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread, also while a call runs on the sandbox; not
+ * concurrently with hl_sandbox_restore() or hl_call_and_restore() on it, which
+ * may replace the table.
+ */
+HL_API hl_error_t *hl_sandbox_guest_function_count(const hl_sandbox_t *sandbox,
+                                                   size_t *count,
+                                                   uint32_t *table_flags);
+
+/**
+ * One function of the guest's function table: its name and signature, as
+ * hl_call() checks calls against them.
+ *
+ * @param sandbox The sandbox.
+ * @param index 0 to count - 1. Functions are in byte order of their names, the
+ *     same order on every call.
+ * @param name Receives the name, NUL-terminated; may be NULL. It comes from the
+ *     guest: treat it as untrusted bytes, not necessarily UTF-8 (a NUL inside
+ *     would end it early: *name_len counts every byte).
+ * @param name_len Receives the name's length in bytes (1 to 255, the NUL not
+ *     counted); may be NULL.
+ * @param result_kind Receives the result kind (HL_VAL_VOID for none); may be
+ *     NULL.
+ * @param param_kinds Receives the parameter kinds, *nparams of them (never
+ *     HL_VAL_VOID); may be NULL. NULL is stored when there are none.
+ * @param nparams Receives the number of parameters (0 to 32); may be NULL.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL sandbox),
+ *     HL_ERROR_OUT_OF_RANGE (index at or past the count from
+ *     hl_sandbox_guest_function_count()). Nothing is written on error.
+ *
+ * Ownership: Borrows sandbox. *name and *param_kinds point into the sandbox: do
+ * not free them. They stay valid until the sandbox is deleted or a snapshot is
+ * restored onto it (hl_sandbox_restore(), hl_call_and_restore()), which may
+ * replace the table; copy what you keep longer.
+ *
+ * Thread-safety: As hl_sandbox_guest_function_count().
+ */
+HL_API hl_error_t *hl_sandbox_guest_function(const hl_sandbox_t *sandbox,
+                                             size_t index,
+                                             const char **name,
+                                             size_t *name_len,
+                                             hl_val_kind_t *result_kind,
+                                             const hl_val_kind_t **param_kinds,
+                                             size_t *nparams);
 
 /**
  * Captures the sandbox's guest memory, complete vCPU state, mapped regions,

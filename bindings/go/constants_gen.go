@@ -142,7 +142,8 @@ const (
 	ErrorRegionNotFound ErrorCode = 29
 
 	// ErrorOutOfRange is HL_ERROR_OUT_OF_RANGE. A value would leave its range
-	// (guest counter overflow or underflow).
+	// (guest counter overflow or underflow), or an index is past the end of
+	// what it indexes.
 	ErrorOutOfRange ErrorCode = 30
 
 	// ErrorTimeout is HL_ERROR_TIMEOUT. A call or the guest's initialisation
@@ -463,4 +464,36 @@ func (c ValFlag) String() string {
 		return "HL_VAL_FLAG_OWNED"
 	}
 	return "ValFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// GuestTableFlag holds the HL_GUEST_TABLE_* constants (C type uint32_t).
+//
+// What a guest declared about its functions, from
+// hl_sandbox_guest_function_count(). Append-only.
+type GuestTableFlag uint32
+
+// GuestTableFlag values.
+const (
+	// GuestTableDeclared is HL_GUEST_TABLE_DECLARED. The guest sent its
+	// function table when it started (guests built with the guest SDK do,
+	// unless the table does not fit the output buffer). The host checks calls
+	// against it. Without this flag the guest declared nothing: it has no
+	// listed functions and checks calls itself.
+	GuestTableDeclared GuestTableFlag = 1
+
+	// GuestTableFallback is HL_GUEST_TABLE_FALLBACK. The guest has a fallback:
+	// calls to names not in the table go to it instead of failing with
+	// HL_ERROR_GUEST_FUNCTION_NOT_FOUND.
+	GuestTableFallback GuestTableFlag = 2
+)
+
+// String returns the C name of c, such as "HL_GUEST_TABLE_DECLARED".
+func (c GuestTableFlag) String() string {
+	switch c {
+	case GuestTableDeclared:
+		return "HL_GUEST_TABLE_DECLARED"
+	case GuestTableFallback:
+		return "HL_GUEST_TABLE_FALLBACK"
+	}
+	return "GuestTableFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

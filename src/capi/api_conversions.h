@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <type_traits>
 
 #include "abi/hl_wire.h"
 #include "capi/api_types_check.h"
@@ -18,6 +19,13 @@ inline hl_error_code_t to_c(ErrorCode code) { return static_cast<hl_error_code_t
 inline hl_kill_result_t to_c(KillResult result) { return static_cast<hl_kill_result_t>(result); }
 inline hl_sandbox_status_t to_c(SandboxStatus status) { return static_cast<hl_sandbox_status_t>(status); }
 inline ValKind from_c(hl_val_kind_t kind) { return static_cast<ValKind>(kind); }
+inline hl_val_kind_t to_c(ValKind kind) { return static_cast<hl_val_kind_t>(kind); }
+// An array of kinds, lent rather than copied: ValKind's underlying type is
+// hl_val_kind_t (uint8_t, whose pointers may read any object).
+inline const hl_val_kind_t *to_c(const ValKind *kinds) {
+  static_assert(std::is_same_v<std::underlying_type_t<ValKind>, hl_val_kind_t>);
+  return reinterpret_cast<const hl_val_kind_t *>(kinds);
+}
 inline LogLevel log_level_from_c(hl_log_level_t level) { return static_cast<LogLevel>(level); }
 inline hl_log_level_t to_c(LogLevel level) { return static_cast<hl_log_level_t>(level); }
 

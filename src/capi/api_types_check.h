@@ -71,6 +71,8 @@ static_assert(hl::MapFlag::kRead == HL_MAP_READ);
 static_assert(hl::MapFlag::kWrite == HL_MAP_WRITE);
 static_assert(hl::MapFlag::kExecute == HL_MAP_EXECUTE);
 static_assert(hl::ValFlag::kOwned == HL_VAL_FLAG_OWNED);
+static_assert(hl::GuestTableFlag::kDeclared == HL_GUEST_TABLE_DECLARED);
+static_assert(hl::GuestTableFlag::kFallback == HL_GUEST_TABLE_FALLBACK);
 static_assert(sizeof(hl::Val) == sizeof(hl_val_t));
 static_assert(alignof(hl::Val) == alignof(hl_val_t));
 static_assert(std::is_trivially_copyable_v<hl::Val> && std::is_trivially_copyable_v<hl_val_t>);

@@ -107,6 +107,13 @@ struct ValFlag {
   static constexpr uint8_t kOwned = 1;  // HL_VAL_FLAG_OWNED
 };
 
+// HL_GUEST_TABLE_*: What a guest declared about its functions, from
+// hl_sandbox_guest_function_count(). Append-only.
+struct GuestTableFlag {
+  static constexpr uint32_t kDeclared = 1;  // HL_GUEST_TABLE_DECLARED
+  static constexpr uint32_t kFallback = 2;  // HL_GUEST_TABLE_FALLBACK
+};
+
 // hl_val_t, as hl::Val: A typed value: an argument or a result. Strings and
 // bytes are (pointer, length) pairs; the pointer may be NULL when the length is
 // 0. Who owns that memory is stated by each function and by HL_VAL_FLAG_OWNED

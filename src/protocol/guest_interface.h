@@ -19,7 +19,9 @@ struct FunctionSignature {
 };
 
 struct GuestInterface {
-  std::map<std::string, FunctionSignature, std::less<>> functions;
+  using Functions = std::map<std::string, FunctionSignature, std::less<>>;
+  using Function = Functions::value_type;  // name and signature
+  Functions functions;
   bool functions_known = false;  // guests built without a table call unchecked
   bool has_fallback = false;
   uint64_t dispatch_address = 0;

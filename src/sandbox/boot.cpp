@@ -204,6 +204,7 @@ void Sandbox::read_guest_functions(hl_wire_reader &r) {
   if (r.failed || fallback > 1) throw Error(ErrorCode::kGuestInitFailed, "guest sent a malformed function table");
   guest_.has_fallback = fallback == 1;
   guest_.functions_known = true;
+  index_guest_functions();
 }
 
 }  // namespace hl

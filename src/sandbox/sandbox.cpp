@@ -176,6 +176,12 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
                        (type == 0 ? output_header_fault(type, out) : format(" (message type %u)", type)));
 }
 
+void Sandbox::index_guest_functions() {
+  guest_function_order_.clear();
+  guest_function_order_.reserve(guest_.functions.size());
+  for (const GuestInterface::Function &fn : guest_.functions) guest_function_order_.push_back(&fn);
+}
+
 void Sandbox::check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const {
   if (!guest_.functions_known) return;
   auto it = guest_.functions.find(name);

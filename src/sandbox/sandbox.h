@@ -82,6 +82,17 @@ class Sandbox {
   uint64_t counter_decrement();
   uint64_t counter_value() const { return counter_.load(); }
 
+  // The guest's function table as its READY message declared it. Calls only
+  // read it; a restore onto another baseline replaces it, which also ends
+  // the life of the entries guest_function() returned. So: any thread, also
+  // during a call, but not during restore() or call_and_restore().
+  const GuestInterface &guest_interface() const { return guest_; }
+  size_t guest_function_count() const { return guest_function_order_.size(); }
+  // The index-th function in name order (O(1)); null at or past the count.
+  const GuestInterface::Function *guest_function(size_t index) const {
+    return index < guest_function_order_.size() ? guest_function_order_[index] : nullptr;
+  }
+
   std::shared_ptr<InterruptControl> interrupt_control() const { return interrupt_; }
   const mem::Layout &layout() const { return layout_; }
   // Host view of guest memory (internal: tests use it to break things a
@@ -155,6 +166,10 @@ class Sandbox {
   void read_guest_functions(hl_wire_reader &r);
   void check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const;
   GuestInterface guest_;
+  // guest_.functions' entries in name order, for lookups by index; rebuilt
+  // (index_guest_functions) whenever guest_ changes.
+  std::vector<const GuestInterface::Function *> guest_function_order_;
+  void index_guest_functions();
 
   HostFunctionRegistry host_functions_;
   GuestLogCallback log_callback_;

@@ -108,7 +108,9 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
       // Against its baseline these never change (only initialisation and
       // restores set them): copied only when the baseline changes.
       mapped_regions_.set_fixed_regions(snap.fixed_regions);
+      guest_function_order_.clear();  // points into guest_: never left dangling, even if a copy throws
       guest_ = snap.guest;
+      index_guest_functions();
       start_tracking_from(snapshot);
     }
     if (vcpu_state_unknown_ || !tracked)

@@ -1,5 +1,9 @@
 /* The test guest used by the integration tests, examples, bindings and
  * benchmarks. Each function exercises one path of the host/guest ABI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "hyperlight_guest.h"
 
 static uint32_t add(const hlg_val *args, uint32_t nargs, hlg_val *result) {
@@ -218,7 +222,25 @@ static uint32_t write_init_data(const hlg_val *args, uint32_t nargs, hlg_val *re
   return HLG_OK;
 }
 
+/* Init data "many-functions" adds 300 functions with 250-byte names: a table
+ * of about 77 KB, more than the default 64 KiB output buffer, so the guest
+ * then starts without declaring a table (a larger buffer carries it). */
+static void register_many_functions(void) {
+  static const char kMany[] = "many-functions";
+  const uint8_t *init = 0;
+  size_t init_len = 0;
+  if (!hlg_init_data(&init, &init_len) || init_len != sizeof kMany - 1 || memcmp(init, kMany, init_len) != 0) return;
+  for (unsigned i = 0; i < 300; i++) {
+    char *name = (char *)malloc(251); /* kept: the runtime holds the pointer */
+    int n = snprintf(name, 251, "Filler%03u", i);
+    memset(name + n, 'x', 250 - (size_t)n);
+    name[250] = 0;
+    hlg_register(name, read_counter, HLG_I64, 0, 0);
+  }
+}
+
 void hyperlight_main(void) {
+  register_many_functions();
   static const uint8_t all_kinds[] = {HLG_I32, HLG_U32,  HLG_I64,    HLG_U64,  HLG_F32,
                                       HLG_F64, HLG_BOOL, HLG_STRING, HLG_BYTES};
   static const uint8_t eleven[] = {HLG_I32,  HLG_U32,    HLG_I64,   HLG_U64, HLG_F32, HLG_F64,

@@ -152,7 +152,8 @@ public enum ErrorCode : uint
     RegionNotFound = 29,
 
     /// <summary>
-    /// A value would leave its range (guest counter overflow or underflow).
+    /// A value would leave its range (guest counter overflow or underflow), or
+    /// an index is past the end of what it indexes.
     /// </summary>
     OutOfRange = 30,
 
@@ -316,6 +317,29 @@ public enum ValFlags : byte
     /// hl_val_release().
     /// </summary>
     Owned = 1,
+}
+
+/// <summary>
+/// What a guest declared about its functions, from
+/// hl_sandbox_guest_function_count(). Append-only.
+/// C: HL_GUEST_TABLE_* (uint32_t).
+/// </summary>
+[System.Flags]
+public enum GuestTableFlags : uint
+{
+    /// <summary>
+    /// The guest sent its function table when it started (guests built with the
+    /// guest SDK do, unless the table does not fit the output buffer). The host
+    /// checks calls against it. Without this flag the guest declared nothing:
+    /// it has no listed functions and checks calls itself.
+    /// </summary>
+    Declared = 1,
+
+    /// <summary>
+    /// The guest has a fallback: calls to names not in the table go to it
+    /// instead of failing with HL_ERROR_GUEST_FUNCTION_NOT_FOUND.
+    /// </summary>
+    Fallback = 2,
 }
 
 /// <summary>

@@ -163,6 +163,17 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_status")]
     internal static partial uint hl_sandbox_status(SandboxSafeHandle sandbox);
 
+    // The guest's function table; name and paramKinds point into the sandbox.
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_guest_function_count")]
+    internal static partial IntPtr hl_sandbox_guest_function_count(SandboxSafeHandle sandbox, out nuint count,
+                                                                   out uint tableFlags);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_guest_function")]
+    internal static partial IntPtr hl_sandbox_guest_function(SandboxSafeHandle sandbox, nuint index, out byte* name,
+                                                             out nuint nameLen, out byte resultKind,
+                                                             out byte* paramKinds, out nuint nparams);
+
     // Snapshots.
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_snapshot")]

@@ -34,7 +34,7 @@ namespace Hyperlight;
 /// wire) and byte[] map to the HL_VAL_* kinds; a void result is null.
 /// </para>
 /// </remarks>
-public sealed unsafe class Sandbox : IDisposable
+public sealed unsafe partial class Sandbox : IDisposable
 {
     private readonly SandboxSafeHandle _handle;
     private readonly HostErrorSlot _hostErrors = new();

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""The `hyperlight` CLI end to end, on real KVM (docs/cli.md).
+
+Usage: cli_test.py --cli PATH --guest simpleguest.elf --sdk-guest sdkguest.elf [unittest args]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CLI = GUEST = SDK_GUEST = ""
+
+USAGE, LIBRARY = 2, 1
+
+
+def hyperlight(*args, stdin=None, timeout=60):
+    """Runs the CLI; returns (exit status, stdout, stderr) as text."""
+    done = subprocess.run([CLI, *args], input=stdin, capture_output=True, timeout=timeout)
+    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="hl-cli-test-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def path(self, name, contents=None):
+        p = os.path.join(self.tmp.name, name)
+        if contents is not None:
+            with open(p, "wb") as f:
+                f.write(contents)
+        return p
+
+    def ok(self, *args, **kw):
+        status, out, err = hyperlight(*args, **kw)
+        self.assertEqual(status, 0, f"hyperlight {' '.join(args)}: {err}")
+        return out, err
+
+    def fails(self, status, *args, **kw):
+        got, out, err = hyperlight(*args, **kw)
+        self.assertEqual(got, status, f"hyperlight {' '.join(args)}: stdout {out!r} stderr {err!r}")
+        return out, err
+
+    # ------------------------------------------------------------------ run
+
+    def test_add_prints_42(self):
+        out, _ = self.ok("run", GUEST, "Add", "40", "2")
+        self.assertEqual(out, "42\n")
+
+    def test_negative_numbers_and_options_anywhere(self):
+        out, _ = self.ok("run", GUEST, "Add", "-50", "--timeout", "5s", "8")
+        self.assertEqual(out, "-42\n")
+
+    def test_string_function(self):
+        out, _ = self.ok("run", GUEST, "Echo", "héllo wörld")
+        self.assertEqual(out, "héllo wörld\n")
+
+    def test_string_and_bytes_from_files_and_stdin(self):
+        text = self.path("text.txt", "from a file".encode())
+        out, _ = self.ok("run", GUEST, "Echo", "@" + text)
+        self.assertEqual(out, "from a file\n")
+        out, _ = self.ok("run", GUEST, "Echo", "@-", stdin=b"from stdin")
+        self.assertEqual(out, "from stdin\n")
+        out, _ = self.ok("run", GUEST, "Echo", "@@home")
+        self.assertEqual(out, "@home\n")
+        status, raw, _ = hyperlight("run", GUEST, "Echo", "@" + self.path("nul.txt", b"a\0b"))
+        self.assertEqual((status, raw), (0, "a\0b\n"), "a string result keeps its NULs")
+        data = self.path("data.bin", bytes([0, 1, 0xFE, 0xFF]))
+        out, _ = self.ok("run", SDK_GUEST, "EchoBytes", "bytes:@" + data)
+        self.assertEqual(out, "0001feff\n")
+        status, raw, _ = hyperlight("run", SDK_GUEST, "ReverseBytes", "0a0b0c", "--raw")
+        self.assertEqual(status, 0)
+        self.assertEqual(raw.encode("latin-1"), bytes([0x0C, 0x0B, 0x0A]))
+
+    def test_every_kind(self):
+        for function, arg, printed in [
+            ("EchoI32", "-7", "-7"), ("EchoU32", "0xffffffff", "4294967295"), ("EchoI64", "-9000000000", "-9000000000"),
+            ("EchoU64", "18446744073709551615", "18446744073709551615"), ("EchoF32", "1.1", "1.1"),
+            ("EchoF64", "-2e-3", "-0.002"), ("EchoBool", "true", "true"), ("EchoBytes", "00ff", "00ff"),
+        ]:
+            out, _ = self.ok("run", SDK_GUEST, function, arg)
+            self.assertEqual(out, printed + "\n", function)
+
+    def test_explicit_kinds_reach_a_fallback(self):
+        out, _ = self.ok("run", SDK_GUEST, "DynamicSum", "i32:40", "i32:2")
+        self.assertEqual(out, "42\n")
+        _, err = self.fails(USAGE, "run", SDK_GUEST, "DynamicSum", "40")
+        self.assertIn("argument 1 has no kind", err)
+
+    def test_json_output_parses(self):
+        out, _ = self.ok("run", GUEST, "Add", "40", "2", "--json")
+        self.assertEqual(json.loads(out), {"function": "Add", "result": {"kind": "i32", "value": 42}})
+        out, _ = self.ok("run", GUEST, "Echo", "quote\" and \\", "--json")
+        self.assertEqual(json.loads(out)["result"], {"kind": "string", "value": "quote\" and \\"})
+        out, err = self.ok("run", GUEST, "PrintHello", "--json")
+        self.assertEqual(json.loads(out)["result"], {"kind": "void", "value": None})
+        self.assertIn("Hello from the guest!", err, "what the guest prints goes to stderr with --json")
+        out, _ = self.fails(LIBRARY, "run", GUEST, "Nope", "--json")
+        self.assertEqual(json.loads(out)["error"]["code"], "HL_ERROR_GUEST_FUNCTION_NOT_FOUND")
+
+    def test_repeat_prints_a_timing_summary(self):
+        out, err = self.ok("run", GUEST, "Add", "40", "2", "--repeat", "200")
+        self.assertEqual(out, "42\n")
+        for word in ("200 calls", "min", "median", "p99"):
+            self.assertIn(word, err)
+        out, _ = self.ok("run", GUEST, "Add", "40", "2", "--repeat", "50", "--json")
+        timing = json.loads(out)["timing"]
+        self.assertEqual(timing["calls"], 50)
+        self.assertTrue(0 < timing["min_ns"] <= timing["median_ns"] <= timing["p99_ns"] <= timing["max_ns"])
+
+    def test_repeated_calls_start_from_the_same_state(self):
+        # Without the restore between calls the counter would climb.
+        out, _ = self.ok("run", GUEST, "ReadCounter", "--repeat", "5")
+        self.assertEqual(out, "0\n")
+
+    def test_snapshot_out_then_in(self):
+        init = self.path("init.bin", b"abc")
+        snap = self.path("app.snap")
+        out, _ = self.ok("run", GUEST, "--init-data", init, "--snapshot-out", snap, "GetInitData")
+        self.assertEqual(out, "616263\n")
+        out, _ = self.ok("run", "--snapshot-in", snap, "GetInitData")
+        self.assertEqual(out, "616263\n")
+        out, _ = self.ok("run", "--snapshot-in", snap, "Add", "40", "2", "--json")
+        self.assertEqual(json.loads(out)["result"]["value"], 42)
+        only = self.path("only.snap")
+        out, _ = self.ok("run", GUEST, "--snapshot-out", only)
+        self.assertEqual(out, "")
+        self.assertTrue(os.path.getsize(only) > 0)
+        out, _ = self.ok("inspect", "--snapshot-in", only)
+        self.assertIn("Add(i32, i32) -> i32", out)
+        _, err = self.fails(USAGE, "run", "--snapshot-in", snap, GUEST, "Add", "1", "2")
+        self.assertIn("leave out GUEST.elf", err)
+        _, err = self.fails(USAGE, "run", "--snapshot-in", snap, "--heap-size", "1M", "Add", "1", "2")
+        self.assertIn("cannot be used with --snapshot-in", err)
+        _, err = self.fails(LIBRARY, "run", "--snapshot-in", init, "Add", "1", "2")
+        self.assertIn("HL_ERROR_SNAPSHOT_CORRUPT", err)
+
+    # ------------------------------------------------------ failures: statuses and messages
+
+    def test_a_non_elf_file(self):
+        text = self.path("not-a-guest.txt", b"just some text, long enough to hold an ELF header but not one\n" * 4)
+        out, err = self.fails(LIBRARY, "run", text, "Add", "1", "2")
+        self.assertEqual(out, "")
+        self.assertIn("HL_ERROR_INVALID_ELF", err)
+        self.assertIn("no ELF magic number", err)
+        self.assertIn("guest SDK", err)
+
+    def test_a_missing_guest_file(self):
+        _, err = self.fails(LIBRARY, "run", self.path("absent.elf"), "Add", "1", "2")
+        self.assertIn("HL_ERROR_IO", err)
+        self.assertIn("No such file or directory", err)
+
+    def test_a_missing_function(self):
+        _, err = self.fails(LIBRARY, "run", GUEST, "NoSuchFunction")
+        self.assertIn("HL_ERROR_GUEST_FUNCTION_NOT_FOUND", err)
+        self.assertIn("'NoSuchFunction'", err)
+        self.assertIn("hyperlight inspect", err)
+
+    def test_a_wrong_argument(self):
+        out, err = self.fails(USAGE, "run", GUEST, "Add", "forty", "2")
+        self.assertEqual(out, "")
+        self.assertIn("argument 1 of Add(i32, i32) -> i32: 'forty' is not i32", err)
+        self.assertIn("whole number", err)
+        _, err = self.fails(USAGE, "run", GUEST, "Add", "1")
+        self.assertIn("takes 2 arguments, got 1", err)
+        _, err = self.fails(LIBRARY, "run", GUEST, "Add", "i64:1", "2")
+        self.assertIn("HL_ERROR_PARAMETER_TYPE_MISMATCH", err)
+        _, err = self.fails(USAGE, "run", GUEST, "Echo", "@" + self.path("absent.txt"))
+        self.assertIn("cannot read", err)
+
+    def test_a_timeout(self):
+        _, err = self.fails(LIBRARY, "run", GUEST, "Spin", "--timeout", "200ms")
+        self.assertIn("HL_ERROR_TIMEOUT", err)
+        self.assertIn("200.000 ms", err)
+        self.assertIn("raise --timeout", err)
+        _, err = self.fails(LIBRARY, "run", GUEST, "Spin", "--timeout", "100ms", "--repeat", "3")
+        self.assertIn("HL_ERROR_TIMEOUT: call 1 of 3: hl_call", err)
+
+    def test_guest_failures(self):
+        _, err = self.fails(LIBRARY, "run", GUEST, "FailWithMessage", "it went wrong")
+        self.assertIn("HL_ERROR_GUEST_ERROR", err)
+        self.assertIn("it went wrong", err)
+        _, err = self.fails(LIBRARY, "run", GUEST, "UndefinedInstruction")
+        self.assertIn("HL_ERROR_GUEST_EXCEPTION", err)
+
+    def test_usage_errors(self):
+        for args, text in [
+            (["run", GUEST, "Add", "1", "2", "--bogus"], "unknown option '--bogus'"),
+            (["run"], "no guest given"),
+            (["run", GUEST], "no function given"),
+            (["run", GUEST, "Add", "1", "2", "--timeout"], "--timeout needs a value"),
+            (["run", GUEST, "Add", "1", "2", "--heap-size", "big"], "is not a size"),
+            (["inspect"], "no guest given"),
+            (["check", "extra"], "unexpected argument"),
+            (["frobnicate"], "unknown command"),
+            ([], "no command given"),
+        ]:
+            out, err = self.fails(USAGE, *args)
+            self.assertEqual(out, "", args)
+            self.assertIn(text, err, args)
+            self.assertIn("--help", err, args)
+
+    def test_an_option_the_library_refuses(self):
+        _, err = self.fails(LIBRARY, "run", GUEST, "Add", "1", "2", "--heap-size", "1K")
+        self.assertIn("HL_ERROR_INVALID_ARGUMENT", err)
+        self.assertIn("hl_config_set_heap_size", err)
+
+    # -------------------------------------------------------------- inspect, check, help
+
+    def test_inspect_lists_the_functions(self):
+        out, _ = self.ok("inspect", GUEST)
+        self.assertIn(": 22 functions", out)
+        self.assertIn("  Add(i32, i32) -> i32\n", out)
+        self.assertIn("  Spin() -> void\n", out)
+        table = json.loads(self.ok("inspect", GUEST, "--json")[0])
+        self.assertTrue(table["declared"])
+        self.assertFalse(table["fallback"])
+        add = [f for f in table["functions"] if f["name"] == "Add"]
+        self.assertEqual(add, [{"name": "Add", "params": ["i32", "i32"], "result": "i32"}])
+        sdk = json.loads(self.ok("inspect", SDK_GUEST, "--json")[0])
+        self.assertTrue(sdk["fallback"])
+
+    def test_inspect_a_guest_without_a_table(self):
+        init = self.path("many", b"many-functions")
+        out, _ = self.ok("inspect", GUEST, "--init-data", init)
+        self.assertIn("declared no function table", out)
+        out, _ = self.ok("inspect", GUEST, "--init-data", init, "--output-buffer-size", "1M", "--json")
+        self.assertEqual(len(json.loads(out)["functions"]), 322)
+        _, err = self.fails(USAGE, "run", GUEST, "--init-data", init, "Add", "40", "2")
+        self.assertIn("declared no function table", err)
+        out, _ = self.ok("run", GUEST, "--init-data", init, "Add", "i32:40", "i32:2")
+        self.assertEqual(out, "42\n")
+
+    def test_check(self):
+        out, _ = self.ok("check")
+        self.assertIn("hyperlight can run sandboxes here", out)
+        report = json.loads(self.ok("check", "--json", "--guest", GUEST)[0])
+        self.assertTrue(report["ok"])
+        names = [c["name"] for c in report["checks"]]
+        for name in ("device", "access", "api", "capabilities", "hypervisor", "dirty ring", "sandbox"):
+            self.assertIn(name, names)
+        self.assertEqual(report["checks"][-1]["status"], "ok")
+        out, _ = self.fails(3, "check", "--guest", self.path("bad.elf", b"nope"))
+        self.assertIn("HL_ERROR_INVALID_ELF", out)
+
+    def test_help_and_version(self):
+        for args, text in [(["--help"], "Exit status"), (["run", "--help"], "--snapshot-in FILE"),
+                           (["help", "inspect"], "--json"), (["check", "-h"], "dirty ring")]:
+            out, _ = self.ok(*args)
+            self.assertIn(text, out, args)
+        out, _ = self.ok("--version")
+        self.assertRegex(out, r"^hyperlight \d+\.\d+\.\d+\n$")
+
+
+def main():
+    global CLI, GUEST, SDK_GUEST
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cli", required=True)
+    parser.add_argument("--guest", required=True)
+    parser.add_argument("--sdk-guest", required=True)
+    args, rest = parser.parse_known_args()
+    CLI, GUEST, SDK_GUEST = args.cli, args.guest, args.sdk_guest
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
