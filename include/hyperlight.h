@@ -187,6 +187,11 @@ typedef uint32_t hl_sandbox_status_t;
  * library does not read.
  */
 #define HL_ERROR_SNAPSHOT_VERSION 34
+/**
+ * A host-function set cannot change any more: a sandbox was made with it. Make
+ * a new set (hl_host_functions_new) for other functions.
+ */
+#define HL_ERROR_HOST_FUNCTIONS_FROZEN 35
 /** @} */
 
 /**
@@ -347,6 +352,13 @@ typedef struct hl_snapshot hl_snapshot_t;
 typedef struct hl_interrupt_handle hl_interrupt_handle_t;
 
 /**
+ * A set of host functions that any number of sandboxes share
+ * (hl_config_set_host_functions). Refcounted; free the caller's reference with
+ * hl_host_functions_delete().
+ */
+typedef struct hl_host_functions hl_host_functions_t;
+
+/**
  * A typed value: an argument or a result. Strings and bytes are (pointer,
  * length) pairs; the pointer may be NULL when the length is 0. Who owns that
  * memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
@@ -419,7 +431,8 @@ HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes.len) == 16, "hl_val_t.of.bytes.len
  * that called hl_call(). Must not call hl_call() on the same sandbox
  * (HL_ERROR_BUSY).
  *
- * @param user_data The pointer given to hl_register().
+ * @param user_data The pointer given to hl_register() or
+ *     hl_host_functions_add().
  * @param args The arguments, already checked against the registered signature.
  *     Valid only during the callback.
  * @param nargs Number of arguments.
@@ -462,8 +475,8 @@ typedef void (*hl_log_fn_t)(void *user_data,
  * snapshot, and it must not block on a thread that may be waiting for that
  * call.
  *
- * @param user_data The pointer given to hl_register() or
- *     hl_sandbox_map_region().
+ * @param user_data The pointer given to hl_register(), hl_host_functions_add()
+ *     or hl_sandbox_map_region().
  */
 typedef void (*hl_finalizer_t)(void *user_data);
 
@@ -598,7 +611,8 @@ HL_API void hl_val_release(hl_val_t *val);
 HL_API hl_config_t *hl_config_new(void);
 
 /**
- * Frees a configuration. Sandboxes made from it are not affected.
+ * Frees a configuration. Sandboxes made from it are not affected. If it held
+ * the last reference to a host-function set, the set's finalizers run here.
  *
  * @param config The config; NULL is ignored.
  *
@@ -781,6 +795,30 @@ HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config,
                                            const uint8_t *data,
                                            size_t len,
                                            uint32_t flags);
+
+/**
+ * Gives every sandbox made with this config (hl_sandbox_new,
+ * hl_sandbox_new_from_memory, hl_sandbox_new_from_snapshot) the set's host
+ * functions, from its first instruction on: the guest's initialisation may call
+ * them too. Sandboxes share the set's table; nothing is copied per sandbox.
+ * Making a sandbox with it freezes the set (see hl_host_functions_add).
+ * hl_register() may still add functions of other names to each sandbox. With a
+ * set, hl_sandbox_new_from_snapshot() checks at once that the set has every
+ * host function the snapshot recorded, with the same signature.
+ *
+ * @param config The config.
+ * @param functions The set that sandboxes made with this config start with;
+ *     NULL for none (the default).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config; the config takes its own reference to functions,
+ * and drops the one it held before (which may run finalizers, see
+ * hl_host_functions_delete()).
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_host_functions(hl_config_t *config,
+                                                hl_host_functions_t *functions);
 
 /**
  * Creates a sandbox from a guest file and runs the guest's initialisation.
@@ -973,15 +1011,16 @@ HL_API hl_error_t *hl_sandbox_counter_decrement(hl_sandbox_t *sandbox,
 HL_API uint64_t hl_sandbox_counter_value(const hl_sandbox_t *sandbox);
 
 /**
- * Destroys a sandbox: its host functions (each finalizer runs once, here), VM
- * and memory, and its hold on its mapped regions (the finalizer of each that no
- * snapshot holds runs here). Interrupt handles outlive it and then report
- * HL_KILL_SANDBOX_GONE. A sandbox whose state was last set from a snapshot may
- * instead be kept by its engine, stripped of everything above that was its
- * user's, so that the next hl_sandbox_new_from_snapshot() of that snapshot
- * restores it rather than building one (see hl_engine_config_set_vm_pool_size).
- * If the sandbox held the last reference to its engine, the engine is destroyed
- * here.
+ * Destroys a sandbox: the host functions registered on it (each finalizer runs
+ * once, here; its host-function set's run here if it held the set's last
+ * reference), VM and memory, and its hold on its mapped regions (the finalizer
+ * of each that no snapshot holds runs here). Interrupt handles outlive it and
+ * then report HL_KILL_SANDBOX_GONE. A sandbox whose state was last set from a
+ * snapshot may instead be kept by its engine, stripped of everything above that
+ * was its user's, so that the next hl_sandbox_new_from_snapshot() of that
+ * snapshot restores it rather than building one (see
+ * hl_engine_config_set_vm_pool_size). If the sandbox held the last reference to
+ * its engine, the engine is destroyed here.
  *
  * @param sandbox The sandbox; NULL is ignored.
  *
@@ -993,7 +1032,10 @@ HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox);
 
 /**
  * Registers a host function the guest can call by name. Arguments from the
- * guest are checked against param_kinds before the callback runs.
+ * guest are checked against param_kinds before the callback runs. A sandbox
+ * made with a host-function set (hl_config_set_host_functions) has the set's
+ * functions as well as its own: a name the set has fails with
+ * HL_ERROR_ALREADY_REGISTERED.
  *
  * @param sandbox The sandbox.
  * @param name The name the guest calls (1 to 255 bytes).
@@ -1021,6 +1063,78 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox,
                                hl_host_fn_t callback,
                                void *user_data,
                                hl_finalizer_t finalizer);
+
+/**
+ * Makes an empty host-function set. Add functions to it with
+ * hl_host_functions_add(), then name it in configs
+ * (hl_config_set_host_functions()): every sandbox made with such a config can
+ * call them, and the functions are registered once for all of them.
+ *
+ * @param out Receives an empty set; set to NULL on error.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (out is NULL),
+ *     HL_ERROR_OUT_OF_MEMORY.
+ *
+ * Ownership: The caller owns a reference to *out; free it with
+ * hl_host_functions_delete().
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API hl_error_t *hl_host_functions_new(hl_host_functions_t **out);
+
+/**
+ * Adds a host function to the set, as hl_register() does to one sandbox: same
+ * checks, same callback contract. A set can change only until a sandbox is made
+ * with a config naming it (an attempt that fails counts too); from then on it
+ * is frozen (its sandboxes rely on it staying as it was, and share it without
+ * locks) and this fails with HL_ERROR_HOST_FUNCTIONS_FROZEN: make a new set for
+ * other functions.
+ *
+ * @param functions The set.
+ * @param name The name the guest calls (1 to 255 bytes).
+ * @param param_kinds The parameter kinds (not HL_VAL_VOID); may be NULL when
+ *     nparams is 0.
+ * @param nparams Number of parameters (at most 32).
+ * @param return_kind The result kind (HL_VAL_VOID for none).
+ * @param callback The function.
+ * @param user_data Passed to callback and finalizer.
+ * @param finalizer Called once with user_data when the last holder of the set
+ *     lets go of it (see hl_host_functions_delete()), or before
+ *     hl_host_functions_add returns an error. May be NULL.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT, HL_ERROR_ALREADY_REGISTERED (the
+ *     set has the name), HL_ERROR_HOST_FUNCTIONS_FROZEN (a sandbox was made
+ *     with the set).
+ *
+ * Ownership: Borrows functions, name and param_kinds (copied). user_data is
+ * handed to finalizer.
+ *
+ * Thread-safety: Any thread, also concurrently with other adds to the same set
+ * and with sandboxes being made with it. callback may run on several threads at
+ * once (one per sandbox in a call), and on any sandbox made with the set.
+ */
+HL_API hl_error_t *hl_host_functions_add(hl_host_functions_t *functions,
+                                         const char *name,
+                                         const hl_val_kind_t *param_kinds,
+                                         size_t nparams,
+                                         hl_val_kind_t return_kind,
+                                         hl_host_fn_t callback,
+                                         void *user_data,
+                                         hl_finalizer_t finalizer);
+
+/**
+ * Drops the caller's reference. Configs naming the set and sandboxes made with
+ * it keep their own, so the functions live on while any of them does. When the
+ * last reference goes (here, in hl_config_delete(),
+ * hl_config_set_host_functions() or hl_sandbox_delete()), every finalizer of
+ * the set runs once, inside that call, on its thread.
+ *
+ * @param functions The set; NULL is ignored.
+ *
+ * Ownership: Takes functions.
+ *
+ * Thread-safety: Any thread; not concurrently with other uses of the same
+ * handle.
+ */
+HL_API void hl_host_functions_delete(hl_host_functions_t *functions);
 
 /**
  * Calls a guest function by name and waits for it. Host functions the guest
@@ -1222,8 +1336,12 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
  * Creates a sandbox already in the snapshot's state, without loading an ELF or
  * running the guest's initialisation. The VM comes from the engine's pool of
  * pre-created VMs when one is ready (see hl_engine_config_set_vm_pool_size).
- * Host functions are not part of a snapshot: register them before the first
- * call.
+ * Host functions are not part of a snapshot, only their names and signatures
+ * are. With a config that names a host-function set
+ * (hl_config_set_host_functions), the set must have every host function the
+ * snapshot recorded, with the same signature, else this fails at once with
+ * HL_ERROR_SNAPSHOT_MISMATCH naming the function. Without a set nothing is
+ * checked here: register them with hl_register() before the first call.
  *
  * @param snapshot The state to start from.
  * @param config Runtime settings (log callback, maximum log level, call time
@@ -1233,7 +1351,9 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
  *     config's level can lower that, not raise it.
  * @param out Receives the sandbox.
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_OUT_OF_MEMORY,
- *     HL_ERROR_HYPERVISOR.
+ *     HL_ERROR_HYPERVISOR, HL_ERROR_SNAPSHOT_MISMATCH (the config's
+ *     host-function set lacks a function the snapshot recorded, or has it with
+ *     another signature).
  *
  * Ownership: Borrows snapshot and config; the sandbox does not keep the
  * snapshot, but holds the snapshot's mapped regions while it maps them. The

@@ -164,6 +164,11 @@ const (
 	// written in a format version or for a guest ABI this library does not
 	// read.
 	ErrorSnapshotVersion ErrorCode = 34
+
+	// ErrorHostFunctionsFrozen is HL_ERROR_HOST_FUNCTIONS_FROZEN. A
+	// host-function set cannot change any more: a sandbox was made with it.
+	// Make a new set (hl_host_functions_new) for other functions.
+	ErrorHostFunctionsFrozen ErrorCode = 35
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -237,6 +242,8 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_SNAPSHOT_CORRUPT"
 	case ErrorSnapshotVersion:
 		return "HL_ERROR_SNAPSHOT_VERSION"
+	case ErrorHostFunctionsFrozen:
+		return "HL_ERROR_HOST_FUNCTIONS_FROZEN"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

@@ -76,6 +76,16 @@ HL_API hl_error_t *hl_config_set_engine(hl_config_t *config, hl_engine_t *engine
   });
 }
 
+HL_API hl_error_t *hl_config_set_host_functions(hl_config_t *config, hl_host_functions_t *functions) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_host_functions: config is NULL");
+    // The old set may be released here, its finalizers with it: after the
+    // new one is in place, so a finalizer sees a consistent config.
+    std::shared_ptr<hl::HostFunctionSet> old = std::move(config->config.host_functions);
+    config->config.host_functions = functions != nullptr ? functions->set : nullptr;
+  });
+}
+
 HL_API hl_error_t *hl_config_set_init_data(hl_config_t *config, const uint8_t *data, size_t len, uint32_t flags) {
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_init_data: config is NULL");

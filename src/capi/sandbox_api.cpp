@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capi/c_host_function.h"
+#include "capi/host_function_signature.h"
 #include "capi/shim.h"
 #include "common/regular_file.h"
 #include "protocol/values.h"
@@ -146,23 +147,11 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
   bool handed_over = false;
   hl_error_t *err = hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_register: sandbox is NULL");
-    hl::require(name != nullptr && name[0] != '\0' && std::strlen(name) <= HL_WIRE_MAX_NAME,
-                "hl_register: name must be 1 to 255 bytes");
     hl::require(callback != nullptr, "hl_register: callback is NULL");
-    hl::require(nparams <= HL_WIRE_MAX_ARGS, "hl_register: at most 32 parameters");
-    hl::require(param_kinds != nullptr || nparams == 0, "hl_register: param_kinds is NULL");
-    std::vector<hl::ValKind> params;
-    for (size_t i = 0; i < nparams; i++) {
-      if (param_kinds[i] == HL_VAL_VOID || !hl::is_valid_kind(param_kinds[i]))
-        throw hl::Error(hl::ErrorCode::kInvalidArgument,
-                        hl::format("hl_register('%s'): parameter %zu has invalid kind %u", name, i, param_kinds[i]));
-      params.push_back(hl::from_c(param_kinds[i]));
-    }
-    if (!hl::is_valid_kind(return_kind))
-      throw hl::Error(hl::ErrorCode::kInvalidArgument,
-                      hl::format("hl_register('%s'): invalid return kind %u", name, return_kind));
-    auto fn = std::make_unique<hl::CHostFunction>(name, std::move(params), hl::from_c(return_kind), callback, user_data,
-                                                  finalizer);
+    hl::HostFunctionSignature sig =
+        hl::check_host_function_signature(__func__, name, param_kinds, nparams, return_kind);
+    auto fn = std::make_unique<hl::CHostFunction>(std::move(sig.name), std::move(sig.params), sig.result, callback,
+                                                  user_data, finalizer);
     handed_over = true;
     sandbox->sandbox->register_host_function(std::move(fn));
   });

@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "hyperlight.h"
 #include "sandbox/config.h"
+#include "sandbox/host_function_set.h"
 #include "sandbox/interrupt.h"
 #include "sandbox/sandbox.h"
 
@@ -44,6 +45,12 @@ struct hl_snapshot {
   // to let them go when the snapshot is deleted.
   std::mutex engines_mu;
   std::vector<std::weak_ptr<hl::Engine>> engines;
+};
+
+// One reference to a host-function set; configs hold others, and sandboxes
+// hold its frozen table.
+struct hl_host_functions {
+  std::shared_ptr<hl::HostFunctionSet> set;
 };
 
 struct hl_interrupt_handle {

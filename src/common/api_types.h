@@ -54,6 +54,7 @@ enum class ErrorCode : uint32_t {
   kSnapshotMismatch = 32,  // HL_ERROR_SNAPSHOT_MISMATCH
   kSnapshotCorrupt = 33,  // HL_ERROR_SNAPSHOT_CORRUPT
   kSnapshotVersion = 34,  // HL_ERROR_SNAPSHOT_VERSION
+  kHostFunctionsFrozen = 35,  // HL_ERROR_HOST_FUNCTIONS_FROZEN
 };
 
 // HL_VAL_*: The type carried by an hl_val_t. Append-only.

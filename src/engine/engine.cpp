@@ -43,6 +43,13 @@ std::unique_ptr<Sandbox> Engine::create_sandbox(const SandboxConfig &config, std
 
 std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfig &config,
                                                               const std::shared_ptr<const Snapshot> &snapshot) {
+  // Refused before a spare is taken or a VM used: a sandbox that would fail
+  // its first host call is better not made.
+  if (config.host_functions != nullptr)
+    Sandbox::check_host_functions(*snapshot, config.host_function_registry(), "hl_sandbox_new_from_snapshot",
+                                  "the config's host-function set (hl_config_set_host_functions) does not have",
+                                  "make a set that has it as it was when the snapshot was taken (a set cannot change "
+                                  "once a sandbox was made with it)");
   std::unique_ptr<Sandbox> sb = spares_.take(snapshot);
   if (sb != nullptr) {
     try {

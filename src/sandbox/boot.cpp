@@ -61,6 +61,7 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
       tracker_(layout_.memory_size / mem::kPageSize),
       mapped_regions_(vm_, memory_.span(layout_.page_tables, layout_.page_tables_size), layout_, tracker_),
       interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts)),
+      host_functions_(config.host_function_registry()),
       log_callback_(config.log_callback),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "common/api_types.h"
 #include "mem/layout.h"
+#include "sandbox/host_function_set.h"
 
 namespace hl {
 
@@ -49,6 +51,14 @@ struct SandboxConfig {
 
   // Guest log records go here; empty means the default (stderr).
   GuestLogCallback log_callback;
+  // Host functions every sandbox made with this config starts with; null
+  // for none. Making a sandbox freezes the set (host_function_set.h).
+  std::shared_ptr<HostFunctionSet> host_functions;
+  // The set's table as a sandbox sees it: frozen now; empty without a set.
+  HostFunctionRegistry host_function_registry() const {
+    return host_functions != nullptr ? HostFunctionRegistry(host_functions->freeze()) : HostFunctionRegistry();
+  }
+
   // Unset: HYPERLIGHT_LOG, else HL_LOG_WARN (see effective_max_log_level).
   bool max_log_level_set = false;
   LogLevel max_log_level = LogLevel::kWarn;

@@ -41,15 +41,38 @@ class HostFunction {
   ValKind result_;
 };
 
+// Host functions by name; a shared one never changes (HostFunctionSet).
+using HostFunctionTable = std::map<std::string, std::shared_ptr<const HostFunction>, std::less<>>;
+
+// A sandbox's host functions: those of the set it was made with, shared
+// with other sandboxes, and its own (hl_register). Names are unique across
+// both, so a lookup finds at most one.
 class HostFunctionRegistry {
  public:
-  // Throws Error(HL_ERROR_ALREADY_REGISTERED); fn is destroyed (finalized) then.
+  HostFunctionRegistry() = default;
+  explicit HostFunctionRegistry(std::shared_ptr<const HostFunctionTable> shared) : shared_(std::move(shared)) {}
+
+  // Throws Error(HL_ERROR_ALREADY_REGISTERED), also for a name the shared
+  // set has; fn is destroyed (finalized) then.
   void add(std::unique_ptr<HostFunction> fn);
-  const HostFunction *find(std::string_view name) const;
-  const std::map<std::string, std::unique_ptr<HostFunction>, std::less<>> &all() const { return functions_; }
+  const HostFunction *find(std::string_view name) const {
+    if (shared_ != nullptr)
+      if (auto it = shared_->find(name); it != shared_->end()) return it->second.get();
+    if (own_.empty()) return nullptr;
+    auto it = own_.find(name);
+    return it == own_.end() ? nullptr : it->second.get();
+  }
+  // Every function, the shared ones first.
+  template <typename F>
+  void for_each(F &&visit) const {
+    if (shared_ != nullptr)
+      for (const auto &entry : *shared_) visit(*entry.second);
+    for (const auto &entry : own_) visit(*entry.second);
+  }
 
  private:
-  std::map<std::string, std::unique_ptr<HostFunction>, std::less<>> functions_;
+  std::shared_ptr<const HostFunctionTable> shared_;  // null: made without a set
+  HostFunctionTable own_;
 };
 
 }  // namespace hl

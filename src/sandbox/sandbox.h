@@ -61,6 +61,11 @@ class Sandbox {
   // changing anything if the snapshot does not fit.
   std::shared_ptr<const Snapshot> snapshot();
   void restore(const std::shared_ptr<const Snapshot> &snapshot);
+  // Throws SNAPSHOT_MISMATCH naming the first host function the snapshot
+  // recorded that functions lacks or has with another signature; operation,
+  // where ("which <where>") and remedy word the message.
+  static void check_host_functions(const Snapshot &snapshot, const HostFunctionRegistry &functions,
+                                   const char *operation, const char *where, const char *remedy);
   void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function, const Val *args,
                         size_t nargs, Val *result);
   // For SpareSandboxes (src/engine): park() strips everything that belonged to the

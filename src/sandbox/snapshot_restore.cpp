@@ -18,6 +18,17 @@
 #include "sandbox/sandbox.h"
 
 namespace hl {
+namespace {
+
+// "(i32, string) -> bool", for messages.
+std::string signature_text(const std::vector<ValKind> &params, ValKind result) {
+  std::string text = "(";
+  for (size_t i = 0; i < params.size(); i++) text += (i == 0 ? "" : ", ") + std::string(kind_name(params[i]));
+  return text + ") -> " + kind_name(result);
+}
+
+}  // namespace
+
 void Sandbox::harvest_dirty_ring() {
   // Slot number -> first guest page of the slot (map_memory_slots).
   const uint64_t slot_first_page[3] = {1, layout_.stack / mem::kPageSize, layout_.exception_stack / mem::kPageSize};
@@ -46,8 +57,9 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   snap->mapped_regions = mapped_regions_.regions();  // shares each region's memory
   snap->vcpu = vcpu_.capture_state();
   snap->guest = guest_;
-  for (const auto &[name, fn] : host_functions_.all())
-    snap->host_functions[name] = FunctionSignature{fn->params(), fn->result_kind()};
+  host_functions_.for_each([&](const HostFunction &fn) {
+    snap->host_functions[fn.name()] = FunctionSignature{fn.params(), fn.result_kind()};
+  });
   {
     std::lock_guard<std::mutex> lock(counter_publish_mu_);
     snap->counter = counter_.load();
@@ -67,18 +79,24 @@ void Sandbox::restore_memory(const Snapshot &baseline) {
 void Sandbox::check_fits(const Snapshot &snap) const {
   if (std::string diff = describe_layout_difference(snap.layout, layout_); !diff.empty())
     throw Error(ErrorCode::kSnapshotMismatch, "hl_sandbox_restore: the snapshot's memory layout does not fit: " + diff);
+  check_host_functions(snap, host_functions_, "hl_sandbox_restore", "this sandbox has not registered",
+                       "register it (hl_register) as it was when the snapshot was taken");
+}
+
+void Sandbox::check_host_functions(const Snapshot &snap, const HostFunctionRegistry &functions, const char *operation,
+                                   const char *where, const char *remedy) {
   for (const auto &[name, want] : snap.host_functions) {
-    const HostFunction *have = host_functions_.find(name);
+    const HostFunction *have = functions.find(name);
     if (have == nullptr)
       throw Error(ErrorCode::kSnapshotMismatch,
-                  format("hl_sandbox_restore: the snapshot's guest may call host function '%s', which this sandbox "
-                         "has not registered",
-                         name.c_str()));
+                  format("%s: the snapshot's guest may call host function '%s', which %s; %s", operation, name.c_str(),
+                         where, remedy));
     if (have->params() != want.params || have->result_kind() != want.result)
       throw Error(ErrorCode::kSnapshotMismatch,
-                  format("hl_sandbox_restore: host function '%s' is registered here with another signature than "
-                         "when the snapshot was taken",
-                         name.c_str()));
+                  format("%s: host function '%s' has another signature than when the snapshot was taken (%s here, "
+                         "%s then); %s",
+                         operation, name.c_str(), signature_text(have->params(), have->result_kind()).c_str(),
+                         signature_text(want.params, want.result).c_str(), remedy));
   }
 }
 
@@ -166,6 +184,7 @@ std::shared_ptr<const Snapshot> Sandbox::park() {
 
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
   interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts);
+  host_functions_ = config.host_function_registry();
   log_callback_ = config.log_callback;
   max_log_level_ = config.effective_max_log_level();
   default_timeout_ns_ = config.call_timeout_ns;

@@ -182,6 +182,12 @@ public enum ErrorCode : uint
     /// library does not read.
     /// </summary>
     SnapshotVersion = 34,
+
+    /// <summary>
+    /// A host-function set cannot change any more: a sandbox was made with it.
+    /// Make a new set (hl_host_functions_new) for other functions.
+    /// </summary>
+    HostFunctionsFrozen = 35,
 }
 
 /// <summary>
