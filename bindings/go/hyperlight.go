@@ -221,6 +221,14 @@ type Config struct {
 	// Engine may be closed once its sandboxes are created; creating one
 	// with a closed Engine fails with ErrorInvalidArgument.
 	Engine *Engine
+
+	// HostFunctions is the set of host functions every sandbox made with
+	// this Config starts with, shared by all of them (see HostFunctions);
+	// nil means none. Making a sandbox freezes the set. Each sandbox holds
+	// the set for as long as it lives, so it may be closed once its
+	// sandboxes are created; creating one with a closed set fails with
+	// ErrorInvalidArgument.
+	HostFunctions *HostFunctions
 }
 
 // NoTimeLimit, as Config.CallTimeout, Config.InitTimeout or the timeout of
@@ -360,6 +368,9 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	err := takeError(cerr)
 	if err == nil {
 		err = cfg.Engine.setOn(config) // nil: the default engine
+	}
+	if err == nil {
+		err = cfg.HostFunctions.setOn(config) // nil: none
 	}
 	if err != nil {
 		deleteLogger(logger)

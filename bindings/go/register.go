@@ -65,10 +65,11 @@ type hostFunc struct {
 	returnsErr bool    // the last result is an error
 }
 
-// newHostFunc checks fn's signature and describes it.
-func newHostFunc(name string, fn any) (*hostFunc, error) {
+// newHostFunc checks fn's signature and describes it; what names the
+// method for messages ("Register", "HostFunctions.Add").
+func newHostFunc(what, name string, fn any) (*hostFunc, error) {
 	fail := func(format string, args ...any) (*hostFunc, error) {
-		return nil, newError(ErrorInvalidArgument, fmt.Sprintf("Register(%q): ", name)+fmt.Sprintf(format, args...))
+		return nil, newError(ErrorInvalidArgument, fmt.Sprintf("%s(%q): ", what, name)+fmt.Sprintf(format, args...))
 	}
 	if name == "" || strings.IndexByte(name, 0) >= 0 {
 		return fail("the name must be non-empty and contain no NUL byte")
@@ -129,19 +130,17 @@ func newHostFunc(name string, fn any) (*hostFunc, error) {
 // ErrorBusy. Strings and []byte arguments given to fn are Go copies that fn
 // may keep.
 //
-// Registering a name twice fails with ErrorAlreadyRegistered. fn stays
-// referenced until the sandbox is closed.
+// Registering a name twice fails with ErrorAlreadyRegistered, and so does
+// a name that the sandbox's Config.HostFunctions has. fn stays referenced
+// until the sandbox is closed.
 func (s *Sandbox) Register(name string, fn any) error {
-	hf, err := newHostFunc(name, fn)
+	hf, err := newHostFunc("Register", name, fn)
 	if err != nil {
 		return err
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
-	kinds := make([]C.hl_val_kind_t, len(hf.kinds))
-	for i, k := range hf.kinds {
-		kinds[i] = C.hl_val_kind_t(k)
-	}
+	kinds := hf.cKinds()
 	var kindsPtr *C.hl_val_kind_t
 	if len(kinds) > 0 {
 		kindsPtr = &kinds[0] // copied by hl_register
@@ -159,6 +158,15 @@ func (s *Sandbox) Register(name string, fn any) error {
 	cerr := C.hlgo_register(ptr, cname, kindsPtr, C.size_t(len(kinds)), C.hl_val_kind_t(hf.result), C.uintptr_t(handle))
 	runtime.KeepAlive(s)
 	return takeError(cerr)
+}
+
+// cKinds returns the parameter kinds as the C API takes them.
+func (hf *hostFunc) cKinds() []C.hl_val_kind_t {
+	kinds := make([]C.hl_val_kind_t, len(hf.kinds))
+	for i, k := range hf.kinds {
+		kinds[i] = C.hl_val_kind_t(k)
+	}
+	return kinds
 }
 
 // hostCall runs the host function behind handle for the guest.

@@ -172,10 +172,13 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 // than NewSandbox). Any number of goroutines may do so from one snapshot at
 // once.
 //
-// Host functions are not part of a snapshot: Register the ones the guest
-// calls on the new sandbox before calling it. cfg may be nil for the
-// defaults; only its runtime settings apply (MaxLogLevel, Logger,
-// CallTimeout, Engine): the memory sizes and InitData come from the
+// Host functions are not part of a snapshot, only their names and
+// signatures are: give the new sandbox the ones the guest calls with
+// cfg.HostFunctions, which must then have every one of them with the same
+// signature (else ErrorSnapshotMismatch, naming the first it lacks, and no
+// sandbox), or Register them on the new sandbox before calling it. cfg may
+// be nil for the defaults; only its runtime settings apply (MaxLogLevel,
+// Logger, CallTimeout, Engine, HostFunctions): the memory sizes and InitData come from the
 // snapshot, and those fields are ignored, as is InitTimeout (no
 // initialisation runs). The VM comes from the engine's pool of pre-created
 // VMs when one is ready, or is a closed sandbox of the same snapshot that
@@ -184,8 +187,10 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 // records above the level of the sandbox the snapshot was taken from.
 // SharedMemory mapped in the snapshot is mapped into the new sandbox too.
 //
-// Errors include ErrorNoHypervisor, ErrorOutOfMemory, ErrorHypervisor and
-// ErrorInvalidArgument (snap nil or closed, or cfg.Engine closed).
+// Errors include ErrorNoHypervisor, ErrorOutOfMemory, ErrorHypervisor,
+// ErrorSnapshotMismatch (cfg.HostFunctions lacks a function the snapshot
+// needs) and ErrorInvalidArgument (snap nil or closed, or cfg.Engine or
+// cfg.HostFunctions closed).
 func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	ptr, err := snap.acquire("NewSandboxFromSnapshot")
 	if err != nil {
@@ -195,7 +200,7 @@ func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	var runtimeCfg *Config
 	if cfg != nil {
 		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout,
-			Engine: cfg.Engine}
+			Engine: cfg.Engine, HostFunctions: cfg.HostFunctions}
 	}
 	return createSandbox(runtimeCfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
 		return C.hl_sandbox_new_from_snapshot(ptr, config, out)

@@ -17,6 +17,16 @@ namespace Hyperlight;
 internal sealed class HostErrorSlot
 {
     internal Exception? LastException;
+
+    [ThreadStatic]
+    private static HostErrorSlot? t_thisThread;
+
+    /// <summary>
+    /// The slot of functions in a <see cref="HostFunctions"/> set, which many
+    /// sandboxes share: a host function runs on the thread that called its
+    /// sandbox, so that thread's slot reaches the right call.
+    /// </summary>
+    internal static HostErrorSlot ThisThread => t_thisThread ??= new HostErrorSlot();
 }
 
 /// <summary>
@@ -29,9 +39,9 @@ internal sealed unsafe class HostFunction
     private readonly Delegate _fn;
     private readonly ValKind _returnKind;
     private readonly int _paramCount;
-    private readonly HostErrorSlot _errors;
+    private readonly HostErrorSlot? _errors; // null: HostErrorSlot.ThisThread
 
-    private HostFunction(string name, Delegate fn, ValKind returnKind, int paramCount, HostErrorSlot errors)
+    private HostFunction(string name, Delegate fn, ValKind returnKind, int paramCount, HostErrorSlot? errors)
     {
         _name = name;
         _fn = fn;
@@ -44,7 +54,7 @@ internal sealed unsafe class HostFunction
     /// Reads the delegate's signature (its Invoke method) and maps it to value
     /// kinds; throws ArgumentException for unsupported types.
     /// </summary>
-    internal static HostFunction Create(string name, Delegate fn, HostErrorSlot errors, out ValKind[] paramKinds,
+    internal static HostFunction Create(string name, Delegate fn, HostErrorSlot? errors, out ValKind[] paramKinds,
                                         out ValKind returnKind)
     {
         MethodInfo invoke = fn.GetType().GetMethod("Invoke")
@@ -100,7 +110,7 @@ internal sealed unsafe class HostFunction
         {
             if (self != null)
             {
-                self._errors.LastException = e;
+                (self._errors ?? HostErrorSlot.ThisThread).LastException = e;
             }
             return NewError(e.Message);
         }

@@ -152,6 +152,22 @@ internal static unsafe partial class NativeMethods
                                                IntPtr userData,
                                                delegate* unmanaged[Cdecl]<IntPtr, void> finalizer);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_host_functions_new")]
+    internal static partial IntPtr hl_host_functions_new(out HostFunctionsSafeHandle functions);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_host_functions_add", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_host_functions_add(
+        HostFunctionsSafeHandle functions, string name, byte* paramKinds, nuint nparams, byte returnKind,
+        delegate* unmanaged[Cdecl]<IntPtr, HlVal*, nuint, HlVal*, IntPtr> callback, IntPtr userData,
+        delegate* unmanaged[Cdecl]<IntPtr, void> finalizer);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_host_functions_delete")]
+    internal static partial void hl_host_functions_delete(IntPtr functions);
+
+    // As hl_config_set_engine: the config takes a native reference of its own.
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_host_functions")]
+    internal static partial IntPtr hl_config_set_host_functions(IntPtr config, HostFunctionsSafeHandle functions);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_call", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_call(SandboxSafeHandle sandbox, string function, HlVal* args, nuint nargs,
                                            HlVal* result);
@@ -358,6 +374,28 @@ internal sealed class EngineSafeHandle : SafeHandle
     protected override bool ReleaseHandle()
     {
         NativeMethods.hl_engine_delete(handle);
+        return true;
+    }
+}
+
+/// <summary>
+/// Owns one reference to an hl_host_functions_t*; releasing it calls
+/// hl_host_functions_delete. Configs and sandboxes made with the set hold
+/// native references of their own; the last to go runs the finalizers, which
+/// free the functions' GCHandles.
+/// </summary>
+internal sealed class HostFunctionsSafeHandle : SafeHandle
+{
+    /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
+    public HostFunctionsSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    protected override bool ReleaseHandle()
+    {
+        NativeMethods.hl_host_functions_delete(handle);
         return true;
     }
 }

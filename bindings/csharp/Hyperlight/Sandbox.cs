@@ -89,7 +89,11 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// once from one snapshot.
     /// </summary>
     /// <remarks>
-    /// Host functions are not part of a snapshot: <see cref="Register(string, Delegate)"/>
+    /// Host functions are not part of a snapshot, only their names and
+    /// signatures are. Give the new sandbox the ones the guest calls with
+    /// <see cref="SandboxOptions.HostFunctions"/>, which must then have every
+    /// one of them with the same signature (else <see cref="ErrorCode.SnapshotMismatch"/>,
+    /// naming the first it lacks), or <see cref="Register(string, Delegate)"/>
     /// them on the new sandbox before the first call (and before restoring a
     /// snapshot that was taken with them registered). <see cref="SharedMemory"/>
     /// mapped when the snapshot was taken is mapped into the new sandbox too,
@@ -99,12 +103,13 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
     /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>,
-    /// <see cref="SandboxOptions.Engine"/>);
+    /// <see cref="SandboxOptions.Engine"/>, <see cref="SandboxOptions.HostFunctions"/>);
     /// memory sizes and init data come from the snapshot, and those options are ignored, as is
     /// <see cref="SandboxOptions.InitTimeout"/> (no initialisation runs).</param>
-    /// <exception cref="ObjectDisposedException">The snapshot, or the options' engine, was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The snapshot, or the options' engine or host functions, was disposed.</exception>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NoHypervisor"/>,
-    /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>.</exception>
+    /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>,
+    /// <see cref="ErrorCode.SnapshotMismatch"/> (the options' host functions lack one the snapshot needs).</exception>
     public static Sandbox FromSnapshot(Snapshot snapshot, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -194,6 +199,12 @@ public sealed unsafe partial class Sandbox : IDisposable
                 // another: the engine may be disposed from here on.
                 HyperlightException.ThrowIfError(NativeMethods.hl_config_set_engine(config, engine.GetHandle()));
             }
+            if (options.HostFunctions is HostFunctions functions)
+            {
+                // As the engine: the config and then the sandbox hold references of their own.
+                HyperlightException.ThrowIfError(
+                    NativeMethods.hl_config_set_host_functions(config, functions.GetHandle()));
+            }
             return config;
         }
         catch
@@ -242,7 +253,8 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <see cref="Exception.InnerException"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The delegate has an unsupported parameter or return type.</exception>
-    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.AlreadyRegistered"/>.</exception>
+    /// <exception cref="HyperlightException">For example <see cref="ErrorCode.AlreadyRegistered"/>
+    /// (also for a name the sandbox's <see cref="SandboxOptions.HostFunctions"/> has).</exception>
     public void Register(string name, Delegate fn)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -701,6 +713,7 @@ public sealed unsafe partial class Sandbox : IDisposable
             var vals = new HlVal[args.Length];
             ValueMarshaller.ToNative(args, vals, out payload);
             _hostErrors.LastException = null;
+            HostErrorSlot.ThisThread.LastException = null;
 
             CallKiller? killer = null;
             CancellationTokenRegistration registration = default;
@@ -738,7 +751,8 @@ public sealed unsafe partial class Sandbox : IDisposable
 
             if (err != IntPtr.Zero)
             {
-                throw HyperlightException.FromNative(err, _hostErrors.LastException)!;
+                throw HyperlightException.FromNative(
+                    err, _hostErrors.LastException ?? HostErrorSlot.ThisThread.LastException)!;
             }
             try
             {
@@ -752,6 +766,7 @@ public sealed unsafe partial class Sandbox : IDisposable
         finally
         {
             _hostErrors.LastException = null;
+            HostErrorSlot.ThisThread.LastException = null;
             if (payload != IntPtr.Zero)
             {
                 NativeMemory.Free((void*)payload);

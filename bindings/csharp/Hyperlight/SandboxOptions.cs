@@ -130,4 +130,17 @@ public sealed class SandboxOptions
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     public Engine? Engine { get; set; }
+
+    /// <summary>
+    /// Host functions the sandbox starts with, shared with every other sandbox
+    /// made with the same set (hl_config_set_host_functions): they are
+    /// registered once for all of them. Null: none. Applies to
+    /// <see cref="Sandbox.FromSnapshot"/> too, which then checks that the set
+    /// has every host function the snapshot recorded. Creating a sandbox
+    /// freezes the set (see <see cref="Hyperlight.HostFunctions"/>). The
+    /// sandbox holds its own reference to the set, so the set may be disposed
+    /// once the sandbox is created; creating one with a disposed set throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public HostFunctions? HostFunctions { get; set; }
 }
