@@ -1345,10 +1345,10 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
  *
  * @param snapshot The state to start from.
  * @param config Runtime settings (log callback, maximum log level, call time
- *     limit); may be NULL for defaults. Memory sizes and init data come from
- *     the snapshot and the config's are not used. The guest itself filters log
- *     records by the level its sandbox had when the snapshot was taken: the
- *     config's level can lower that, not raise it.
+ *     limit, engine, host-function set); may be NULL for defaults. Memory sizes
+ *     and init data come from the snapshot and the config's are not used. The
+ *     guest itself filters log records by the level its sandbox had when the
+ *     snapshot was taken: the config's level can lower that, not raise it.
  * @param out Receives the sandbox.
  * @return NULL, or HL_ERROR_NO_HYPERVISOR, HL_ERROR_OUT_OF_MEMORY,
  *     HL_ERROR_HYPERVISOR, HL_ERROR_SNAPSHOT_MISMATCH (the config's
