@@ -36,11 +36,12 @@ void GuestFunctionPointer::call(void *ret, void **args) {
   const ValKind result_kind = signature_->result();
   Val out{};
   hl_error_t *err = guarded(entry_.c_str(), [&] {
-    std::array<Val, HL_WIRE_MAX_ARGS> vals{};
+    std::array<Val, HL_WIRE_MAX_ARGS> vals;  // only the first params.size() are set and read
     const std::vector<ValKind> &params = signature_->params();
     size_t c = 1;  // past the error pointer
     for (size_t i = 0; i < params.size(); i++) {
       Val &v = vals[i];
+      v = Val{};
       v.kind = params[i];
       switch (params[i]) {
         case ValKind::kI32: v.of.i32 = *static_cast<const int32_t *>(args[c++]); break;
