@@ -2,7 +2,8 @@
 //
 // Floor: a bare VM whose ring-3 code does `out` in a loop; one iteration is
 // one KVM_RUN exit round trip, the least any call can cost on this host.
-// The ratio hl_call / floor is printed at the end.
+// The ratio hl_call / floor is printed at the end, and the cost of typed
+// functions (libffi) against the uniform callback and hl_call.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -112,14 +113,23 @@ hl_error_t *host_add(void *, const hl_val_t *args, size_t, hl_val_t *result) {
   return nullptr;
 }
 
-void run_calls(benchmark::State &state, const char *function) {
+// HostAdd as a plain C function (hl_register_typed, called through libffi).
+int32_t typed_host_add(int32_t a, int32_t b) { return a + b; }
+
+enum class HostAdd { kUniform, kTyped };
+
+void run_calls(benchmark::State &state, const char *function, HostAdd host_add_kind = HostAdd::kUniform) {
   hl_sandbox_t *sb = make_sandbox();
   if (sb == nullptr) {
     state.SkipWithError("no sandbox");
     return;
   }
   const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
-  hl_error_delete(hl_register(sb, "HostAdd", params, 2, HL_VAL_I32, host_add, nullptr, nullptr));
+  if (host_add_kind == HostAdd::kTyped)
+    hl_error_delete(hl_register_typed(sb, "HostAdd", params, 2, HL_VAL_I32,
+                                      reinterpret_cast<hl_typed_fn_t>(typed_host_add), 0, nullptr, nullptr));
+  else
+    hl_error_delete(hl_register(sb, "HostAdd", params, 2, HL_VAL_I32, host_add, nullptr, nullptr));
   hl_val_t args[2] = {};
   args[0].kind = args[1].kind = HL_VAL_I32;
   args[0].of.i32 = 40;
@@ -139,8 +149,99 @@ void run_calls(benchmark::State &state, const char *function) {
 void BM_HlCallAdd(benchmark::State &state) { run_calls(state, "Add"); }
 BENCHMARK(BM_HlCallAdd)->UseRealTime()->MinTime(1.0);
 
+// Add(40, 2) through a guest function pointer (a libffi closure) instead of hl_call.
+void BM_GuestFunctionPointerAdd(benchmark::State &state) {
+  hl_sandbox_t *sb = make_sandbox();
+  if (sb == nullptr) {
+    state.SkipWithError("no sandbox");
+    return;
+  }
+  const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+  hl_guest_function_t *fn = nullptr;
+  hl_error_t *err = hl_guest_function_new(sb, "Add", HL_VAL_I32, params, 2, &fn);
+  if (err != nullptr) {
+    state.SkipWithError(hl_error_message(err));
+    hl_error_delete(err);
+    hl_sandbox_delete(sb);
+    return;
+  }
+  auto add = reinterpret_cast<int32_t (*)(hl_error_t **, int32_t, int32_t)>(hl_guest_function_pointer(fn));
+  for (auto _ : state) {
+    int32_t sum = add(&err, 40, 2);
+    benchmark::DoNotOptimize(sum);
+    if (err != nullptr) {
+      state.SkipWithError(hl_error_message(err));
+      hl_error_delete(err);
+      break;
+    }
+  }
+  hl_guest_function_delete(fn);
+  hl_sandbox_delete(sb);
+}
+BENCHMARK(BM_GuestFunctionPointerAdd)->UseRealTime()->MinTime(1.0);
+
 void BM_HlCallAddViaHost(benchmark::State &state) { run_calls(state, "AddViaHost"); }
 BENCHMARK(BM_HlCallAddViaHost)->UseRealTime()->MinTime(1.0);
+
+void BM_HlCallAddViaHostTyped(benchmark::State &state) { run_calls(state, "AddViaHost", HostAdd::kTyped); }
+BENCHMARK(BM_HlCallAddViaHostTyped)->UseRealTime()->MinTime(1.0);
+
+// The same comparisons interleaved: batches of 100 calls alternate between
+// the two ways, so a change in the machine's load hits both alike (a shared
+// 2-core machine drifts by more than the differences measured). The ratio of
+// the summed times is the counter "ratio".
+template <typename A, typename B>
+void interleave(benchmark::State &state, A &&first, B &&second) {
+  using Clock = std::chrono::steady_clock;
+  Clock::duration a{}, b{};
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    for (int n = 0; n < 100; n++) first();
+    auto t1 = Clock::now();
+    for (int n = 0; n < 100; n++) second();
+    a += t1 - t0;
+    b += Clock::now() - t1;
+  }
+  if (a.count() > 0) state.counters["ratio"] = static_cast<double>(b.count()) / static_cast<double>(a.count());
+}
+
+void BM_InterleavedPointerVsHlCall(benchmark::State &state) {
+  hl_sandbox_t *sb = make_sandbox();
+  const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+  hl_guest_function_t *fn = nullptr;
+  hl_error_delete(hl_guest_function_new(sb, "Add", HL_VAL_I32, params, 2, &fn));
+  auto add = reinterpret_cast<int32_t (*)(hl_error_t **, int32_t, int32_t)>(hl_guest_function_pointer(fn));
+  hl_val_t args[2] = {};
+  args[0].kind = args[1].kind = HL_VAL_I32;
+  args[0].of.i32 = 40;
+  args[1].of.i32 = 2;
+  hl_val_t result;
+  interleave(
+      state, [&] { hl_error_delete(hl_call(sb, "Add", args, 2, &result)); },
+      [&] { benchmark::DoNotOptimize(add(nullptr, 40, 2)); });
+  hl_guest_function_delete(fn);
+  hl_sandbox_delete(sb);
+}
+BENCHMARK(BM_InterleavedPointerVsHlCall)->UseRealTime()->MinTime(2.0);
+
+void BM_InterleavedTypedVsUniformHost(benchmark::State &state) {
+  hl_sandbox_t *uniform = make_sandbox(), *typed = make_sandbox();
+  const hl_val_kind_t params[] = {HL_VAL_I32, HL_VAL_I32};
+  hl_error_delete(hl_register(uniform, "HostAdd", params, 2, HL_VAL_I32, host_add, nullptr, nullptr));
+  hl_error_delete(hl_register_typed(typed, "HostAdd", params, 2, HL_VAL_I32,
+                                    reinterpret_cast<hl_typed_fn_t>(typed_host_add), 0, nullptr, nullptr));
+  hl_val_t args[2] = {};
+  args[0].kind = args[1].kind = HL_VAL_I32;
+  args[0].of.i32 = 40;
+  args[1].of.i32 = 2;
+  hl_val_t result;
+  interleave(
+      state, [&] { hl_error_delete(hl_call(uniform, "AddViaHost", args, 2, &result)); },
+      [&] { hl_error_delete(hl_call(typed, "AddViaHost", args, 2, &result)); });
+  hl_sandbox_delete(typed);
+  hl_sandbox_delete(uniform);
+}
+BENCHMARK(BM_InterleavedTypedVsUniformHost)->UseRealTime()->MinTime(2.0);
 
 // From hl_kill() to the killed hl_call() returning, for a guest spinning
 // in ring 3 (one fresh sandbox per iteration: a killed sandbox is poisoned).
@@ -182,18 +283,36 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run> &runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run &r : runs)
-      if (!r.error_occurred && r.run_type == Run::RT_Iteration)
+      if (!r.error_occurred && r.run_type == Run::RT_Iteration) {
         ns_[r.benchmark_name()] = r.GetAdjustedRealTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+        auto ratio = r.counters.find("ratio");
+        if (ratio != r.counters.end()) ratios_[r.benchmark_name()] = ratio->second.value;
+      }
     // Manual-time runs report real time as the manual time.
   }
   void print_ratios() const {
     auto floor = find("BM_RawKvmExitFloor");
     if (floor <= 0) return;
     std::printf("\nratios to the raw KVM exit floor (%.2f us):\n", floor / 1e3);
-    for (const char *name : {"BM_HlCallAdd", "BM_HlCallAddViaHost", "BM_KillLatency"}) {
+    for (const char *name : {"BM_HlCallAdd", "BM_HlCallAddViaHost", "BM_HlCallAddViaHostTyped",
+                             "BM_GuestFunctionPointerAdd", "BM_KillLatency"}) {
       double t = find(name);
-      if (t > 0) std::printf("  %-22s %8.2f us  %5.2fx floor\n", name, t / 1e3, t / floor);
+      if (t > 0) std::printf("  %-26s %8.2f us  %5.2fx floor\n", name, t / 1e3, t / floor);
     }
+    std::printf("\ntyped functions through libffi:\n");
+    double uniform = exact("BM_HlCallAddViaHost"), typed = exact("BM_HlCallAddViaHostTyped");
+    if (uniform > 0 && typed > 0)
+      std::printf("  AddViaHost, typed host function / uniform callback: %5.3fx (target <= 1.05)\n", typed / uniform);
+    double by_name = exact("BM_HlCallAdd"), by_pointer = exact("BM_GuestFunctionPointerAdd");
+    if (by_name > 0 && by_pointer > 0)
+      std::printf("  Add, guest function pointer / hl_call:              %5.3fx (target <= 1.02)\n",
+                  by_pointer / by_name);
+    double typed_interleaved = counted_ratio("BM_InterleavedTypedVsUniformHost");
+    if (typed_interleaved > 0)
+      std::printf("  ... interleaved, typed / uniform:                   %5.3fx\n", typed_interleaved);
+    double pointer_interleaved = counted_ratio("BM_InterleavedPointerVsHlCall");
+    if (pointer_interleaved > 0)
+      std::printf("  ... interleaved, pointer / hl_call:                 %5.3fx\n", pointer_interleaved);
     std::printf("\nsnapshots (a request writing 16 pages; heap size in MiB after the slash):\n");
     for (const char *size : {"16", "256"}) {
       double call = find(std::string("BM_CallTouch16/") + size);
@@ -223,12 +342,24 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
 
  private:
+  // The benchmark called exactly `name` (run names go on with "/min_time:...").
+  double exact(const std::string &name) const {
+    for (const auto &[run, ns] : ns_)
+      if (run.substr(0, run.find('/')) == name) return ns;
+    return -1;
+  }
   double find(const std::string &prefix) const {
     for (const auto &[name, ns] : ns_)
       if (name.rfind(prefix, 0) == 0) return ns;
     return -1;
   }
+  double counted_ratio(const std::string &name) const {
+    for (const auto &[run, ratio] : ratios_)
+      if (run.substr(0, run.find('/')) == name) return ratio;
+    return -1;
+  }
   std::map<std::string, double> ns_;
+  std::map<std::string, double> ratios_;  // the "ratio" counters of interleaved runs
 };
 
 }  // namespace

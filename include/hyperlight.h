@@ -315,6 +315,32 @@ typedef uint32_t hl_sandbox_status_t;
 /** @} */
 
 /**
+ * @name HL_TYPED_* (uint32_t)
+ * How hyperlight calls a function registered with hl_register_typed()
+ * (docs/typed-functions.md). Append-only.
+ * @{
+ */
+/**
+ * The function's first parameter is void *user_data, the pointer given to
+ * hl_register_typed().
+ */
+#define HL_TYPED_USER_DATA 1
+/**
+ * The function takes hl_error_t **error next (after user_data, before the
+ * values). Setting *error to an error from hl_error_new() fails the guest's
+ * call with HL_ERROR_HOST_FUNCTION_FAILED and that message; the result is then
+ * ignored (and freed under HL_TYPED_FREE_RESULT). *error starts NULL.
+ */
+#define HL_TYPED_ERROR 2
+/**
+ * A string or bytes result was allocated with malloc(): hyperlight frees it
+ * with free() once the guest has its copy. Without this flag hyperlight only
+ * borrows the result.
+ */
+#define HL_TYPED_FREE_RESULT 4
+/** @} */
+
+/**
  * An error: a stable code and a message. Owned by whoever received it; free
  * with hl_error_delete().
  */
@@ -359,6 +385,12 @@ typedef struct hl_interrupt_handle hl_interrupt_handle_t;
 typedef struct hl_host_functions hl_host_functions_t;
 
 /**
+ * A guest function made callable as a C function pointer
+ * (hl_guest_function_new()). Free with hl_guest_function_delete().
+ */
+typedef struct hl_guest_function hl_guest_function_t;
+
+/**
  * A typed value: an argument or a result. Strings and bytes are (pointer,
  * length) pairs; the pointer may be NULL when the length is 0. Who owns that
  * memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
@@ -392,6 +424,18 @@ typedef struct hl_val {
   } of;
 } hl_val_t;
 
+/**
+ * Bytes passed by value: a bytes result of a typed host function
+ * (hl_register_typed()) or of a guest function pointer
+ * (hl_guest_function_pointer()). Who owns ptr is stated there.
+ */
+typedef struct hl_bytes {
+  /** The first byte; may be NULL when len is 0. */
+  const uint8_t *ptr;
+  /** How many bytes. */
+  size_t len;
+} hl_bytes_t;
+
 /* The layouts above are ABI: other languages mirror them by offset. */
 #ifdef __cplusplus
 #define HL_STATIC_ASSERT_(condition, message) static_assert(condition, message)
@@ -419,6 +463,10 @@ HL_STATIC_ASSERT_(offsetof(hl_val_t, of.string.len) == 16, "hl_val_t.of.string.l
 HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes) == 8, "hl_val_t.of.bytes must be at offset 8");
 HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes.ptr) == 8, "hl_val_t.of.bytes.ptr must be at offset 8");
 HL_STATIC_ASSERT_(offsetof(hl_val_t, of.bytes.len) == 16, "hl_val_t.of.bytes.len must be at offset 16");
+HL_STATIC_ASSERT_(sizeof(hl_bytes_t) == 16, "sizeof(hl_bytes_t) must be 16");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_bytes_t) == 8, "alignof(hl_bytes_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_bytes_t, ptr) == 0, "hl_bytes_t.ptr must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_bytes_t, len) == 8, "hl_bytes_t.len must be at offset 8");
 #undef HL_STATIC_ASSERT_
 #undef HL_ALIGNOF_
 
@@ -479,6 +527,16 @@ typedef void (*hl_log_fn_t)(void *user_data,
  *     or hl_sandbox_map_region().
  */
 typedef void (*hl_finalizer_t)(void *user_data);
+
+/**
+ * Any C function, cast to this type to pass it to hl_register_typed() or
+ * returned by hl_guest_function_pointer(); cast it back to its real type before
+ * calling it. Its real signature is R fn([void *user_data,] [hl_error_t
+ * **error,] P1, P2, ...), spelled out in docs/typed-functions.md: each kind has
+ * one C type (HL_VAL_BYTES two parameters, const uint8_t * and size_t).
+ *
+ */
+typedef void (*hl_typed_fn_t)(void);
 
 /**
  * The version of the loaded library, to compare with HL_VERSION at build time.
@@ -1121,6 +1179,49 @@ HL_API hl_error_t *hl_host_functions_add(hl_host_functions_t *functions,
                                          hl_finalizer_t finalizer);
 
 /**
+ * Adds a plain C function to the set, called through libffi exactly as
+ * hl_register_typed() describes (the C type of each kind, the leading user_data
+ * and error parameters, who frees a string or bytes result). The same rules as
+ * hl_host_functions_add() apply: a set is frozen once a sandbox is made with
+ * it.
+ *
+ * @param functions The set.
+ * @param name The name the guest calls (1 to 255 bytes).
+ * @param param_kinds The parameter kinds (not HL_VAL_VOID); may be NULL when
+ *     nparams is 0.
+ * @param nparams Number of parameters (at most 32). An HL_VAL_BYTES parameter
+ *     is two C parameters.
+ * @param return_kind The result kind (HL_VAL_VOID for none).
+ * @param fn The function, cast to hl_typed_fn_t, with the signature
+ *     hl_register_typed() describes.
+ * @param flags HL_TYPED_* bits, as for hl_register_typed().
+ * @param user_data Passed to fn (under HL_TYPED_USER_DATA) and to finalizer.
+ * @param finalizer Called once with user_data when the last holder of the set
+ *     lets go of it (see hl_host_functions_delete()), or before this returns an
+ *     error. May be NULL.
+ * @return NULL, or the errors of hl_register_typed() (without HL_ERROR_BUSY)
+ *     and hl_host_functions_add(): HL_ERROR_INVALID_ARGUMENT,
+ *     HL_ERROR_ALREADY_REGISTERED, HL_ERROR_HOST_FUNCTIONS_FROZEN.
+ *
+ * Ownership: Borrows functions, name and param_kinds (copied). user_data is
+ * handed to finalizer.
+ *
+ * Thread-safety: Any thread, also concurrently with other adds to the same set
+ * and with sandboxes being made with it. fn may run on several threads at once
+ * (one per sandbox in a call), and must not call into the sandbox that called
+ * it (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_host_functions_add_typed(hl_host_functions_t *functions,
+                                               const char *name,
+                                               const hl_val_kind_t *param_kinds,
+                                               size_t nparams,
+                                               hl_val_kind_t return_kind,
+                                               hl_typed_fn_t fn,
+                                               uint32_t flags,
+                                               void *user_data,
+                                               hl_finalizer_t finalizer);
+
+/**
  * Drops the caller's reference. Configs naming the set and sandboxes made with
  * it keep their own, so the functions live on while any of them does. When the
  * last reference goes (here, in hl_config_delete(),
@@ -1135,6 +1236,62 @@ HL_API hl_error_t *hl_host_functions_add(hl_host_functions_t *functions,
  * handle.
  */
 HL_API void hl_host_functions_delete(hl_host_functions_t *functions);
+
+/**
+ * Registers a plain C function as a host function the guest can call by name:
+ * hyperlight calls it through libffi with the guest's arguments as C values, so
+ * no hl_val_t code is needed. The guest sees it exactly like a function
+ * registered with hl_register(). Arguments are checked against param_kinds
+ * before fn runs. String arguments are NUL-terminated (a string holding a NUL
+ * looks shorter to fn: use HL_VAL_BYTES or hl_register() for such text); string
+ * and bytes arguments point into guest memory and are valid only during the
+ * call. A string result is a NUL-terminated const char *, a bytes result an
+ * hl_bytes_t; hyperlight copies either into the guest when fn returns, so it
+ * must stay valid until then (static storage, memory user_data owns, or one of
+ * the arguments), or be malloc()ed under HL_TYPED_FREE_RESULT. A NULL string
+ * result, or a NULL bytes pointer with a non-zero length, fails the guest's
+ * call with HL_ERROR_HOST_FUNCTION_FAILED. fn fails the call by setting *error
+ * (HL_TYPED_ERROR); a function without that parameter cannot fail.
+ *
+ * @param sandbox The sandbox.
+ * @param name The name the guest calls (1 to 255 bytes).
+ * @param param_kinds The parameter kinds (not HL_VAL_VOID); may be NULL when
+ *     nparams is 0.
+ * @param nparams Number of parameters (at most 32). An HL_VAL_BYTES parameter
+ *     is two C parameters.
+ * @param return_kind The result kind (HL_VAL_VOID for none).
+ * @param fn The function, cast to hl_typed_fn_t. Its real type must be R
+ *     fn([void *user_data,] [hl_error_t **error,] P1, ..., Pn) with the C type
+ *     of each kind (docs/typed-functions.md): int32_t, uint32_t, int64_t,
+ *     uint64_t, float, double, uint8_t (bool: 0 or 1 in, any non-zero is true
+ *     out), const char * (string: NUL-terminated), const uint8_t * + size_t
+ *     (bytes; hl_bytes_t as a result), void (result only).
+ * @param flags HL_TYPED_* bits: which leading parameters fn takes and who frees
+ *     a string or bytes result. 0 registers a plain C function, such as int32_t
+ *     add(int32_t, int32_t).
+ * @param user_data Passed to fn (under HL_TYPED_USER_DATA) and to finalizer.
+ * @param finalizer Called once with user_data when the sandbox is deleted, or
+ *     before hl_register_typed returns an error. May be NULL.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL sandbox or fn, a bad name,
+ *     an invalid kind, HL_VAL_VOID as a parameter, more than 32 parameters,
+ *     unknown flags), HL_ERROR_ALREADY_REGISTERED, HL_ERROR_BUSY.
+ *
+ * Ownership: Borrows name and param_kinds (copied). user_data is handed to
+ * finalizer.
+ *
+ * Thread-safety: Not while a call on this sandbox is running (HL_ERROR_BUSY).
+ * fn runs on the thread that called hl_call() and must not call into the same
+ * sandbox (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_register_typed(hl_sandbox_t *sandbox,
+                                     const char *name,
+                                     const hl_val_kind_t *param_kinds,
+                                     size_t nparams,
+                                     hl_val_kind_t return_kind,
+                                     hl_typed_fn_t fn,
+                                     uint32_t flags,
+                                     void *user_data,
+                                     hl_finalizer_t finalizer);
 
 /**
  * Calls a guest function by name and waits for it. Host functions the guest
@@ -1257,6 +1414,99 @@ HL_API hl_error_t *hl_sandbox_guest_function(const hl_sandbox_t *sandbox,
                                              hl_val_kind_t *result_kind,
                                              const hl_val_kind_t **param_kinds,
                                              size_t *nparams);
+
+/**
+ * Makes a guest function callable as a plain C function (a libffi closure):
+ * hl_guest_function_pointer() returns a pointer of type R (*)(hl_error_t
+ * **error, P1, ..., Pn), with the C type of each kind as for
+ * hl_register_typed() (bytes are two parameters, const uint8_t * and size_t; a
+ * string is a NUL-terminated const char *). A call through it is
+ * hl_call(sandbox, name, ...): same checks, time limit, host functions and
+ * errors. When the guest declared a function table the signature is checked
+ * against it here.
+ *
+ * @param sandbox The sandbox whose guest function to call.
+ * @param name The guest function's name (1 to 255 bytes).
+ * @param result_kind Its result kind (HL_VAL_VOID for none).
+ * @param param_kinds Its parameter kinds (not HL_VAL_VOID); may be NULL when
+ *     nparams is 0.
+ * @param nparams Number of parameters (at most 32).
+ * @param out Receives the guest function; set to NULL on error.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL sandbox, name or out, a bad
+ *     name, an invalid kind, HL_VAL_VOID as a parameter, more than 32
+ *     parameters), HL_ERROR_GUEST_FUNCTION_NOT_FOUND,
+ *     HL_ERROR_PARAMETER_COUNT_MISMATCH or HL_ERROR_PARAMETER_TYPE_MISMATCH
+ *     (the guest's declared table says otherwise), HL_ERROR_OUT_OF_MEMORY.
+ *
+ * Ownership: Borrows sandbox, name and param_kinds (copied). The caller owns
+ * *out; free with hl_guest_function_delete(). It does not keep the sandbox
+ * alive; see hl_guest_function_pointer() for what happens after
+ * hl_sandbox_delete().
+ *
+ * Thread-safety: Any thread, also while a call runs on the sandbox; not
+ * concurrently with hl_sandbox_restore() or hl_call_and_restore() on it (they
+ * may replace the table it is checked against).
+ */
+HL_API hl_error_t *hl_guest_function_new(hl_sandbox_t *sandbox,
+                                         const char *name,
+                                         hl_val_kind_t result_kind,
+                                         const hl_val_kind_t *param_kinds,
+                                         size_t nparams,
+                                         hl_guest_function_t **out);
+
+/**
+ * The C function that calls the guest function. Its first parameter, hl_error_t
+ * **error, receives NULL on success or the call's error (which the caller frees
+ * with hl_error_delete()); pass NULL to ignore errors. On error the result is
+ * 0, 0.0, NULL or {NULL, 0}. A string result is a NUL-terminated char * and a
+ * bytes result an hl_bytes_t, both malloc()ed for the caller, who frees them
+ * with hl_free() (a string whose text holds a NUL looks shorter: use
+ * HL_VAL_BYTES or hl_call() for such text). A NULL string argument, or a NULL
+ * bytes pointer with a non-zero length, fails with HL_ERROR_INVALID_ARGUMENT; a
+ * bool argument is true when non-zero.
+ *
+ * @param fn The guest function.
+ * @return The function pointer, or NULL if fn is NULL. Cast it to R
+ *     (*)(hl_error_t **, P1, ..., Pn) before calling.
+ *
+ * Ownership: Borrows fn. The pointer is valid until
+ * hl_guest_function_delete(fn); calling it afterwards is undefined behaviour
+ * (the caller's bug, as a use after free). After hl_sandbox_delete() of its
+ * sandbox the pointer stays callable and every call fails with
+ * HL_ERROR_INVALID_ARGUMENT (the message says the sandbox was deleted);
+ * hl_sandbox_delete() waits for calls through it that are running.
+ *
+ * Thread-safety: Any thread, and any number of threads at once, as hl_call():
+ * calls on the same sandbox do not run concurrently, the second fails with
+ * HL_ERROR_BUSY; pointers to different sandboxes run in parallel. Not
+ * concurrently with hl_guest_function_delete(fn).
+ */
+HL_API hl_typed_fn_t hl_guest_function_pointer(const hl_guest_function_t *fn);
+
+/**
+ * Frees a guest function and its C function pointer, also after its sandbox was
+ * deleted. Deleting it twice is undefined behaviour.
+ *
+ * @param fn The guest function; NULL is ignored.
+ *
+ * Ownership: Takes fn.
+ *
+ * Thread-safety: Any thread; not while a call through its pointer is running.
+ */
+HL_API void hl_guest_function_delete(hl_guest_function_t *fn);
+
+/**
+ * Frees memory hyperlight allocated for the caller without an hl_val_t around
+ * it (string and bytes results of guest function pointers).
+ *
+ * @param ptr A string or bytes result of a guest function pointer; NULL is
+ *     ignored.
+ *
+ * Ownership: Takes ptr.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API void hl_free(const void *ptr);
 
 /**
  * Captures the sandbox's guest memory, complete vCPU state, mapped regions,

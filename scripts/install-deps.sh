@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build gcc g++ binutils          # build
   pkgconf                                     # pkg-config: tests/install, and cgo finds the library with it
+  libffi-dev                                  # libhyperlight: typed host functions, guest function pointers
   googletest libgtest-dev libgmock-dev        # C++ tests
   libbenchmark-dev                            # bench/
   python3 python3-jinja2 python3-yaml         # tools/apigen

@@ -504,3 +504,41 @@ func (c GuestTableFlag) String() string {
 	}
 	return "GuestTableFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
+
+// TypedFlag holds the HL_TYPED_* constants (C type uint32_t).
+//
+// How hyperlight calls a function registered with hl_register_typed()
+// (docs/typed-functions.md). Append-only.
+type TypedFlag uint32
+
+// TypedFlag values.
+const (
+	// TypedUserData is HL_TYPED_USER_DATA. The function's first parameter is
+	// void *user_data, the pointer given to hl_register_typed().
+	TypedUserData TypedFlag = 1
+
+	// TypedError is HL_TYPED_ERROR. The function takes hl_error_t **error next
+	// (after user_data, before the values). Setting *error to an error from
+	// hl_error_new() fails the guest's call with HL_ERROR_HOST_FUNCTION_FAILED
+	// and that message; the result is then ignored (and freed under
+	// HL_TYPED_FREE_RESULT). *error starts NULL.
+	TypedError TypedFlag = 2
+
+	// TypedFreeResult is HL_TYPED_FREE_RESULT. A string or bytes result was
+	// allocated with malloc(): hyperlight frees it with free() once the guest
+	// has its copy. Without this flag hyperlight only borrows the result.
+	TypedFreeResult TypedFlag = 4
+)
+
+// String returns the C name of c, such as "HL_TYPED_USER_DATA".
+func (c TypedFlag) String() string {
+	switch c {
+	case TypedUserData:
+		return "HL_TYPED_USER_DATA"
+	case TypedError:
+		return "HL_TYPED_ERROR"
+	case TypedFreeResult:
+		return "HL_TYPED_FREE_RESULT"
+	}
+	return "TypedFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
+}

@@ -74,6 +74,9 @@ static_assert(hl::MapFlag::kExecute == HL_MAP_EXECUTE);
 static_assert(hl::ValFlag::kOwned == HL_VAL_FLAG_OWNED);
 static_assert(hl::GuestTableFlag::kDeclared == HL_GUEST_TABLE_DECLARED);
 static_assert(hl::GuestTableFlag::kFallback == HL_GUEST_TABLE_FALLBACK);
+static_assert(hl::TypedFlag::kUserData == HL_TYPED_USER_DATA);
+static_assert(hl::TypedFlag::kError == HL_TYPED_ERROR);
+static_assert(hl::TypedFlag::kFreeResult == HL_TYPED_FREE_RESULT);
 static_assert(sizeof(hl::Val) == sizeof(hl_val_t));
 static_assert(alignof(hl::Val) == alignof(hl_val_t));
 static_assert(std::is_trivially_copyable_v<hl::Val> && std::is_trivially_copyable_v<hl_val_t>);
@@ -94,3 +97,8 @@ static_assert(offsetof(hl::Val, of.string.len) == offsetof(hl_val_t, of.string.l
 static_assert(offsetof(hl::Val, of.bytes) == offsetof(hl_val_t, of.bytes));
 static_assert(offsetof(hl::Val, of.bytes.ptr) == offsetof(hl_val_t, of.bytes.ptr));
 static_assert(offsetof(hl::Val, of.bytes.len) == offsetof(hl_val_t, of.bytes.len));
+static_assert(sizeof(hl::Bytes) == sizeof(hl_bytes_t));
+static_assert(alignof(hl::Bytes) == alignof(hl_bytes_t));
+static_assert(std::is_trivially_copyable_v<hl::Bytes> && std::is_trivially_copyable_v<hl_bytes_t>);
+static_assert(offsetof(hl::Bytes, ptr) == offsetof(hl_bytes_t, ptr));
+static_assert(offsetof(hl::Bytes, len) == offsetof(hl_bytes_t, len));

@@ -83,6 +83,7 @@ HL_API uint64_t hl_sandbox_memory_size(const hl_sandbox_t *sandbox) {
 
 HL_API void hl_sandbox_delete(hl_sandbox_t *sandbox) {
   if (sandbox == nullptr) return;
+  sandbox->anchor->detach();                             // waits for calls through guest function pointers
   sandbox->engine->retire(std::move(sandbox->sandbox));  // kept warm if it was made from a snapshot
   delete sandbox;                                        // may drop the engine's last reference
 }

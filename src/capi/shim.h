@@ -11,6 +11,7 @@
 
 #include "capi/api_conversions.h"
 #include "capi/error_object.h"
+#include "capi/sandbox_anchor.h"
 #include "common/error.h"
 #include "engine/engine.h"
 #include "hyperlight.h"
@@ -37,6 +38,8 @@ struct hl_engine {
 struct hl_sandbox {
   std::shared_ptr<hl::Engine> engine;
   std::unique_ptr<hl::Sandbox> sandbox;
+  // Shared with guest function pointers, detached in hl_sandbox_delete.
+  std::shared_ptr<hl::SandboxAnchor> anchor = std::make_shared<hl::SandboxAnchor>(this);
 };
 
 struct hl_snapshot {

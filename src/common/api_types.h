@@ -115,6 +115,14 @@ struct GuestTableFlag {
   static constexpr uint32_t kFallback = 2;  // HL_GUEST_TABLE_FALLBACK
 };
 
+// HL_TYPED_*: How hyperlight calls a function registered with
+// hl_register_typed() (docs/typed-functions.md). Append-only.
+struct TypedFlag {
+  static constexpr uint32_t kUserData = 1;  // HL_TYPED_USER_DATA
+  static constexpr uint32_t kError = 2;  // HL_TYPED_ERROR
+  static constexpr uint32_t kFreeResult = 4;  // HL_TYPED_FREE_RESULT
+};
+
 // hl_val_t, as hl::Val: A typed value: an argument or a result. Strings and
 // bytes are (pointer, length) pairs; the pointer may be NULL when the length is
 // 0. Who owns that memory is stated by each function and by HL_VAL_FLAG_OWNED
@@ -143,5 +151,14 @@ struct Val {
   } of;
 };
 static_assert(sizeof(Val) == 24 && alignof(Val) == 8);
+
+// hl_bytes_t, as hl::Bytes: Bytes passed by value: a bytes result of a typed
+// host function (hl_register_typed()) or of a guest function pointer
+// (hl_guest_function_pointer()). Who owns ptr is stated there.
+struct Bytes {
+  const uint8_t *ptr;
+  size_t len;
+};
+static_assert(sizeof(Bytes) == 16 && alignof(Bytes) == 8);
 
 }  // namespace hl

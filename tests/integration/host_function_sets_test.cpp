@@ -374,3 +374,43 @@ TEST(HostFunctionSets, ManyThreadsMakeAndCallSandboxesOfOneSet) {
 }
 
 }  // namespace
+
+namespace {
+
+int32_t typed_biased_add(void *user_data, int32_t a, int32_t b) {
+  auto *adder = static_cast<Adder *>(user_data);
+  adder->calls++;
+  return a + b + adder->bias;
+}
+
+}  // namespace
+
+// A set holds typed functions too (hl_host_functions_add_typed): called
+// through libffi from every sandbox made with the set, finalized once when
+// the last holder lets go, and frozen like the rest of the set.
+TEST(HostFunctionSets, TypedFunctionsAreSharedLikeUniformOnes) {
+  Adder adder;
+  adder.bias = 1000;
+  {
+    HostFunctionsPtr set = new_set();
+    ErrorPtr add(hl_host_functions_add_typed(set.get(), "HostAdd", kTwoI32, 2, HL_VAL_I32,
+                                             reinterpret_cast<hl_typed_fn_t>(typed_biased_add), HL_TYPED_USER_DATA,
+                                             &adder, finalize_adder));
+    ASSERT_FALSE(add) << describe(add);
+    ConfigPtr config = config_with(set.get());
+    SandboxPtr first = new_sandbox(config.get());
+    SandboxPtr second = new_sandbox(config.get());
+    EXPECT_EQ(add_via_host(first.get(), 40, 2), 1042);
+    EXPECT_EQ(add_via_host(second.get(), 1, 2), 1003);
+    EXPECT_EQ(adder.calls.load(), 2);
+
+    ErrorPtr frozen(hl_host_functions_add_typed(set.get(), "Other", kTwoI32, 2, HL_VAL_I32,
+                                                reinterpret_cast<hl_typed_fn_t>(typed_biased_add), HL_TYPED_USER_DATA,
+                                                nullptr, nullptr));
+    EXPECT_EQ(code_of(frozen), HL_ERROR_HOST_FUNCTIONS_FROZEN) << describe(frozen);
+    ErrorPtr bad(hl_host_functions_add_typed(set.get(), "Bad", kTwoI32, 2, HL_VAL_I32, nullptr, 0, nullptr, nullptr));
+    EXPECT_EQ(code_of(bad), HL_ERROR_INVALID_ARGUMENT) << describe(bad);
+    EXPECT_EQ(adder.finalized.load(), 0);
+  }
+  EXPECT_EQ(adder.finalized.load(), 1);
+}

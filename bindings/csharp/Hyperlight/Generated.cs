@@ -349,6 +349,37 @@ public enum GuestTableFlags : uint
 }
 
 /// <summary>
+/// How hyperlight calls a function registered with hl_register_typed()
+/// (docs/typed-functions.md). Append-only.
+/// C: HL_TYPED_* (uint32_t).
+/// </summary>
+[System.Flags]
+public enum TypedFlags : uint
+{
+    /// <summary>
+    /// The function's first parameter is void *user_data, the pointer given to
+    /// hl_register_typed().
+    /// </summary>
+    UserData = 1,
+
+    /// <summary>
+    /// The function takes hl_error_t **error next (after user_data, before the
+    /// values). Setting *error to an error from hl_error_new() fails the
+    /// guest's call with HL_ERROR_HOST_FUNCTION_FAILED and that message; the
+    /// result is then ignored (and freed under HL_TYPED_FREE_RESULT). *error
+    /// starts NULL.
+    /// </summary>
+    Error = 2,
+
+    /// <summary>
+    /// A string or bytes result was allocated with malloc(): hyperlight frees
+    /// it with free() once the guest has its copy. Without this flag hyperlight
+    /// only borrows the result.
+    /// </summary>
+    FreeResult = 4,
+}
+
+/// <summary>
 /// A typed value: an argument or a result. Strings and bytes are (pointer,
 /// length) pairs; the pointer may be NULL when the length is 0. Who owns that
 /// memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
@@ -415,6 +446,24 @@ public struct HlVal
 }
 
 /// <summary>
+/// Bytes passed by value: a bytes result of a typed host function
+/// (hl_register_typed()) or of a guest function pointer
+/// (hl_guest_function_pointer()). Who owns ptr is stated there.
+/// C: hl_bytes_t, 16 bytes; union members share an offset.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+public struct HlBytes
+{
+    /// <summary>The first byte; may be NULL when len is 0.</summary>
+    [FieldOffset(0)]
+    public IntPtr Ptr;
+
+    /// <summary>How many bytes.</summary>
+    [FieldOffset(8)]
+    public nuint Len;
+}
+
+/// <summary>
 /// Facts about the C ABI these types mirror, to check against the loaded
 /// library (hl_version()).
 /// </summary>
@@ -422,6 +471,9 @@ public static class AbiInfo
 {
     /// <summary>sizeof(hl_val_t).</summary>
     public const int HlValSize = 24;
+
+    /// <summary>sizeof(hl_bytes_t).</summary>
+    public const int HlBytesSize = 16;
 
     /// <summary>HL_VERSION_MAJOR.</summary>
     public const uint VersionMajor = 0;
