@@ -21,9 +21,7 @@ import "C"
 
 import (
 	"runtime"
-	"runtime/cgo"
 	"sync"
-	"unsafe"
 )
 
 // HostFunctions is a set of Go host functions that many sandboxes share:
@@ -86,26 +84,19 @@ func (h *HostFunctions) Add(name string, fn any) error {
 	if err != nil {
 		return err
 	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	kinds := hf.cKinds()
-	var kindsPtr *C.hl_val_kind_t
-	if len(kinds) > 0 {
-		kindsPtr = &kinds[0] // copied by hl_host_functions_add
-	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.ptr == nil {
 		return newError(ErrorInvalidArgument, "HostFunctions.Add: the set is closed")
 	}
-	handle := cgo.NewHandle(hf)
-	liveHostFuncs.Add(1)
-	// From here the library owns the handle: hlgoFinalize deletes it when
-	// the set's last holder lets go of it, or at once if adding fails.
-	cerr := C.hlgo_host_functions_add(h.ptr, cname, kindsPtr, C.size_t(len(kinds)), C.hl_val_kind_t(hf.result),
-		C.uintptr_t(handle))
+	// hlgoFinalize deletes the handle when the set's last holder lets go of
+	// it, or at once if adding fails.
+	err = hf.handOver(name, func(cname *C.char, kinds *C.hl_val_kind_t, n C.size_t, result C.hl_val_kind_t,
+		handle C.uintptr_t) *C.hl_error_t {
+		return C.hlgo_host_functions_add(h.ptr, cname, kinds, n, result, handle)
+	})
 	runtime.KeepAlive(h)
-	return takeError(cerr)
+	return err
 }
 
 // Close drops this HostFunctions' reference to the set and returns nil;

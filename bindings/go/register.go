@@ -138,35 +138,41 @@ func (s *Sandbox) Register(name string, fn any) error {
 	if err != nil {
 		return err
 	}
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	kinds := hf.cKinds()
-	var kindsPtr *C.hl_val_kind_t
-	if len(kinds) > 0 {
-		kindsPtr = &kinds[0] // copied by hl_register
-	}
-
 	ptr, err := s.acquire("Register")
 	if err != nil {
 		return err
 	}
 	defer s.mu.RUnlock()
-	handle := cgo.NewHandle(hf)
-	liveHostFuncs.Add(1)
-	// From here the library owns the handle: hlgoFinalize deletes it, when
-	// the sandbox is closed or at once if registration fails.
-	cerr := C.hlgo_register(ptr, cname, kindsPtr, C.size_t(len(kinds)), C.hl_val_kind_t(hf.result), C.uintptr_t(handle))
+	// hlgoFinalize deletes the handle when the sandbox is closed, or at once
+	// if registration fails.
+	err = hf.handOver(name, func(cname *C.char, kinds *C.hl_val_kind_t, n C.size_t, result C.hl_val_kind_t,
+		handle C.uintptr_t) *C.hl_error_t {
+		return C.hlgo_register(ptr, cname, kinds, n, result, handle)
+	})
 	runtime.KeepAlive(s)
-	return takeError(cerr)
+	return err
 }
 
-// cKinds returns the parameter kinds as the C API takes them.
-func (hf *hostFunc) cKinds() []C.hl_val_kind_t {
+// handOver gives hf to the library through add (hlgo_register or
+// hlgo_host_functions_add), with its name and kinds as the C API takes
+// them (both are copied by the callee). From the call on, the library owns
+// hf's handle: hlgoFinalize deletes it when the library lets go of the
+// function, or at once if add fails.
+func (hf *hostFunc) handOver(name string, add func(cname *C.char, kinds *C.hl_val_kind_t, n C.size_t,
+	result C.hl_val_kind_t, handle C.uintptr_t) *C.hl_error_t) error {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
 	kinds := make([]C.hl_val_kind_t, len(hf.kinds))
 	for i, k := range hf.kinds {
 		kinds[i] = C.hl_val_kind_t(k)
 	}
-	return kinds
+	var kindsPtr *C.hl_val_kind_t
+	if len(kinds) > 0 {
+		kindsPtr = &kinds[0]
+	}
+	handle := cgo.NewHandle(hf)
+	liveHostFuncs.Add(1)
+	return takeError(add(cname, kindsPtr, C.size_t(len(kinds)), C.hl_val_kind_t(hf.result), C.uintptr_t(handle)))
 }
 
 // hostCall runs the host function behind handle for the guest.

@@ -88,6 +88,36 @@ internal sealed unsafe class HostFunction
         return new HostFunction(name, fn, returnKind, parameters.Length, errors);
     }
 
+    /// <summary>
+    /// The native call that takes a host function (hl_register or
+    /// hl_host_functions_add) with its kinds and its state handle; the
+    /// callback and finalizer trampolines are the ones below.
+    /// </summary>
+    internal delegate IntPtr NativeAdd(byte* kinds, nuint count, byte returnKind, IntPtr state);
+
+    /// <summary>
+    /// Makes fn a host function and gives it to hyperlight through add.
+    /// The GCHandle keeps the delegate alive until hyperlight calls the
+    /// finalizer trampoline: when it lets go of the function, or right away
+    /// on failure.
+    /// </summary>
+    internal static void HandOver(string name, Delegate fn, HostErrorSlot? errors, NativeAdd add)
+    {
+        HostFunction hostFunction = Create(name, fn, errors, out ValKind[] paramKinds, out ValKind returnKind);
+        byte[] kinds = new byte[paramKinds.Length];
+        for (int i = 0; i < kinds.Length; i++)
+        {
+            kinds[i] = (byte)paramKinds[i];
+        }
+        GCHandle state = GCHandle.Alloc(hostFunction);
+        IntPtr err;
+        fixed (byte* pKinds = kinds)
+        {
+            err = add(pKinds, (nuint)kinds.Length, (byte)returnKind, GCHandle.ToIntPtr(state));
+        }
+        HyperlightException.ThrowIfError(err);
+    }
+
     internal static delegate* unmanaged[Cdecl]<IntPtr, HlVal*, nuint, HlVal*, IntPtr> CallbackPointer => &Callback;
 
     internal static delegate* unmanaged[Cdecl]<IntPtr, void> FinalizerPointer => &Finalizer;

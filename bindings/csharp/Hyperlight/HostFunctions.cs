@@ -65,25 +65,10 @@ public sealed unsafe class HostFunctions : IDisposable
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(fn);
         HostFunctionsSafeHandle handle = GetHandle();
-        HostFunction hostFunction = HostFunction.Create(name, fn, errors: null, out ValKind[] paramKinds,
-                                                        out ValKind returnKind);
-        byte[] kinds = new byte[paramKinds.Length];
-        for (int i = 0; i < kinds.Length; i++)
-        {
-            kinds[i] = (byte)paramKinds[i];
-        }
-        // The GCHandle keeps the delegate alive until hyperlight calls the
-        // finalizer trampoline (when the set's last holder goes, or right
-        // away on failure).
-        GCHandle state = GCHandle.Alloc(hostFunction);
-        IntPtr err;
-        fixed (byte* pKinds = kinds)
-        {
-            err = NativeMethods.hl_host_functions_add(handle, name, pKinds, (nuint)kinds.Length, (byte)returnKind,
-                                                      HostFunction.CallbackPointer, GCHandle.ToIntPtr(state),
-                                                      HostFunction.FinalizerPointer);
-        }
-        HyperlightException.ThrowIfError(err);
+        // Finalized when the set's last holder goes.
+        HostFunction.HandOver(name, fn, errors: null, (kinds, count, returnKind, state) =>
+            NativeMethods.hl_host_functions_add(handle, name, kinds, count, returnKind, HostFunction.CallbackPointer,
+                                                state, HostFunction.FinalizerPointer));
     }
 
     /// <summary>Adds a host function with no parameters and no result.</summary>

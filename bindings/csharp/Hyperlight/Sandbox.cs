@@ -260,24 +260,10 @@ public sealed unsafe partial class Sandbox : IDisposable
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(fn);
         ThrowIfDisposed();
-        HostFunction hostFunction = HostFunction.Create(name, fn, _hostErrors, out ValKind[] paramKinds,
-                                                        out ValKind returnKind);
-        byte[] kinds = new byte[paramKinds.Length];
-        for (int i = 0; i < kinds.Length; i++)
-        {
-            kinds[i] = (byte)paramKinds[i];
-        }
-        // The GCHandle keeps the delegate alive until hyperlight calls the
-        // finalizer trampoline (sandbox deletion, or right away on failure).
-        GCHandle state = GCHandle.Alloc(hostFunction);
-        IntPtr err;
-        fixed (byte* pKinds = kinds)
-        {
-            err = NativeMethods.hl_register(_handle, name, pKinds, (nuint)kinds.Length, (byte)returnKind,
-                                            HostFunction.CallbackPointer, GCHandle.ToIntPtr(state),
-                                            HostFunction.FinalizerPointer);
-        }
-        HyperlightException.ThrowIfError(err);
+        // Finalized when the sandbox is deleted.
+        HostFunction.HandOver(name, fn, _hostErrors, (kinds, count, returnKind, state) =>
+            NativeMethods.hl_register(_handle, name, kinds, count, returnKind, HostFunction.CallbackPointer, state,
+                                      HostFunction.FinalizerPointer));
     }
 
     /// <summary>Registers a host function with no parameters and no result.</summary>
