@@ -122,11 +122,15 @@ TEST(Snapshots, CallAndRestoreFromTwoThreadsIsBusyNotRaced) {
       ErrorPtr err(poisons ? hl_call_and_restore(sb.get(), snap.get(), "Abort", &code, 1, &r.val)
                            : hl_call_and_restore(sb.get(), snap.get(), "Add", args, 2, &r.val));
       hl_error_code_t c = code_of(err);
+      // A short sleep after each attempt hands the sandbox to the other
+      // thread now and then: valgrind runs one thread at a time, and a
+      // thread that only yields can keep winning the sandbox for seconds.
       if (c == HL_ERROR_BUSY) {
         busy++;
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
         continue;
       }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
       done++;
       if (poisons && c == HL_ERROR_GUEST_ABORTED) {
         aborted++;
