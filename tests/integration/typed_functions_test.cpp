@@ -630,10 +630,14 @@ TEST(GuestFunctionPointers, TwoThreadsOnOneSandboxGetBusy) {
   hl_error_t *spin_error = nullptr;
   std::thread spinner([&] {
     // Until killed; retried while the other thread's short call holds the sandbox.
+    // The sleeps hand the sandbox over now and then: valgrind runs one
+    // thread at a time, and two threads that retry at once can keep missing
+    // each other for minutes.
     do {
       hl_error_delete(spin_error);
       spin_error = nullptr;
       pointer_of<int64_t (*)(hl_error_t **, int64_t)>(spin)(&spin_error, INT64_MAX);
+      if (spin_error != nullptr) std::this_thread::sleep_for(std::chrono::microseconds(50));
     } while (spin_error != nullptr && hl_error_code(spin_error) == HL_ERROR_BUSY);
     done = true;
   });
@@ -643,6 +647,7 @@ TEST(GuestFunctionPointers, TwoThreadsOnOneSandboxGetBusy) {
     pointer_of<int32_t (*)(hl_error_t **, int32_t, int32_t)>(add_fn)(&error, 1, 1);
     busy = error != nullptr && hl_error_code(error) == HL_ERROR_BUSY;
     hl_error_delete(error);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   while (!done) {
     hl_kill(handle.get());
