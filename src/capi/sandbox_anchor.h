@@ -4,6 +4,7 @@
 // sandbox under them.
 #pragma once
 
+#include <atomic>
 #include <mutex>
 #include <shared_mutex>
 
@@ -20,17 +21,24 @@ class SandboxAnchor {
   // it and gets HL_ERROR_BUSY there, as with hl_call.
   template <typename F>
   auto with_sandbox(F &&body) {
+    // Once a delete has begun, new calls are turned away without the lock:
+    // threads that keep calling would otherwise keep the shared lock taken
+    // and the delete waiting for as long as they go on.
+    if (detaching_.load(std::memory_order_acquire)) return body(nullptr);
     std::shared_lock<std::shared_mutex> lock(mu_);
     return body(sandbox_);
   }
 
-  // From hl_sandbox_delete: waits for running calls, then turns later ones away.
+  // From hl_sandbox_delete: turns new calls away, waits for running ones,
+  // then forgets the sandbox.
   void detach() {
+    detaching_.store(true, std::memory_order_release);
     std::unique_lock<std::shared_mutex> lock(mu_);
     sandbox_ = nullptr;
   }
 
  private:
+  std::atomic<bool> detaching_{false};
   std::shared_mutex mu_;
   hl_sandbox *sandbox_;
 };

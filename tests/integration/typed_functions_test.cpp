@@ -595,6 +595,45 @@ TEST(GuestFunctionPointers, CallingAfterTheSandboxIsDeletedIsAnError) {
   fn.reset();  // deleting the guest function afterwards is fine
 }
 
+// Threads that keep calling through pointers must not hold a delete off:
+// once hl_sandbox_delete begins, new calls are turned away ("sandbox was
+// deleted") and the delete waits only for the calls already running. With
+// a plain reader/writer lock, four looping callers kept the delete waiting
+// for seconds.
+TEST(GuestFunctionPointers, DeleteWhileThreadsKeepCallingFinishes) {
+  SandboxPtr sb = new_sandbox();
+  auto fn = guest_function(sb.get(), "Add", HL_VAL_I32, {HL_VAL_I32, HL_VAL_I32});
+  auto add_fn = pointer_of<int32_t (*)(hl_error_t **, int32_t, int32_t)>(fn);
+  std::atomic<bool> stop{false};
+  std::atomic<int> refused{0}, unexpected{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; t++)
+    callers.emplace_back([&] {
+      while (!stop) {
+        hl_error_t *error = nullptr;
+        int32_t sum = add_fn(&error, 1, 2);
+        if (error == nullptr) {
+          if (sum != 3) unexpected++;
+        } else if (hl_error_code(error) == HL_ERROR_INVALID_ARGUMENT) {
+          refused++;  // the sandbox is being or was deleted
+        } else if (hl_error_code(error) != HL_ERROR_BUSY) {
+          unexpected++;
+        }
+        hl_error_delete(error);
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto start = std::chrono::steady_clock::now();
+  sb.reset();  // hl_sandbox_delete while the callers go on
+  const auto took = std::chrono::steady_clock::now() - start;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stop = true;
+  for (std::thread &t : callers) t.join();
+  EXPECT_LT(took, std::chrono::seconds(5)) << "hl_sandbox_delete waited for callers that kept coming";
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ(unexpected.load(), 0);
+}
+
 namespace {
 // A host function that calls back into its own sandbox through a pointer.
 int32_t reenter(void *user_data, int32_t a, int32_t b) {
