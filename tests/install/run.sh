@@ -126,6 +126,15 @@ if [ "$(pkg-config --modversion hyperlight 2>&1)" = "$version" ] &&
 else
   fail "pkg-config hyperlight / hyperlight-guest: $(pkg-config --modversion --variable=prefix hyperlight hyperlight-guest 2>&1 | tr '\n' ' ')"
 fi
+# A host compiles and links against the shared library alone: a Requires
+# line would make `pkg-config --cflags hyperlight` fail wherever that
+# package's own .pc file is missing (libffi is a run-time dependency only).
+requires=$(pkg-config --print-requires --print-requires-private hyperlight 2>&1)
+if [ -z "$requires" ]; then
+  pass "hyperlight.pc requires no other pkg-config package"
+else
+  fail "hyperlight.pc requires: $requires"
+fi
 
 echo "== the guest SDK's headers need nothing else"
 freestanding_includes=$("$cc" -print-file-name=include)
