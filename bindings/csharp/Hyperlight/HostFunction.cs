@@ -111,9 +111,19 @@ internal sealed unsafe class HostFunction
         }
         GCHandle state = GCHandle.Alloc(hostFunction);
         IntPtr err;
-        fixed (byte* pKinds = kinds)
+        try
         {
-            err = add(pKinds, (nuint)kinds.Length, (byte)returnKind, GCHandle.ToIntPtr(state));
+            fixed (byte* pKinds = kinds)
+            {
+                err = add(pKinds, (nuint)kinds.Length, (byte)returnKind, GCHandle.ToIntPtr(state));
+            }
+        }
+        catch
+        {
+            // add threw before hyperlight took the handle (a handle disposed
+            // by another thread, say): nobody else will free it.
+            state.Free();
+            throw;
         }
         HyperlightException.ThrowIfError(err);
     }
