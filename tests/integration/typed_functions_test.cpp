@@ -419,6 +419,15 @@ TEST(TypedHostFunctions, BadInputIsRefusedAndFinalized) {
 
 // ---- guest function pointers ----
 
+// A failed pointer call returns zero and sets the error, so a zero result
+// proves nothing by itself: every call in the test below is checked.
+#define EXPECT_NO_CALL_ERROR()                                                      \
+  do {                                                                              \
+    EXPECT_EQ(error, nullptr) << (error != nullptr ? hl_error_message(error) : ""); \
+    hl_error_delete(error);                                                         \
+    error = nullptr;                                                                \
+  } while (0)
+
 TEST(GuestFunctionPointers, EveryKindInAndOut) {
   SandboxPtr sb = sandbox_of(HL_SDKGUEST_PATH);
   hl_error_t *error = nullptr;
@@ -435,22 +444,33 @@ TEST(GuestFunctionPointers, EveryKindInAndOut) {
   auto addfn = guest_function(sb.get(), "Add", HL_VAL_I32, {HL_VAL_I32, HL_VAL_I32});
 
   EXPECT_EQ(pointer_of<int32_t (*)(hl_error_t **, int32_t)>(i32fn)(&error, INT32_MIN), INT32_MIN);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(pointer_of<uint32_t (*)(hl_error_t **, uint32_t)>(u32fn)(&error, UINT32_MAX), UINT32_MAX);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(pointer_of<int64_t (*)(hl_error_t **, int64_t)>(i64fn)(&error, INT64_MIN), INT64_MIN);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(pointer_of<uint64_t (*)(hl_error_t **, uint64_t)>(u64fn)(&error, UINT64_MAX), UINT64_MAX);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(pointer_of<float (*)(hl_error_t **, float)>(f32fn)(&error, -1.5f), -1.5f);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(pointer_of<double (*)(hl_error_t **, double)>(f64fn)(&error, 2.25e-300), 2.25e-300);
+  EXPECT_NO_CALL_ERROR();
   auto echo_bool_fn = pointer_of<uint8_t (*)(hl_error_t **, uint8_t)>(boolfn);
   EXPECT_EQ(echo_bool_fn(&error, 1), 1);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(echo_bool_fn(&error, 0), 0);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(echo_bool_fn(&error, 7), 1);  // any non-zero is true
   EXPECT_EQ(pointer_of<int32_t (*)(hl_error_t **, int32_t, int32_t)>(addfn)(&error, 40, 2), 42);
+  EXPECT_NO_CALL_ERROR();
 
   char *text = pointer_of<char *(*)(hl_error_t **, const char *)>(strfn)(&error, "through a pointer");
+  EXPECT_NO_CALL_ERROR();
   ASSERT_NE(text, nullptr);
   EXPECT_STREQ(text, "through a pointer");
   hl_free(text);
   text = pointer_of<char *(*)(hl_error_t **, const char *)>(strfn)(&error, "");
+  EXPECT_NO_CALL_ERROR();
   ASSERT_NE(text, nullptr);
   EXPECT_STREQ(text, "");
   hl_free(text);
@@ -458,13 +478,13 @@ TEST(GuestFunctionPointers, EveryKindInAndOut) {
   const std::string blob("\x00\x01\xfe\x00", 4);
   auto echo_bytes_fn = pointer_of<hl_bytes_t (*)(hl_error_t **, const uint8_t *, size_t)>(bytesfn);
   hl_bytes_t out = echo_bytes_fn(&error, reinterpret_cast<const uint8_t *>(blob.data()), blob.size());
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(std::string(reinterpret_cast<const char *>(out.ptr), out.len), blob);
   hl_free(out.ptr);
   out = echo_bytes_fn(&error, nullptr, 0);
+  EXPECT_NO_CALL_ERROR();
   EXPECT_EQ(out.len, 0u);
   hl_free(out.ptr);
-  EXPECT_EQ(error, nullptr) << hl_error_message(error);
-  hl_error_delete(error);
 }
 
 TEST(GuestFunctionPointers, ElevenMixedParametersAndVoid) {
