@@ -30,12 +30,15 @@ std::string count_of(size_t n, const char *noun) { return std::to_string(n) + " 
 
 std::string describe(const GuestFunctionInfo &fn) { return signature_text(fn.name, fn.params, fn.result); }
 
-// Reads the @FILE arguments of one call within one budget; stdin once.
+// Reads the @FILE arguments of one call within one budget; stdin once,
+// counting --init-data - (read before the arguments).
 class ArgumentFiles {
  public:
+  explicit ArgumentFiles(bool init_data_read_stdin) : stdin_read_(init_data_read_stdin) {}
+
   std::string read(const std::string &path) {
     if (path == "-") {
-      if (stdin_read_) throw ArgumentError("only one argument can read stdin (@-)");
+      if (stdin_read_) throw ArgumentError("stdin can be read once: by one @- argument or by --init-data -");
       stdin_read_ = true;
     }
     try {
@@ -49,7 +52,7 @@ class ArgumentFiles {
 
  private:
   size_t budget_ = kMaxArgumentFileBytes;
-  bool stdin_read_ = false;
+  bool stdin_read_;
 };
 
 // Each argument's kind: its own prefix ("i64:5"), else its parameter's in
@@ -64,7 +67,7 @@ std::vector<CallArgument> call_arguments(const RunCommand &run, const GuestTable
   if (fn != nullptr && !any_kind_given && run.arguments.size() != fn->params.size())
     throw UsageError("run", describe(*fn) + " takes " + count_of(fn->params.size(), "argument") + ", got " +
                                 std::to_string(run.arguments.size()));
-  ArgumentFiles files;
+  ArgumentFiles files(run.sandbox.init_data == std::string("-"));
   const FileReader read_file = [&files](const std::string &path) { return files.read(path); };
   std::vector<CallArgument> args;
   for (size_t i = 0; i < run.arguments.size(); i++) {
