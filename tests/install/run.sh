@@ -7,7 +7,7 @@
 # Each consumer here (c_host/, own_guest/, ...) is first copied into a fresh
 # temporary directory, so no relative path can reach back into the checkout;
 # the one thing taken from the build tree is the test guest
-# build/tests/guests/simpleguest.elf, passed by path (HL_TEST_GUEST
+# build/tests/guests/simpleguest.elf, passed by path (HYPERLIGHT_TEST_GUEST
 # overrides it). Nothing in the environment may help find the library: no
 # LD_LIBRARY_PATH, and CMake and pkg-config see only PREFIX. Then every
 # tests/install/run_*.sh (the CLI, Go and .NET parts) runs with PREFIX.
@@ -21,9 +21,10 @@ if [ $# -ne 1 ] || [ ! -d "$1" ]; then
   exit 2
 fi
 prefix=$(cd "$1" && pwd)
-test_guest=${HL_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
+test_guest=${HYPERLIGHT_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
+export HYPERLIGHT_TEST_GUEST=$test_guest  # the run_*.sh parts use the same guest
 if [ ! -f "$test_guest" ]; then
-  echo "no test guest at $test_guest: run scripts/build.sh first, or set HL_TEST_GUEST" >&2
+  echo "no test guest at $test_guest: run scripts/build.sh first, or set HYPERLIGHT_TEST_GUEST" >&2
   exit 2
 fi
 
