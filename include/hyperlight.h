@@ -192,6 +192,12 @@ typedef uint32_t hl_sandbox_status_t;
  * a new set (hl_host_functions_new) for other functions.
  */
 #define HL_ERROR_HOST_FUNCTIONS_FROZEN 35
+/**
+ * The gdb stub could not listen on its port (in use, or not allowed) or lost
+ * its debugger in a way the sandbox cannot continue from; the message says
+ * which and what to do (docs/debugging.md).
+ */
+#define HL_ERROR_DEBUGGER 36
 /** @} */
 
 /**
@@ -794,6 +800,48 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
  */
 HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
                                                  uint64_t timeout_ns);
+
+/**
+ * Debugs sandboxes made with this config in gdb (docs/debugging.md).
+ * hl_sandbox_new() then listens on 127.0.0.1:port, prints where to stderr and
+ * waits for gdb (`target remote :PORT`) before the guest's first instruction; a
+ * sandbox made from a snapshot waits the same way and stops at its first call.
+ * It fails with HL_ERROR_DEBUGGER if the port is in use. While gdb is attached,
+ * calls have no time limit, a guest fault stops in gdb before the call fails,
+ * and gdb's Ctrl-C stops the guest without cancelling the call. Without this
+ * setter, the environment variable HYPERLIGHT_GDB_PORT decides (read by
+ * hl_sandbox_new(); a value that is not a port fails it with
+ * HL_ERROR_INVALID_ARGUMENT). One sandbox per port at a time.
+ *
+ * @param config The config.
+ * @param port TCP port on 127.0.0.1; 0 turns debugging off.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_gdb_port(hl_config_t *config, uint16_t port);
+
+/**
+ * Makes a guest exception, memory access violation, stack overflow, abort or
+ * triple fault write an ELF core file of the guest into directory
+ * (hyperlight-guest-PID-TIME-N.core, mode 0600, never overwriting a file); the
+ * failed call's error message names it, or says why none was written. `gdb
+ * GUEST.elf CORE` opens it with the guest's symbols (docs/debugging.md).
+ * Without this setter, the environment variable HYPERLIGHT_CRASHDUMP_DIR
+ * decides.
+ *
+ * @param config The config.
+ * @param directory An existing directory, or NULL (or "") for no crash dumps.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config and directory (copied).
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_crashdump_dir(hl_config_t *config,
+                                               const char *directory);
 
 /**
  * Sets the time limit of the guest's initialisation in hl_sandbox_new() and
@@ -1528,6 +1576,24 @@ HL_API void hl_free(const void *ptr);
  */
 HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox,
                                        hl_snapshot_t **out);
+
+/**
+ * Writes an ELF core file of the guest as it is now, between calls: its
+ * registers and its memory at guest addresses, for `gdb GUEST.elf PATH`
+ * (docs/debugging.md). Also works on a poisoned sandbox.
+ *
+ * @param sandbox The sandbox (not in a call).
+ * @param path Where to write the core; must not exist.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL argument), HL_ERROR_BUSY,
+ *     HL_ERROR_IO (names the path and why).
+ *
+ * Ownership: Borrows sandbox and path.
+ *
+ * Thread-safety: Not concurrently with a call on the same sandbox
+ * (HL_ERROR_BUSY).
+ */
+HL_API hl_error_t *hl_sandbox_crashdump(hl_sandbox_t *sandbox,
+                                        const char *path);
 
 /**
  * Puts the sandbox back exactly into the snapshot's state: guest memory, vCPU

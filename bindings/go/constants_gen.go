@@ -169,6 +169,12 @@ const (
 	// host-function set cannot change any more: a sandbox was made with it.
 	// Make a new set (hl_host_functions_new) for other functions.
 	ErrorHostFunctionsFrozen ErrorCode = 35
+
+	// ErrorDebugger is HL_ERROR_DEBUGGER. The gdb stub could not listen on its
+	// port (in use, or not allowed) or lost its debugger in a way the sandbox
+	// cannot continue from; the message says which and what to do
+	// (docs/debugging.md).
+	ErrorDebugger ErrorCode = 36
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -244,6 +250,8 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_SNAPSHOT_VERSION"
 	case ErrorHostFunctionsFrozen:
 		return "HL_ERROR_HOST_FUNCTIONS_FROZEN"
+	case ErrorDebugger:
+		return "HL_ERROR_DEBUGGER"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

@@ -47,6 +47,7 @@ static_assert(static_cast<hl_error_code_t>(hl::ErrorCode::kSnapshotMismatch) == 
 static_assert(static_cast<hl_error_code_t>(hl::ErrorCode::kSnapshotCorrupt) == HL_ERROR_SNAPSHOT_CORRUPT);
 static_assert(static_cast<hl_error_code_t>(hl::ErrorCode::kSnapshotVersion) == HL_ERROR_SNAPSHOT_VERSION);
 static_assert(static_cast<hl_error_code_t>(hl::ErrorCode::kHostFunctionsFrozen) == HL_ERROR_HOST_FUNCTIONS_FROZEN);
+static_assert(static_cast<hl_error_code_t>(hl::ErrorCode::kDebugger) == HL_ERROR_DEBUGGER);
 static_assert(static_cast<hl_val_kind_t>(hl::ValKind::kVoid) == HL_VAL_VOID);
 static_assert(static_cast<hl_val_kind_t>(hl::ValKind::kI32) == HL_VAL_I32);
 static_assert(static_cast<hl_val_kind_t>(hl::ValKind::kU32) == HL_VAL_U32);

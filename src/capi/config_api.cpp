@@ -69,6 +69,22 @@ HL_API hl_error_t *hl_config_set_init_timeout_ns(hl_config_t *config, uint64_t t
   });
 }
 
+HL_API hl_error_t *hl_config_set_gdb_port(hl_config_t *config, uint16_t port) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_gdb_port: config is NULL");
+    config->config.gdb_port = port;
+    config->config.gdb_port_set = true;
+  });
+}
+
+HL_API hl_error_t *hl_config_set_crashdump_dir(hl_config_t *config, const char *directory) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_crashdump_dir: config is NULL");
+    config->config.crashdump_dir = directory != nullptr ? directory : "";
+    config->config.crashdump_dir_set = true;
+  });
+}
+
 HL_API hl_error_t *hl_config_set_engine(hl_config_t *config, hl_engine_t *engine) {
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_engine: config is NULL");

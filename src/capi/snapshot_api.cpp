@@ -16,6 +16,14 @@ HL_API hl_error_t *hl_sandbox_snapshot(hl_sandbox_t *sandbox, hl_snapshot_t **ou
   });
 }
 
+HL_API hl_error_t *hl_sandbox_crashdump(hl_sandbox_t *sandbox, const char *path) {
+  return hl::guarded(__func__, [&] {
+    hl::require(sandbox != nullptr, "hl_sandbox_crashdump: sandbox is NULL");
+    hl::require(path != nullptr && path[0] != '\0', "hl_sandbox_crashdump: path is NULL or empty");
+    sandbox->sandbox->write_crash_dump(path);
+  });
+}
+
 HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox, const hl_snapshot_t *snapshot) {
   return hl::guarded(__func__, [&] {
     hl::require(sandbox != nullptr, "hl_sandbox_restore: sandbox is NULL");

@@ -55,6 +55,7 @@ enum class ErrorCode : uint32_t {
   kSnapshotCorrupt = 33,  // HL_ERROR_SNAPSHOT_CORRUPT
   kSnapshotVersion = 34,  // HL_ERROR_SNAPSHOT_VERSION
   kHostFunctionsFrozen = 35,  // HL_ERROR_HOST_FUNCTIONS_FROZEN
+  kDebugger = 36,  // HL_ERROR_DEBUGGER
 };
 
 // HL_VAL_*: The type carried by an hl_val_t. Append-only.

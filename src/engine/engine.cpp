@@ -50,7 +50,8 @@ std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfi
                                   "the config's host-function set (hl_config_set_host_functions) does not have",
                                   "make a set that has it as it was when the snapshot was taken (a set cannot change "
                                   "once a sandbox was made with it)");
-  std::unique_ptr<Sandbox> sb = spares_.take(snapshot);
+  // A sandbox gdb debugs is built for it: its stub listens from creation.
+  std::unique_ptr<Sandbox> sb = config.effective_gdb_port() == 0 ? spares_.take(snapshot) : nullptr;
   if (sb != nullptr) {
     try {
       sb->unpark(config, snapshot);

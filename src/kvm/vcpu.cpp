@@ -30,6 +30,28 @@ kvm_sregs Vcpu::get_sregs() const {
 void Vcpu::set_sregs(const kvm_sregs &sregs) const { set(KVM_SET_SREGS, "KVM_SET_SREGS", sregs); }
 void Vcpu::set_regs(const kvm_regs &regs) const { set(KVM_SET_REGS, "KVM_SET_REGS", regs); }
 
+kvm_fpu Vcpu::get_fpu() const {
+  kvm_fpu fpu{};
+  get(KVM_GET_FPU, "KVM_GET_FPU", &fpu);
+  return fpu;
+}
+
+void Vcpu::set_fpu(const kvm_fpu &fpu) const { set(KVM_SET_FPU, "KVM_SET_FPU", fpu); }
+
+kvm_debugregs Vcpu::get_debugregs() const {
+  kvm_debugregs debugregs{};
+  get(KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", &debugregs);
+  return debugregs;
+}
+
+void Vcpu::set_debugregs(const kvm_debugregs &debugregs) const {
+  set(KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", debugregs);
+}
+
+int Vcpu::set_guest_debug(const kvm_guest_debug &control) const {
+  return ::ioctl(fd_.get(), KVM_SET_GUEST_DEBUG, &control) < 0 ? -errno : 0;
+}
+
 namespace {
 
 // The snapshot MSRs' indices, with their values when given (KVM_SET_MSRS).

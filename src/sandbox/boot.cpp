@@ -49,6 +49,7 @@ std::unique_ptr<Sandbox> Sandbox::create(const SandboxServices &services, const 
   if (!config.init_data.empty())
     std::memcpy(sandbox->memory_.span(sandbox->layout_.init_data, config.init_data.size()).data(),
                 config.init_data.data(), config.init_data.size());
+  sandbox->attach_debugger_if_configured(config);  // gdb sees the guest's first instruction
   sandbox->initialise_guest(config.init_timeout_ns);
   return sandbox;
 }

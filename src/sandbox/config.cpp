@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "common/error.h"
@@ -69,6 +70,27 @@ LogLevel SandboxConfig::effective_max_log_level() const {
   const char *env = std::getenv("HYPERLIGHT_LOG");
   if (env != nullptr && parse_log_level(env, &level)) return level;
   return LogLevel::kWarn;
+}
+
+uint16_t SandboxConfig::effective_gdb_port() const {
+  if (gdb_port_set) return gdb_port;
+  const char *env = std::getenv("HYPERLIGHT_GDB_PORT");
+  if (env == nullptr || env[0] == '\0') return 0;
+  char *end = nullptr;
+  errno = 0;
+  const unsigned long port = std::strtoul(env, &end, 10);
+  if (errno != 0 || *end != '\0' || env[0] < '0' || env[0] > '9' || port > 65535)
+    throw Error(ErrorCode::kInvalidArgument,
+                format("HYPERLIGHT_GDB_PORT='%.32s' is not a TCP port: set it to 1-65535, or to 0 or nothing for no "
+                       "debugger",
+                       env));
+  return static_cast<uint16_t>(port);
+}
+
+std::string SandboxConfig::effective_crashdump_dir() const {
+  if (crashdump_dir_set) return crashdump_dir;
+  const char *env = std::getenv("HYPERLIGHT_CRASHDUMP_DIR");
+  return env != nullptr ? std::string(env) : std::string();
 }
 
 bool parse_log_level(const char *text, LogLevel *level) {

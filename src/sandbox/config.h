@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -62,6 +63,20 @@ struct SandboxConfig {
   // Unset: HYPERLIGHT_LOG, else HL_LOG_WARN (see effective_max_log_level).
   bool max_log_level_set = false;
   LogLevel max_log_level = LogLevel::kWarn;
+
+  // Debugging (docs/debugging.md). A gdb port makes each sandbox listen on
+  // 127.0.0.1:port and wait for gdb before the guest's first instruction;
+  // 0 turns it off. Unset: HYPERLIGHT_GDB_PORT, else off.
+  bool gdb_port_set = false;
+  uint16_t gdb_port = 0;
+  // The port in effect; throws Error(HL_ERROR_INVALID_ARGUMENT) if
+  // HYPERLIGHT_GDB_PORT is set but not a port number.
+  uint16_t effective_gdb_port() const;
+  // Where a guest fault writes an ELF core ("" for nowhere). Unset:
+  // HYPERLIGHT_CRASHDUMP_DIR, else nowhere.
+  bool crashdump_dir_set = false;
+  std::string crashdump_dir;
+  std::string effective_crashdump_dir() const;
 
   // Round up to 4 KiB; throw Error(HL_ERROR_INVALID_ARGUMENT) naming the range.
   void set_heap_size(uint64_t bytes);

@@ -119,6 +119,15 @@ KillResult InterruptControl::kill() {
   return KillResult::kInterrupted;
 }
 
+void InterruptControl::kick() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || !running_) return;
+  store_immediate_exit(run_, 1);
+  ::syscall(SYS_tgkill, getpid(), tid_, signal_);
+}
+
+void InterruptControl::stop_next_run() { store_immediate_exit(run_, 1); }
+
 void InterruptControl::time_out(uint64_t generation) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !running_ || generation_ != generation) return;

@@ -51,6 +51,14 @@ class InterruptControl {
       : run_(run), signal_(settings.signal()), retry_delay_ns_(settings.retry_delay_ns) {}
 
   KillResult kill();
+  // For the debugger's Ctrl-C: makes a running KVM_RUN return (EINTR)
+  // without cancelling anything; the run loop asks the debugger why. A
+  // KVM_RUN about to start returns at once (immediate_exit). Once, no re-send:
+  // the debugger's flag, set before this, is seen at the next exit anyway.
+  void kick();
+  // On the vCPU thread, after begin_run(): the next KVM_RUN completes any
+  // pending I/O and returns EINTR at once (a stop the debugger waits for).
+  void stop_next_run();
   // From the deadline timer: cancels only if `generation` is still running.
   void time_out(uint64_t generation);
 

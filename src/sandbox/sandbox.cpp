@@ -2,6 +2,7 @@
 #include "sandbox/sandbox.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "abi/hl_abi.h"
 #include "abi/hl_wire.h"
 #include "common/error.h"
+#include "debug/stop_signal.h"
 #include "protocol/message_header.h"
 #include "protocol/values.h"
 #include "sandbox/busy_guard.h"
@@ -200,8 +202,13 @@ void Sandbox::check_call_against_signature(const std::string &name, const Val *a
                          kind_name(args[i].kind)));
 }
 
+std::string Sandbox::what_is_running() const { return what_ran(current_function_); }
+
 void Sandbox::run_until_done(uint64_t timeout_ns) {
-  RunGuard running(interrupt_, *services_.deadline_timer, timeout_ns);
+  // Time spent stopped in gdb is not the guest's: no deadline while debugging.
+  const bool debugging = gdb_ != nullptr && gdb_->session_active();
+  RunGuard running(interrupt_, *services_.deadline_timer, debugging ? 0 : timeout_ns);
+  if (debugging) prepare_debug_stops();
   kvm_run *run = vcpu_.run_state();
   for (;;) {
     switch (interrupt_->cancel_reason()) {
@@ -219,7 +226,8 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
     interrupt_->set_in_guest(false);
     if (rc == -EINTR || rc == -EAGAIN) {
       interrupt_->clear_immediate_exit();
-      continue;  // the cancel check above decides; EINTR alone means nothing
+      if (gdb_ != nullptr) debug_stop_after_interrupt();  // gdb's Ctrl-C, or its first stop
+      continue;                                           // the cancel check above decides; EINTR alone means nothing
     }
     if (rc < 0) poison_and_throw(ErrorCode::kHypervisor, errno_message("KVM_RUN", -rc));
 
@@ -231,7 +239,10 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
         if (run->io.count != 1 || run->io.data_offset + 4 > kvm_->vcpu_mmap_size())
           poison_and_throw(ErrorCode::kProtocol, format("guest used a string I/O instruction on port 0x%x", port));
         const uint8_t *data = reinterpret_cast<const uint8_t *>(run) + run->io.data_offset;
-        if (port == HL_PORT_EXCEPTION && run->io.size == 1) fail_guest_exception(data[0]);
+        if (port == HL_PORT_EXCEPTION && run->io.size == 1) {
+          if (debug_exception(data[0])) break;  // a breakpoint or step: the guest goes on
+          fail_guest_exception(data[0]);
+        }
         if (run->io.size != 4)
           poison_and_throw(ErrorCode::kProtocol,
                            format("guest wrote %u bytes to port 0x%x; the ABI uses 4", run->io.size, port));
@@ -252,7 +263,9 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
         harvest_dirty_ring();
         vm_.reset_dirty_rings();
         break;
-      case KVM_EXIT_SHUTDOWN: poison_and_throw(ErrorCode::kTripleFault, "guest vCPU shut down (triple fault)");
+      case KVM_EXIT_SHUTDOWN:
+        poison_and_throw(ErrorCode::kTripleFault,
+                         "guest vCPU shut down (triple fault)" + dump_core_for_failure(std::nullopt, SIGSEGV));
       case KVM_EXIT_MMIO:
         poison_and_throw(ErrorCode::kGuestException,
                          format("guest %s unbacked guest-physical address 0x%llx",
@@ -432,14 +445,15 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
     FaultReport report =
         describe_page_fault(layout_, mapped_regions_.fault_regions(), vcpu_.get_sregs().cr2, error_code, rip);
     if (!current_function_.empty()) report.message += format(" in guest function '%s'", current_function_.c_str());
-    poison_and_throw(report.code, report.message);
+    poison_and_throw(report.code, report.message + dump_core_for_failure(vector, SIGSEGV));
   }
   if (words == 6) {
     message += format(" (error code 0x%llx)", ull(error_code));
   }
   message += format(", RSP 0x%llx", ull(rsp));
   if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());
-  poison_and_throw(ErrorCode::kGuestException, message);
+  poison_and_throw(ErrorCode::kGuestException,
+                   message + dump_core_for_failure(vector, debug::signal_for_vector(vector)));
 }
 
 void Sandbox::fail_abort(uint32_t code) {
@@ -456,7 +470,7 @@ void Sandbox::fail_abort(uint32_t code) {
     }
   }
   if (!current_function_.empty()) message += format(" (in guest function '%s')", current_function_.c_str());
-  poison_and_throw(ErrorCode::kGuestAborted, message);
+  poison_and_throw(ErrorCode::kGuestAborted, message + dump_core_for_failure(std::nullopt, SIGABRT));
 }
 
 void Sandbox::poison_and_throw(ErrorCode code, const std::string &message) {

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 
 #include "abi/hl_wire.h"
 #include "common/api_types.h"
+#include "debug/gdb_stub.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
 #include "mem/elf_image.h"
@@ -106,6 +109,10 @@ class Sandbox {
   // The vCPU's registers now (internal: the snapshot tests compare them).
   kvm::VcpuState vcpu_state() const { return vcpu_.capture_state(); }
 
+  // An ELF core of the guest as it is between calls (debug_stops.cpp).
+  // Throws Error(HL_ERROR_IO) naming the path.
+  void write_crash_dump(const std::string &path);
+
  private:
   Sandbox(const SandboxServices &services, const SandboxConfig &config, const mem::Layout &layout);
   // Guest memory as three KVM slots; log_writes turns on dirty tracking.
@@ -129,6 +136,34 @@ class Sandbox {
   void serve_print();
   void serve_log();
   [[noreturn]] void fail_guest_exception(uint8_t vector);
+
+  // Debugging (debug_stops.cpp). The stub, when the config names a gdb port;
+  // its stops run on the calling thread inside run_until_done.
+  friend class SandboxDebugTarget;
+  std::unique_ptr<debug::GdbStub> gdb_;
+  void attach_debugger_if_configured(const SandboxConfig &config);
+  // After KVM_RUN returned EINTR: a stop gdb asked for (Ctrl-C, the first
+  // instruction). At the start of each run: make the first KVM_RUN return
+  // at once when gdb waits for a stop.
+  void prepare_debug_stops();
+  void debug_stop_after_interrupt();
+  // An exception exit while a debugger session is on: true when the guest
+  // resumes (a breakpoint or step), false when the call must fail.
+  bool debug_exception(uint8_t vector);
+  void with_breakpoints_lifted(const std::function<void()> &body);
+  void reinsert_breakpoints_after_restore();
+  // Crash dumps: where, and the core's name counter (names stay unique).
+  std::string crashdump_dir_;
+  uint64_t crash_dumps_written_ = 0;
+  // Writes a core if a directory is set; returns " (core dump: PATH)", or
+  // why none was written, for the failure's message. vector: the stop was
+  // in the exception stub (its frame holds the guest's registers).
+  std::string dump_core_for_failure(std::optional<uint8_t> vector, int signal);
+  void write_core(const std::string &path, std::optional<uint8_t> vector, int signal);
+  // AT_PHDR, AT_ENTRY, ... of the loaded guest, for gdb and core files.
+  std::vector<std::pair<uint64_t, uint64_t>> guest_auxv() const;
+  // "call to 'Add'" or "guest initialisation", for messages.
+  std::string what_is_running() const;
   [[noreturn]] void fail_abort(uint32_t code);
   [[noreturn]] void poison_and_throw(ErrorCode code, const std::string &message);
   // Answer the guest's host call in the input buffer; a result that does

@@ -63,7 +63,8 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   {
     std::lock_guard<std::mutex> lock(counter_publish_mu_);
     snap->counter = counter_.load();
-    snap->memory = SnapshotMemory::capture(memory_);
+    // The snapshot holds the guest's code, not the debugger's int3s.
+    with_breakpoints_lifted([&] { snap->memory = SnapshotMemory::capture(memory_); });
   }
   std::shared_ptr<const Snapshot> shared = std::move(snap);
   start_tracking_from(shared);
@@ -140,6 +141,7 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
     current_function_.clear();
     reply_offset_ = 0;
     poisoned_reason_.clear();
+    reinsert_breakpoints_after_restore();  // the restored code is the snapshot's
   } catch (const Error &e) {
     poisoned_reason_ = std::string("a restore failed: ") + e.what();
     vcpu_state_unknown_ = true;
@@ -173,7 +175,8 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
 
 std::shared_ptr<const Snapshot> Sandbox::park() {
   std::shared_ptr<const Snapshot> baseline = tracker_.baseline();  // null once no handle can restore it
-  if (baseline == nullptr || !logging_writes_ || !mapped_regions_.empty() || !baseline->mapped_regions.empty())
+  if (baseline == nullptr || !logging_writes_ || !mapped_regions_.empty() || !baseline->mapped_regions.empty() ||
+      gdb_ != nullptr)  // a debugged sandbox's stub belongs to its user
     return nullptr;
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
@@ -188,6 +191,7 @@ void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Sn
   log_callback_ = config.log_callback;
   max_log_level_ = config.effective_max_log_level();
   default_timeout_ns_ = config.call_timeout_ns;
+  crashdump_dir_ = config.effective_crashdump_dir();
   tracker_.resume(snapshot);  // the snapshot it was parked for: its tracked pages still stand
   apply_snapshot(snapshot);   // exact: the last user's pages and registers are gone
 }
@@ -200,6 +204,7 @@ std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxService
   // write-protected. Then it is a restore onto an empty sandbox.
   sb->map_memory_slots(sb->kvm_->dirty_ring_entries() != 0);
   sb->apply_snapshot(snapshot);
+  sb->attach_debugger_if_configured(config);  // gdb's first stop: the first call's first instruction
   return sb;
 }
 

@@ -64,8 +64,9 @@ void write_idt(std::span<uint8_t> page, uint64_t stub_gpa) {
     const uint64_t e = v * 16;
     put<uint16_t>(page, e + 0, static_cast<uint16_t>(handler));
     put<uint16_t>(page, e + 2, kKernelCodeSelector);
-    put<uint8_t>(page, e + 4, 1);     // IST1: a known-good stack even on overflow
-    put<uint8_t>(page, e + 5, 0x8E);  // present, DPL0, 64-bit interrupt gate
+    put<uint8_t>(page, e + 4, 1);  // IST1: a known-good stack even on overflow
+    // Present, 64-bit interrupt gate (IF and TF cleared on entry), DPL0 or 3.
+    put<uint8_t>(page, e + 5, v == kBreakpointVector ? 0xEE : 0x8E);
     put<uint16_t>(page, e + 6, static_cast<uint16_t>(handler >> 16));
     put<uint32_t>(page, e + 8, static_cast<uint32_t>(handler >> 32));
   }
@@ -74,14 +75,22 @@ void write_idt(std::span<uint8_t> page, uint64_t stub_gpa) {
 void write_exception_stubs(std::span<uint8_t> page) {
   std::memset(page.data(), 0xCC, page.size());  // int3 filler
   for (uint64_t v = 0; v < kExceptionVectors; v++) {
-    const uint8_t stub[kStubBytesPerVector] = {
+    uint8_t *stub = page.data() + v * kStubBytesPerVector;
+    const uint8_t report[] = {
+        0x50,                                           // push rax (kSavedRaxBelowFrame)
         0xB0, static_cast<uint8_t>(v),                  // mov al, v
         0xE6, static_cast<uint8_t>(HL_PORT_EXCEPTION),  // out imm8, al
-        0xF4,                                           // hlt
-        0xEB, 0xFD,                                     // jmp -3 (back to hlt)
-        0x90,                                           // nop
+        0x58,                                           // pop rax
     };
-    std::memcpy(page.data() + v * kStubBytesPerVector, stub, sizeof stub);
+    std::memcpy(stub, report, sizeof report);
+    stub += sizeof report;
+    if (vector_has_error_code(v)) {
+      const uint8_t drop_error_code[] = {0x48, 0x8D, 0x64, 0x24, 0x08};  // lea rsp, [rsp + 8]
+      std::memcpy(stub, drop_error_code, sizeof drop_error_code);
+      stub += sizeof drop_error_code;
+    }
+    const uint8_t iretq[] = {0x48, 0xCF};
+    std::memcpy(stub, iretq, sizeof iretq);
   }
 }
 

@@ -18,7 +18,11 @@ inline constexpr uint64_t kGdtEntries = 7;    // null, kcode, kdata, ucode, udat
 inline constexpr uint64_t kTssOffset = 0x80;  // inside the GDT/TSS page
 inline constexpr uint64_t kTssBaseSize = 104;
 inline constexpr uint64_t kExceptionVectors = 32;
-inline constexpr uint64_t kStubBytesPerVector = 8;
+inline constexpr uint64_t kStubBytesPerVector = 16;
+// Vector 3's gate is DPL3 so a ring-3 int3 is a #BP (RIP after the int3), as
+// debuggers expect, not a #GP; every other gate is DPL0.
+inline constexpr uint64_t kBreakpointVector = 3;
+inline constexpr uint64_t kDebugVector = 1;
 
 // The TSS limit, covering the I/O bitmap and its terminating 0xff byte.
 uint32_t tss_limit();
@@ -27,11 +31,17 @@ uint32_t tss_limit();
 // exception_stack_top so faults in ring 3 switch to the exception stack.
 void write_gdt_and_tss(std::span<uint8_t> page, uint64_t page_gpa, uint64_t exception_stack_top);
 
-// 32 interrupt gates (DPL0, IST1) to the stub entries at stub_gpa.
+// 32 interrupt gates (IST1; DPL0 but for kBreakpointVector's, DPL3) to the
+// stub entries at stub_gpa.
 void write_idt(std::span<uint8_t> page, uint64_t stub_gpa);
 
-// Per vector: mov al, vector; out HL_PORT_EXCEPTION, al; hlt; jmp back to hlt.
-// The host reads the CPU's exception frame from the exception stack.
+// Per vector: push rax; mov al, vector; out HL_PORT_EXCEPTION, al; pop rax;
+// [drop the error code]; iretq. The host reads the CPU's exception frame and
+// the guest's RAX (kSavedRaxBelowFrame) from the exception stack. A failed
+// call never resumes the stub; the gdb stub does, after editing the frame,
+// which returns the guest to ring 3 without a register ioctl.
+// Where the stub saved RAX: this many bytes below the CPU's frame.
+inline constexpr uint64_t kSavedRaxBelowFrame = 8;
 void write_exception_stubs(std::span<uint8_t> page);
 
 // Whether the CPU pushes an error code for this exception vector.

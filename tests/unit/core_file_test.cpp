@@ -358,7 +358,8 @@ std::string gdb_words(uint64_t address, const uint8_t *bytes) {
 // gdb's own reading of the core: registers from NT_PRSTATUS, memory from the
 // PT_LOADs, zeros from the runs without file data.
 TEST_F(CoreFile, GdbReadsRegistersAndMemory) {
-  if (std::system("command -v gdb >/dev/null 2>&1") != 0) GTEST_SKIP() << "gdb is not installed";
+  ASSERT_EQ(std::system("command -v gdb >/dev/null 2>&1"), 0)
+      << "gdb is not installed: scripts/install-deps.sh installs it";
   SyntheticProcess process;
   const std::string core_path = path("gdb.core");
   hl::debug::write_core_file(core_path, process.core);

@@ -54,7 +54,10 @@ TEST(SystemTables, IdtGatesUseIst1AndRing0) {
     EXPECT_EQ(target, 0x7000 + v * kStubBytesPerVector);
     EXPECT_EQ(e[2] | (e[3] << 8), kKernelCodeSelector);
     EXPECT_EQ(e[4], 1) << "IST1";
-    EXPECT_EQ(e[5], 0x8E) << "present, DPL0 interrupt gate";
+    if (v == kBreakpointVector)
+      EXPECT_EQ(e[5], 0xEE) << "present, DPL3 interrupt gate: a ring-3 int3 is a #BP";
+    else
+      EXPECT_EQ(e[5], 0x8E) << "present, DPL0 interrupt gate";
   }
 }
 
@@ -63,10 +66,15 @@ TEST(SystemTables, StubsReportTheirVector) {
   write_exception_stubs(page);
   for (uint64_t v = 0; v < kExceptionVectors; v++) {
     const uint8_t *s = &page[v * kStubBytesPerVector];
-    EXPECT_EQ(s[0], 0xB0);
-    EXPECT_EQ(s[1], v);
-    EXPECT_EQ(s[2], 0xE6);
-    EXPECT_EQ(s[3], HL_PORT_EXCEPTION);
+    EXPECT_EQ(s[0], 0x50) << "push rax";
+    EXPECT_EQ(s[1], 0xB0);
+    EXPECT_EQ(s[2], v);
+    EXPECT_EQ(s[3], 0xE6);
+    EXPECT_EQ(s[4], HL_PORT_EXCEPTION);
+    EXPECT_EQ(s[5], 0x58) << "pop rax";
+    const uint64_t iretq_at = vector_has_error_code(v) ? 11 : 6;
+    EXPECT_EQ(s[iretq_at], 0x48);
+    EXPECT_EQ(s[iretq_at + 1], 0xCF) << "iretq";
   }
   EXPECT_STREQ(vector_name(14), "PageFault");
   EXPECT_TRUE(vector_has_error_code(14));

@@ -188,6 +188,13 @@ public enum ErrorCode : uint
     /// Make a new set (hl_host_functions_new) for other functions.
     /// </summary>
     HostFunctionsFrozen = 35,
+
+    /// <summary>
+    /// The gdb stub could not listen on its port (in use, or not allowed) or
+    /// lost its debugger in a way the sandbox cannot continue from; the message
+    /// says which and what to do (docs/debugging.md).
+    /// </summary>
+    Debugger = 36,
 }
 
 /// <summary>

@@ -1,0 +1,44 @@
+// The stopped guest as the gdb stub sees it. The sandbox implements it over
+// its vCPU and memory for the length of one stop (src/sandbox/debug_stops.cpp):
+// where registers live differs between a stop inside the exception stub
+// (the CPU's frame on the exception stack) and one at a ring-3 instruction.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "debug/x86_registers.h"
+
+namespace hl::debug {
+
+// DR7 bits for one hardware breakpoint or watchpoint (Intel SDM 17.2.4).
+struct HardwareBreakpoint {
+  uint64_t address = 0;
+  uint32_t type = 0;    // gdb's Z type: 1 execute, 2 write, 3 read (served as read/write), 4 access
+  uint32_t length = 1;  // 1, 2, 4 or 8 bytes; 1 for execute
+};
+
+class DebugTarget {
+ public:
+  virtual ~DebugTarget() = default;
+  virtual X86Registers registers() = 0;
+  // False when the change is one the sandbox refuses (segment selectors,
+  // fs/gs bases, privileged RFLAGS bits): the guest stays in ring 3.
+  virtual bool set_registers(const X86Registers &registers) = 0;
+  // Guest virtual addresses, translated through the guest's page tables.
+  // False when any byte is not mapped (nothing is written then).
+  virtual bool read_memory(uint64_t address, std::span<uint8_t> out) = 0;
+  virtual bool write_memory(uint64_t address, std::span<const uint8_t> bytes) = 0;
+  // The auxiliary vector gdb relocates the static-PIE guest with.
+  virtual std::vector<std::pair<uint64_t, uint64_t>> auxv() = 0;
+  // Loads the guest's debug registers with these (at most four); false if
+  // the hypervisor refuses.
+  virtual bool set_hardware_breakpoints(std::span<const HardwareBreakpoint> breakpoints) = 0;
+  // Which of the four debug registers' conditions hit (DR6 bits 0-3) at
+  // this stop; 0 if none or unknown.
+  virtual uint32_t hardware_breakpoints_hit() = 0;
+};
+
+}  // namespace hl::debug
