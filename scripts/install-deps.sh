@@ -13,6 +13,7 @@ packages=(
   golang-go                                   # bindings/go
   clang-format                                # style check
   valgrind                                    # leak check
+  gdb                                         # tests: real gdb reads the stub's target.xml
   clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
 )
 
