@@ -13,7 +13,7 @@ packages=(
   golang-go                                   # bindings/go
   clang-format                                # style check
   valgrind                                    # leak check
-  gdb                                         # tests/unit/core_file_test.cpp opens the core files it writes
+  gdb                                         # tests: the gdb stub, core files and target.xml with real gdb
   clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
 )
 

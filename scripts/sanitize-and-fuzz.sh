@@ -24,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 fuzz_seconds=${FUZZ_SECONDS:-30}
-targets=(fuzz_wire_decode fuzz_elf_image fuzz_snapshot_load fuzz_cli_arguments)
+targets=(fuzz_wire_decode fuzz_elf_image fuzz_snapshot_load fuzz_cli_arguments fuzz_gdb_packet)
 
 # Leaks are errors; UBSan reports abort with a stack (the build also uses
 # -fno-sanitize-recover=all). Set ASAN_OPTIONS yourself to change them.
@@ -113,7 +113,8 @@ head -c $((size - 1)) "$simple" >"$tmp/elf/simpleguest.minus-one"
 # build-fuzz/corpus/<target> (kept between runs), crashes to build-fuzz/crashes/.
 mkdir -p build-fuzz/crashes
 declare -A seeds=([fuzz_wire_decode]="fuzz/corpus/fuzz_wire_decode" [fuzz_elf_image]="$tmp/elf"
-  [fuzz_snapshot_load]="$tmp/snapshot" [fuzz_cli_arguments]="fuzz/corpus/fuzz_cli_arguments")
+  [fuzz_snapshot_load]="$tmp/snapshot" [fuzz_cli_arguments]="fuzz/corpus/fuzz_cli_arguments"
+  [fuzz_gdb_packet]="fuzz/corpus/fuzz_gdb_packet")
 pids=()
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"
