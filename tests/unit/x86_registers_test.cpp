@@ -229,7 +229,7 @@ TEST(x86_registers, TargetDescriptionIsWellFormedXml) {
 // gdb itself reads the description (set tdesc filename) and reports each
 // register's number, its remote number and its offset in the g packet.
 TEST(x86_registers, GdbAcceptsTheTargetDescription) {
-  if (access("/usr/bin/gdb", X_OK) != 0) GTEST_SKIP() << "gdb is not installed (scripts/install-deps.sh)";
+  ASSERT_EQ(access("/usr/bin/gdb", X_OK), 0) << "gdb is not installed: scripts/install-deps.sh installs it";
   const std::string path = write_description_file();
   std::string output;
   const int status = run("/usr/bin/gdb -nx -batch -ex 'set tdesc filename " + path +
