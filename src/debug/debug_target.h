@@ -28,11 +28,16 @@ class DebugTarget {
   // fs/gs bases, privileged RFLAGS bits): the guest stays in ring 3.
   virtual bool set_registers(const X86Registers &registers) = 0;
   // Guest virtual addresses, translated through the guest's page tables.
-  // False when any byte is not mapped (nothing is written then).
+  // False when any byte is not mapped (nothing is written then). Writes
+  // reach only pages the guest itself may read: the host-owned ones (page
+  // tables, IDT, exception stub) are out of a debugger's reach too.
   virtual bool read_memory(uint64_t address, std::span<uint8_t> out) = 0;
   virtual bool write_memory(uint64_t address, std::span<const uint8_t> bytes) = 0;
-  // The auxiliary vector gdb relocates the static-PIE guest with.
+  // The auxiliary vector of the static-PIE guest (qXfer:auxv:read).
   virtual std::vector<std::pair<uint64_t, uint64_t>> auxv() = 0;
+  // Where the guest's image was loaded: what gdb adds to the ELF's
+  // addresses (qOffsets).
+  virtual uint64_t load_offset() = 0;
   // Loads the guest's debug registers with these (at most four); false if
   // the hypervisor refuses.
   virtual bool set_hardware_breakpoints(std::span<const HardwareBreakpoint> breakpoints) = 0;

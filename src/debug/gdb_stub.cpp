@@ -303,7 +303,14 @@ bool GdbStub::serve(DebugTarget &target, const std::string &payload, ResumeActio
     case Kind::kQueryCurrentThread: send_packet("QC1"); return false;
     case Kind::kQueryThreadInfoFirst: send_packet("m1"); return false;
     case Kind::kQueryThreadInfoNext: send_packet("l"); return false;
-    case Kind::kQueryOffsets: send_packet(""); return false;  // gdb relocates from the auxv (AT_ENTRY)
+    case Kind::kQueryOffsets: {
+      // The guest is a static PIE loaded at this offset; without an OS ABI
+      // gdb does not relocate from the auxv, so it is told here.
+      const uint64_t offset = target.load_offset();
+      send_packet(format("Text=%llx;Data=%llx;Bss=%llx", static_cast<unsigned long long>(offset),
+                         static_cast<unsigned long long>(offset), static_cast<unsigned long long>(offset)));
+      return false;
+    }
     case Kind::kQuerySymbol: send_packet("OK"); return false;
     case Kind::kStartNoAckMode: send_packet("OK"); return false;
     case Kind::kXferFeatures:

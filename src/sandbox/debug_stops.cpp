@@ -159,18 +159,19 @@ class SandboxDebugTarget final : public debug::DebugTarget {
 
   // Guest virtual -> host pointer for [address, address + length) inside
   // one page, through the guest's own page tables; null if not mapped.
-  uint8_t *host_address(uint64_t address, uint64_t length) const {
+  uint8_t *host_address(uint64_t address, uint64_t length, bool for_write) const {
     const mem::Layout &l = sb_.layout_;
     std::span<const uint8_t> tables = sb_.memory_.span(l.page_tables, l.page_tables_size);
     const std::optional<uint64_t> leaf = x86::walk_page_tables(tables, l.page_tables, address);
     if (!leaf || !(*leaf & x86::pte::kPresent)) return nullptr;
+    if (for_write && !(*leaf & x86::pte::kUser)) return nullptr;
     const uint64_t page_mask = (*leaf & kLargePage) ? (2ull << 20) - 1 : mem::kPageSize - 1;
     const uint64_t physical = (*leaf & x86::pte::kAddressMask & ~page_mask) | (address & page_mask);
     return sb_.memory_.translate(physical, length);
   }
 
   template <typename Bytes, typename Copy>
-  bool page_by_page(uint64_t address, Bytes bytes, Copy copy) const {
+  bool page_by_page(uint64_t address, Bytes bytes, bool for_write, Copy copy) const {
     // All pages first: a write that cannot finish changes nothing.
     for (int pass = 0; pass < 2; pass++) {
       uint64_t done = 0;
@@ -178,7 +179,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
         const uint64_t at = address + done;
         const uint64_t chunk = std::min<uint64_t>(bytes.size() - done, mem::kPageSize - at % mem::kPageSize);
         if (at < address) return false;  // wrapped around
-        uint8_t *host = host_address(at, chunk);
+        uint8_t *host = host_address(at, chunk, for_write);
         if (host == nullptr) return false;
         if (pass == 1) copy(host, done, chunk, at);
         done += chunk;
@@ -188,7 +189,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   }
 
   bool read_memory(uint64_t address, std::span<uint8_t> out) override {
-    return page_by_page(address, out, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t) {
+    return page_by_page(address, out, false, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t) {
       std::memcpy(out.data() + done, host, chunk);
     });
   }
@@ -196,7 +197,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   bool write_memory(uint64_t address, std::span<const uint8_t> bytes) override {
     // Noted like the guest's own writes, so a restore undoes them (and the
     // stub reinserts its breakpoints after one).
-    return page_by_page(address, bytes, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t at) {
+    return page_by_page(address, bytes, true, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t at) {
       std::memcpy(host, bytes.data() + done, chunk);
       sb_.tracker_.note_guest_page((host - sb_.memory_.host_base()) / mem::kPageSize);
       (void)at;
@@ -204,6 +205,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   }
 
   std::vector<std::pair<uint64_t, uint64_t>> auxv() override { return sb_.guest_auxv(); }
+  uint64_t load_offset() override { return sb_.layout_.image; }  // the loader maps the lowest vaddr there
 
   bool set_hardware_breakpoints(std::span<const debug::HardwareBreakpoint> breakpoints) override {
     kvm_debugregs d = sb_.vcpu_.get_debugregs();

@@ -157,6 +157,14 @@ RunCommand parse_run(Tokens tokens) {
                                                      std::to_string(kMaxRepeat));
                      run.repeat = *n;
                    }});
+  specs.push_back({"--gdb-port", "PORT", [&](std::string_view v) {
+                     std::optional<uint32_t> port = parse_count(v, 65535);
+                     if (!port)
+                       throw UsageError(command, "--gdb-port: " + quoted(v) + " is not a TCP port from 1 to 65535");
+                     run.sandbox.gdb_port = static_cast<uint16_t>(*port);
+                   }});
+  specs.push_back({"--crashdump-dir", "DIR",
+                   [&](std::string_view v) { run.sandbox.crashdump_dir = path_value(command, "--crashdump-dir", v); }});
   specs.push_back({"--json", "", [&](std::string_view) { run.json = true; }});
   specs.push_back({"--raw", "", [&](std::string_view) { run.raw = true; }});
   std::vector<std::string_view> positionals = parse_options(command, tokens, specs);

@@ -36,9 +36,11 @@ struct SandboxOptions {
   std::optional<uint64_t> stack_size;
   std::optional<uint64_t> input_buffer_size;
   std::optional<uint64_t> output_buffer_size;
-  std::optional<std::string> init_data;  // a file's path
-  std::optional<uint64_t> timeout_ns;    // per call; 0: none
-  std::optional<uint32_t> log_level;     // HL_LOG_*
+  std::optional<std::string> init_data;      // a file's path
+  std::optional<uint64_t> timeout_ns;        // per call; 0: none
+  std::optional<uint32_t> log_level;         // HL_LOG_*
+  std::optional<uint16_t> gdb_port;          // run only: wait for gdb on 127.0.0.1:PORT
+  std::optional<std::string> crashdump_dir;  // run only: ELF cores of guest faults go here
 };
 
 struct RunCommand {

@@ -58,6 +58,14 @@ Sandbox:
                              info, debug, trace (default: $HYPERLIGHT_LOG, else warn)
 SIZE is bytes, or with a unit: 512K, 64M, 1G.
 
+Debugging (run; docs/debugging.md):
+  --gdb-port PORT      wait for gdb on 127.0.0.1:PORT before the guest's first
+                       instruction (gdb GUEST.elf -ex 'target remote :PORT');
+                       default: $HYPERLIGHT_GDB_PORT, else no debugger
+  --crashdump-dir DIR  a guest fault writes an ELF core file into DIR (the error
+                       names it; gdb GUEST.elf CORE opens it); default:
+                       $HYPERLIGHT_CRASHDUMP_DIR, else none
+
 Snapshots and timing:
   --snapshot-in FILE   start from a snapshot file instead of an ELF (leave out
                        GUEST.elf): no guest initialisation; sizes and init data

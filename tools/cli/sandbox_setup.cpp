@@ -25,6 +25,8 @@ ConfigPtr new_config(const SandboxOptions &o, hl_engine_t *engine) {
   if (o.output_buffer_size) check(hl_config_set_output_buffer_size(c, *o.output_buffer_size));
   if (o.timeout_ns) check(hl_config_set_call_timeout_ns(c, *o.timeout_ns));
   if (o.log_level) check(hl_config_set_max_log_level(c, *o.log_level));
+  if (o.gdb_port) check(hl_config_set_gdb_port(c, *o.gdb_port));
+  if (o.crashdump_dir) check(hl_config_set_crashdump_dir(c, o.crashdump_dir->c_str()));
   if (o.init_data) {
     std::string data = read_bounded_file(*o.init_data, kMaxInitDataBytes);
     check(hl_config_set_init_data(c, reinterpret_cast<const uint8_t *>(data.data()), data.size(), 0));
