@@ -13,13 +13,6 @@
 
 namespace hl::debug {
 
-// DR7 bits for one hardware breakpoint or watchpoint (Intel SDM 17.2.4).
-struct HardwareBreakpoint {
-  uint64_t address = 0;
-  uint32_t type = 0;    // gdb's Z type: 1 execute, 2 write, 3 read (served as read/write), 4 access
-  uint32_t length = 1;  // 1, 2, 4 or 8 bytes; 1 for execute
-};
-
 class DebugTarget {
  public:
   virtual ~DebugTarget() = default;
@@ -38,12 +31,6 @@ class DebugTarget {
   // Where the guest's image was loaded: what gdb adds to the ELF's
   // addresses (qOffsets).
   virtual uint64_t load_offset() = 0;
-  // Loads the guest's debug registers with these (at most four); false if
-  // the hypervisor refuses.
-  virtual bool set_hardware_breakpoints(std::span<const HardwareBreakpoint> breakpoints) = 0;
-  // Which of the four debug registers' conditions hit (DR6 bits 0-3) at
-  // this stop; 0 if none or unknown.
-  virtual uint32_t hardware_breakpoints_hit() = 0;
 };
 
 }  // namespace hl::debug

@@ -21,7 +21,7 @@ namespace hl::debug {
 namespace {
 
 constexpr uint8_t kInt3 = 0xCC;
-constexpr size_t kMaxHardwareBreakpoints = 4;  // DR0-DR3
+constexpr uint32_t kSoftware = 0, kHardware = 1;  // Z0, Z1
 
 std::string hex_byte(uint8_t value) {
   static const char kDigits[] = "0123456789abcdef";
@@ -128,7 +128,7 @@ bool GdbStub::session_active() const {
 
 bool GdbStub::owns_trap(DebugTarget &target, uint8_t vector) {
   if (vector != 3 || breakpoints_lifted_) return false;
-  return software_breakpoints_.contains(target.registers().rip - 1);
+  return int3s_.contains(target.registers().rip - 1);
 }
 
 bool GdbStub::take_stop_request() {
@@ -246,7 +246,7 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
     // the guest resumes at the int3's address, with its own byte back.
     const X86Registers registers = target.registers();
     const bool at_own_breakpoint =
-        signal == signal::kTrap && software_breakpoints_.contains(registers.rip - 1) && !breakpoints_lifted_;
+        signal == signal::kTrap && int3s_.contains(registers.rip - 1) && !breakpoints_lifted_;
     clear_breakpoints(target);
     if (at_own_breakpoint) {
       X86Registers moved = registers;
@@ -255,6 +255,17 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
     }
     end_session();
     return ResumeAction::kContinue;
+  }
+  if (signal == signal::kTrap) {
+    // gdb takes a hardware breakpoint's stop to be at its address (the CPU
+    // faults before the instruction); ours is an int3, which traps after
+    // it. (For software breakpoints gdb winds the PC back itself.)
+    X86Registers registers = target.registers();
+    const uint64_t int3_address = registers.rip - 1;
+    if (inserted_.contains({kHardware, int3_address}) && !inserted_.contains({kSoftware, int3_address})) {
+      registers.rip = int3_address;
+      target.set_registers(registers);
+    }
   }
   last_signal_ = signal;
   if (gdb_waits_for_stop_) send_packet(stop_reply());
@@ -350,10 +361,10 @@ bool GdbStub::serve(DebugTarget &target, const std::string &payload, ResumeActio
       send_packet(target.write_memory(command.address, command.data) ? "OK" : "E14");
       return false;
     case Kind::kInsertBreakpoint:
-      send_packet(insert_breakpoint(target, command.breakpoint_type, command.address, command.breakpoint_kind));
+      send_packet(insert_breakpoint(target, command.breakpoint_type, command.address));
       return false;
     case Kind::kRemoveBreakpoint:
-      send_packet(remove_breakpoint(target, command.breakpoint_type, command.address, command.breakpoint_kind));
+      send_packet(remove_breakpoint(target, command.breakpoint_type, command.address));
       return false;
     case Kind::kContinue:
     case Kind::kStep: {
@@ -385,75 +396,62 @@ bool GdbStub::serve(DebugTarget &target, const std::string &payload, ResumeActio
   return false;
 }
 
-std::string GdbStub::insert_breakpoint(DebugTarget &target, uint32_t type, uint64_t address, uint32_t length) {
-  if (type == 0) {
-    if (software_breakpoints_.contains(address)) return "OK";
-    uint8_t original = 0;
-    if (!target.read_memory(address, std::span<uint8_t>(&original, 1))) return "E14";
-    const uint8_t int3 = kInt3;
-    if (!target.write_memory(address, std::span<const uint8_t>(&int3, 1))) return "E14";
-    software_breakpoints_[address] = original;
+std::string GdbStub::insert_breakpoint(DebugTarget &target, uint32_t type, uint64_t address) {
+  // Watchpoints would need the debug registers, which PVM does not load
+  // for the guest (docs/debugging.md): gdb is told they are unsupported
+  // and watches in software, single-stepping (set can-use-hw-watchpoints 0).
+  if (type != kSoftware && type != kHardware) return "";
+  if (!inserted_.insert({type, address}).second) return "OK";
+  auto it = int3s_.find(address);
+  if (it != int3s_.end()) {
+    it->second.users++;
     return "OK";
   }
-  for (const HardwareBreakpoint &b : hardware_breakpoints_)
-    if (b.address == address && b.type == type) return "OK";
-  if (hardware_breakpoints_.size() == kMaxHardwareBreakpoints) return "E28";  // gdb: "no more hardware breakpoints"
-  if (type != 1 && length != 1 && length != 2 && length != 4 && length != 8) return "E22";
-  hardware_breakpoints_.push_back({address, type, type == 1 ? 1u : length});
-  if (!target.set_hardware_breakpoints(hardware_breakpoints_)) {
-    hardware_breakpoints_.pop_back();
-    return "";  // unsupported here: gdb falls back (software watchpoints)
+  uint8_t original = 0;
+  const uint8_t int3 = kInt3;
+  if (!target.read_memory(address, std::span<uint8_t>(&original, 1)) ||
+      (!breakpoints_lifted_ && !target.write_memory(address, std::span<const uint8_t>(&int3, 1)))) {
+    inserted_.erase({type, address});
+    return "E14";
   }
+  int3s_[address] = {original, 1};
   return "OK";
 }
 
-std::string GdbStub::remove_breakpoint(DebugTarget &target, uint32_t type, uint64_t address, uint32_t length) {
-  (void)length;
-  if (type == 0) {
-    auto it = software_breakpoints_.find(address);
-    if (it == software_breakpoints_.end()) return "OK";
-    const uint8_t original = it->second;
-    software_breakpoints_.erase(it);
-    if (!breakpoints_lifted_ && !target.write_memory(address, std::span<const uint8_t>(&original, 1))) return "E14";
-    return "OK";
-  }
-  for (auto it = hardware_breakpoints_.begin(); it != hardware_breakpoints_.end(); ++it) {
-    if (it->address == address && it->type == type) {
-      hardware_breakpoints_.erase(it);
-      target.set_hardware_breakpoints(hardware_breakpoints_);
-      return "OK";
-    }
-  }
+std::string GdbStub::remove_breakpoint(DebugTarget &target, uint32_t type, uint64_t address) {
+  if (type != kSoftware && type != kHardware) return "";
+  if (inserted_.erase({type, address}) == 0) return "OK";
+  auto it = int3s_.find(address);
+  if (it == int3s_.end() || --it->second.users > 0) return "OK";
+  const uint8_t original = it->second.original;
+  int3s_.erase(it);
+  if (!breakpoints_lifted_ && !target.write_memory(address, std::span<const uint8_t>(&original, 1))) return "E14";
   return "OK";
 }
 
 void GdbStub::clear_breakpoints(DebugTarget &target) {
   if (!breakpoints_lifted_)
-    for (const auto &[address, original] : software_breakpoints_)
-      target.write_memory(address, std::span<const uint8_t>(&original, 1));
-  software_breakpoints_.clear();
+    for (const auto &[address, int3] : int3s_)
+      target.write_memory(address, std::span<const uint8_t>(&int3.original, 1));
+  int3s_.clear();
+  inserted_.clear();
   breakpoints_lifted_ = false;
-  if (!hardware_breakpoints_.empty()) {
-    hardware_breakpoints_.clear();
-    target.set_hardware_breakpoints(hardware_breakpoints_);
-  }
 }
 
 void GdbStub::lift_breakpoints(DebugTarget &target) {
   if (breakpoints_lifted_) return;
-  for (const auto &[address, original] : software_breakpoints_)
-    target.write_memory(address, std::span<const uint8_t>(&original, 1));
+  for (const auto &[address, int3] : int3s_) target.write_memory(address, std::span<const uint8_t>(&int3.original, 1));
   breakpoints_lifted_ = true;
 }
 
 void GdbStub::reinsert_breakpoints(DebugTarget &target) {
   // After a restore the code is the snapshot's: read the bytes afresh.
-  for (auto &[address, original] : software_breakpoints_) {
+  const uint8_t int3_byte = kInt3;
+  for (auto &[address, int3] : int3s_) {
     uint8_t current = 0;
     if (!target.read_memory(address, std::span<uint8_t>(&current, 1))) continue;
-    if (current != kInt3) original = current;
-    const uint8_t int3 = kInt3;
-    target.write_memory(address, std::span<const uint8_t>(&int3, 1));
+    if (current != kInt3) int3.original = current;
+    target.write_memory(address, std::span<const uint8_t>(&int3_byte, 1));
   }
   breakpoints_lifted_ = false;
 }

@@ -7,12 +7,13 @@
 // the sandbox calls stop(), which reports it to gdb and serves gdb's
 // requests through a DebugTarget until gdb resumes, and returns how.
 //
-// Software breakpoints are int3 bytes the stub writes into guest code; the
-// guest's #BP (a DPL3 gate) reaches the host through the exception stub.
-// Hardware breakpoints and watchpoints load the guest's debug registers.
-// Single steps set RFLAGS.TF. So every mechanism is the guest CPU's own,
-// which works the same on PVM and on hardware KVM (KVM_SET_GUEST_DEBUG
-// does not, see docs/debugging.md).
+// Breakpoints, software (Z0) and hardware (Z1) alike, are int3 bytes the
+// stub writes into guest code; the guest's #BP (a DPL3 gate) reaches the
+// host through the exception stub. Single steps set RFLAGS.TF, whose #DB
+// takes the same way. Every mechanism is the guest CPU's own, so it works
+// the same on PVM and on hardware KVM; on PVM neither KVM_SET_GUEST_DEBUG
+// nor the guest's debug registers have any effect (docs/debugging.md), so
+// watchpoints are left to gdb (software watchpoints, by single steps).
 #pragma once
 
 #include <array>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -85,8 +87,8 @@ class GdbStub {
   // One request at a stop; returns true (and sets action) when gdb resumed.
   bool serve(DebugTarget &target, const std::string &payload, ResumeAction &action);
   std::string stop_reply() const;
-  std::string insert_breakpoint(DebugTarget &target, uint32_t type, uint64_t address, uint32_t length);
-  std::string remove_breakpoint(DebugTarget &target, uint32_t type, uint64_t address, uint32_t length);
+  std::string insert_breakpoint(DebugTarget &target, uint32_t type, uint64_t address);
+  std::string remove_breakpoint(DebugTarget &target, uint32_t type, uint64_t address);
   // Takes every breakpoint out and forgets them: detach, kill, a lost gdb.
   void clear_breakpoints(DebugTarget &target);
   void end_session();
@@ -114,9 +116,13 @@ class GdbStub {
   bool first_stop_pending_ = true;
   bool gdb_waits_for_stop_ = false;  // gdb resumed the guest and waits for a stop reply
   uint8_t last_signal_ = 0;
-  std::map<uint64_t, uint8_t> software_breakpoints_;  // address -> the byte the int3 replaced
+  struct Int3 {
+    uint8_t original;  // the byte the int3 replaced
+    uint32_t users;    // Z0 and Z1 at one address share it
+  };
+  std::map<uint64_t, Int3> int3s_;                    // by address
+  std::set<std::pair<uint32_t, uint64_t>> inserted_;  // (Z type, address) as gdb asked
   bool breakpoints_lifted_ = false;
-  std::vector<HardwareBreakpoint> hardware_breakpoints_;
 };
 
 }  // namespace hl::debug

@@ -38,20 +38,6 @@ kvm_fpu Vcpu::get_fpu() const {
 
 void Vcpu::set_fpu(const kvm_fpu &fpu) const { set(KVM_SET_FPU, "KVM_SET_FPU", fpu); }
 
-kvm_debugregs Vcpu::get_debugregs() const {
-  kvm_debugregs debugregs{};
-  get(KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", &debugregs);
-  return debugregs;
-}
-
-void Vcpu::set_debugregs(const kvm_debugregs &debugregs) const {
-  set(KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", debugregs);
-}
-
-int Vcpu::set_guest_debug(const kvm_guest_debug &control) const {
-  return ::ioctl(fd_.get(), KVM_SET_GUEST_DEBUG, &control) < 0 ? -errno : 0;
-}
-
 namespace {
 
 // The snapshot MSRs' indices, with their values when given (KVM_SET_MSRS).

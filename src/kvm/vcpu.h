@@ -29,14 +29,9 @@ class Vcpu {
   kvm_sregs get_sregs() const;
   void set_sregs(const kvm_sregs &sregs) const;
   void set_regs(const kvm_regs &regs) const;
-  // For the debugger and crash dumps (not the call path): x87/SSE state,
-  // the guest's debug registers, and KVM's own debugging controls.
+  // For the debugger and crash dumps (not the call path): x87/SSE state.
   kvm_fpu get_fpu() const;
   void set_fpu(const kvm_fpu &fpu) const;
-  kvm_debugregs get_debugregs() const;
-  void set_debugregs(const kvm_debugregs &debugregs) const;
-  // Returns -errno instead of throwing: callers probe what the hypervisor supports.
-  int set_guest_debug(const kvm_guest_debug &control) const;
 
   // The complete state (8 ioctls). Not while the vCPU runs.
   VcpuState capture_state() const;

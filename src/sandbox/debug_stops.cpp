@@ -31,19 +31,6 @@ constexpr uint64_t kResumeFlag = 1ull << 16;
 constexpr uint64_t kDebuggerFlags = 0x40DD5 | kTrapFlag;
 constexpr uint64_t kLargePage = 1ull << 7;
 
-// DR7 encodings (Intel SDM 17.2.4): R/W 00 execute, 01 write, 11 read/write;
-// LEN 00 1 byte, 01 2, 11 4, 10 8.
-uint64_t dr7_for(std::span<const debug::HardwareBreakpoint> breakpoints) {
-  uint64_t dr7 = 0;
-  for (size_t i = 0; i < breakpoints.size(); i++) {
-    const debug::HardwareBreakpoint &b = breakpoints[i];
-    const uint64_t rw = b.type == 1 ? 0 : b.type == 2 ? 1 : 3;
-    const uint64_t len = b.type == 1 ? 0 : b.length == 2 ? 1 : b.length == 4 ? 3 : b.length == 8 ? 2 : 0;
-    dr7 |= (1ull << (2 * i)) | (rw << (16 + 4 * i)) | (len << (18 + 4 * i));
-  }
-  return dr7;
-}
-
 }  // namespace
 
 class SandboxDebugTarget final : public debug::DebugTarget {
@@ -207,30 +194,9 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   std::vector<std::pair<uint64_t, uint64_t>> auxv() override { return sb_.guest_auxv(); }
   uint64_t load_offset() override { return sb_.layout_.image; }  // the loader maps the lowest vaddr there
 
-  bool set_hardware_breakpoints(std::span<const debug::HardwareBreakpoint> breakpoints) override {
-    kvm_debugregs d = sb_.vcpu_.get_debugregs();
-    for (size_t i = 0; i < 4; i++) d.db[i] = i < breakpoints.size() ? breakpoints[i].address : 0;
-    d.dr7 = dr7_for(breakpoints) | 0x400;  // bit 10 reads as one
-    try {
-      sb_.vcpu_.set_debugregs(d);
-    } catch (const Error &) {
-      return false;
-    }
-    return true;
-  }
-
-  uint32_t hardware_breakpoints_hit() override {
-    kvm_debugregs d = sb_.vcpu_.get_debugregs();
-    const uint32_t hit = static_cast<uint32_t>(d.dr6 & 0xF);
-    if (hit != 0) {
-      d.dr6 = 0xFFFF0FF0;  // as the CPU's handler would: the next #DB starts clean
-      sb_.vcpu_.set_debugregs(d);
-    }
-    return hit;
-  }
-
-  // Resumes as gdb asked: TF for one step, and RF so that a hardware
-  // breakpoint on the next instruction does not fire again at once.
+  // Resumes as gdb asked: TF for one step. RF too, as an OS's debug handler
+  // does, so a debug-register breakpoint the guest's own code could not
+  // have set anyway never fires twice.
   void prepare_resume(debug::ResumeAction action) {
     if (in_exception_stub()) {
       uint64_t flags = read_word(frame_ + 16);
