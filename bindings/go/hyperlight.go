@@ -49,9 +49,11 @@
 // # Configuration, logging and memory
 //
 // A Config sets memory and buffer sizes, the guest's log level and a Go
-// Logger for its records, an init-data blob the guest reads at start, and
-// time limits for calls (CallTimeout) and for the guest's initialisation
-// (InitTimeout).
+// Logger for its records, an init-data blob the guest reads at start, time
+// limits for calls (CallTimeout) and for the guest's initialisation
+// (InitTimeout), and debugging: a gdb port (GdbPort) and a directory for
+// core files of guest crashes (CrashdumpDir; Sandbox.Crashdump writes one
+// on demand). docs/debugging.md describes the debugging workflow.
 // Host memory from AllocateSharedMemory (outside the Go heap, since the
 // library keeps its address) can be mapped read-only into a sandbox with
 // MapRegion, a file with MapFile; the guest counter is a uint64 the host
@@ -229,6 +231,27 @@ type Config struct {
 	// sandboxes are created; creating one with a closed set fails with
 	// ErrorInvalidArgument.
 	HostFunctions *HostFunctions
+
+	// GdbPort, when not 0, debugs the sandboxes made with this Config in
+	// gdb (docs/debugging.md): NewSandbox listens on 127.0.0.1:GdbPort,
+	// prints where to stderr and blocks until gdb connects (target remote
+	// :PORT), before the guest's first instruction; NewSandboxFromSnapshot
+	// blocks the same way and the guest stops at its first call. While gdb
+	// is attached calls have no time limit, and a guest fault stops in gdb
+	// before the call fails. A port in use fails with ErrorDebugger; one
+	// sandbox per port at a time. 0 keeps the default: the port named by
+	// the HYPERLIGHT_GDB_PORT environment variable, else no debugging.
+	GdbPort uint16
+	// CrashdumpDir is an existing directory where a guest exception,
+	// memory access violation, stack overflow, abort or triple fault writes
+	// an ELF core file of the guest (hyperlight-guest-PID-TIME-N.core, mode
+	// 0600, never overwriting a file), for gdb GUEST.elf CORE
+	// (docs/debugging.md). The failed call's error message then ends in
+	// " (core dump: PATH)", or says why none was written. Empty keeps the
+	// default: the directory named by the HYPERLIGHT_CRASHDUMP_DIR
+	// environment variable, else no crash dumps. Sandbox.Crashdump writes
+	// a core on demand.
+	CrashdumpDir string
 }
 
 // NoTimeLimit, as Config.CallTimeout, Config.InitTimeout or the timeout of
@@ -267,8 +290,9 @@ type Sandbox struct {
 //
 // Errors include ErrorNoHypervisor (no usable /dev/kvm), ErrorIo,
 // ErrorInvalidElf, ErrorGuestInitFailed, ErrorTimeout (the initialisation
-// ran past Config.InitTimeout) and ErrorInvalidArgument (a Config value out
-// of range, or a closed Config.Engine).
+// ran past Config.InitTimeout), ErrorDebugger (Config.GdbPort is in use) and
+// ErrorInvalidArgument (a Config value out of range, or a closed
+// Config.Engine). With Config.GdbPort set it blocks until gdb connects.
 func NewSandbox(guestPath string, cfg *Config) (*Sandbox, error) {
 	if strings.IndexByte(guestPath, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, "NewSandbox: the guest path contains a NUL byte")
@@ -360,6 +384,18 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 			data = (*C.uint8_t)(unsafe.Pointer(&cfg.InitData[0])) // copied by the call
 		}
 		cerr = C.hl_config_set_init_data(config, data, C.size_t(len(cfg.InitData)), C.uint32_t(cfg.InitDataFlags))
+	}
+	if cerr == nil && cfg.GdbPort != 0 {
+		cerr = C.hl_config_set_gdb_port(config, C.uint16_t(cfg.GdbPort))
+	}
+	if cerr == nil && cfg.CrashdumpDir != "" {
+		if strings.IndexByte(cfg.CrashdumpDir, 0) >= 0 {
+			C.hl_config_delete(config)
+			return nil, 0, newError(ErrorInvalidArgument, "Config.CrashdumpDir contains a NUL byte")
+		}
+		dir := C.CString(cfg.CrashdumpDir)
+		cerr = C.hl_config_set_crashdump_dir(config, dir) // copied by the call
+		C.free(unsafe.Pointer(dir))
 	}
 	var logger cgo.Handle
 	if cerr == nil && cfg.Logger != nil {

@@ -178,9 +178,10 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 // signature (else ErrorSnapshotMismatch, naming the first it lacks, and no
 // sandbox), or Register them on the new sandbox before calling it. cfg may
 // be nil for the defaults; only its runtime settings apply (MaxLogLevel,
-// Logger, CallTimeout, Engine, HostFunctions): the memory sizes and InitData come from the
-// snapshot, and those fields are ignored, as is InitTimeout (no
-// initialisation runs). The VM comes from the engine's pool of pre-created
+// Logger, CallTimeout, Engine, HostFunctions, GdbPort, CrashdumpDir): the
+// memory sizes and InitData come from the snapshot, and those fields are
+// ignored, as is InitTimeout (no initialisation runs). With GdbPort set it
+// blocks until gdb connects, and the guest stops at its first call. The VM comes from the engine's pool of pre-created
 // VMs when one is ready, or is a closed sandbox of the same snapshot that
 // the engine kept (see EngineOptions.VMPoolSize).
 // MaxLogLevel can only filter more: the guest itself still drops the
@@ -189,7 +190,7 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 //
 // Errors include ErrorNoHypervisor, ErrorOutOfMemory, ErrorHypervisor,
 // ErrorSnapshotMismatch (cfg.HostFunctions lacks a function the snapshot
-// needs) and ErrorInvalidArgument (snap nil or closed, or cfg.Engine or
+// needs), ErrorDebugger (cfg.GdbPort is in use) and ErrorInvalidArgument (snap nil or closed, or cfg.Engine or
 // cfg.HostFunctions closed).
 func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	ptr, err := snap.acquire("NewSandboxFromSnapshot")
@@ -200,7 +201,8 @@ func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	var runtimeCfg *Config
 	if cfg != nil {
 		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout,
-			Engine: cfg.Engine, HostFunctions: cfg.HostFunctions}
+			Engine: cfg.Engine, HostFunctions: cfg.HostFunctions, GdbPort: cfg.GdbPort,
+			CrashdumpDir: cfg.CrashdumpDir}
 	}
 	return createSandbox(runtimeCfg, func(config *C.hl_config_t, out **C.hl_sandbox_t) *C.hl_error_t {
 		return C.hl_sandbox_new_from_snapshot(ptr, config, out)

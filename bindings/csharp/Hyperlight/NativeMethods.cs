@@ -107,6 +107,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_data")]
     internal static partial IntPtr hl_config_set_init_data(IntPtr config, byte* data, nuint len, uint flags);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_gdb_port")]
+    internal static partial IntPtr hl_config_set_gdb_port(IntPtr config, ushort port);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_crashdump_dir", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_config_set_crashdump_dir(IntPtr config, string? directory);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_sandbox_new(IntPtr config, string guestPath, out SandboxSafeHandle sandbox);
 
@@ -194,6 +200,9 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_snapshot")]
     internal static partial IntPtr hl_sandbox_snapshot(SandboxSafeHandle sandbox, out SnapshotSafeHandle snapshot);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_crashdump", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_sandbox_crashdump(SandboxSafeHandle sandbox, string path);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_restore")]
     internal static partial IntPtr hl_sandbox_restore(SandboxSafeHandle sandbox, SnapshotSafeHandle snapshot);

@@ -49,7 +49,8 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <summary>Creates a sandbox from a guest ELF file and runs the guest's initialisation.</summary>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.Io"/>,
     /// <see cref="ErrorCode.InvalidElf"/>, <see cref="ErrorCode.NoHypervisor"/>,
-    /// <see cref="ErrorCode.Timeout"/> (the initialisation ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
+    /// <see cref="ErrorCode.Timeout"/> (the initialisation ran past <see cref="SandboxOptions.InitTimeout"/>),
+    /// <see cref="ErrorCode.Debugger"/> (<see cref="SandboxOptions.GdbPort"/> is in use).</exception>
     /// <exception cref="ObjectDisposedException">The options' <see cref="SandboxOptions.Engine"/> was disposed.</exception>
     public static Sandbox FromFile(string path, SandboxOptions? options = null)
     {
@@ -64,7 +65,8 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <summary>Creates a sandbox from a guest ELF image in memory (copied) and runs the guest's initialisation.</summary>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.InvalidElf"/>,
     /// <see cref="ErrorCode.NoHypervisor"/>, <see cref="ErrorCode.Timeout"/> (the initialisation
-    /// ran past <see cref="SandboxOptions.InitTimeout"/>).</exception>
+    /// ran past <see cref="SandboxOptions.InitTimeout"/>), <see cref="ErrorCode.Debugger"/>
+    /// (<see cref="SandboxOptions.GdbPort"/> is in use).</exception>
     /// <exception cref="ObjectDisposedException">The options' <see cref="SandboxOptions.Engine"/> was disposed.</exception>
     public static Sandbox FromBytes(byte[] elf, SandboxOptions? options = null)
     {
@@ -103,13 +105,15 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
     /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>,
-    /// <see cref="SandboxOptions.Engine"/>, <see cref="SandboxOptions.HostFunctions"/>);
+    /// <see cref="SandboxOptions.Engine"/>, <see cref="SandboxOptions.HostFunctions"/>,
+    /// <see cref="SandboxOptions.GdbPort"/>, <see cref="SandboxOptions.CrashdumpDirectory"/>);
     /// memory sizes and init data come from the snapshot, and those options are ignored, as is
     /// <see cref="SandboxOptions.InitTimeout"/> (no initialisation runs).</param>
     /// <exception cref="ObjectDisposedException">The snapshot, or the options' engine or host functions, was disposed.</exception>
     /// <exception cref="HyperlightException">For example <see cref="ErrorCode.NoHypervisor"/>,
     /// <see cref="ErrorCode.OutOfMemory"/>, <see cref="ErrorCode.Hypervisor"/>,
-    /// <see cref="ErrorCode.SnapshotMismatch"/> (the options' host functions lack one the snapshot needs).</exception>
+    /// <see cref="ErrorCode.SnapshotMismatch"/> (the options' host functions lack one the snapshot needs),
+    /// <see cref="ErrorCode.Debugger"/> (<see cref="SandboxOptions.GdbPort"/> is in use).</exception>
     public static Sandbox FromSnapshot(Snapshot snapshot, SandboxOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -204,6 +208,15 @@ public sealed unsafe partial class Sandbox : IDisposable
                 // As the engine: the config and then the sandbox hold references of their own.
                 HyperlightException.ThrowIfError(
                     NativeMethods.hl_config_set_host_functions(config, functions.GetHandle()));
+            }
+            // Debugging applies to sandboxes made from snapshots too.
+            if (options.GdbPort is ushort port)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_gdb_port(config, port));
+            }
+            if (options.CrashdumpDirectory is string directory)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_crashdump_dir(config, directory));
             }
             return config;
         }
@@ -361,6 +374,37 @@ public sealed unsafe partial class Sandbox : IDisposable
                 HyperlightException.ThrowIfError(err);
             }
             return new Snapshot(snapshot);
+        }
+        finally
+        {
+            ExitExclusive();
+        }
+    }
+
+    /// <summary>
+    /// Writes an ELF core file of the guest as it is now (hl_sandbox_crashdump):
+    /// its registers and its memory at guest addresses, for <c>gdb GUEST.elf PATH</c>
+    /// (docs/debugging.md). Works between calls, also on a poisoned sandbox.
+    /// <see cref="SandboxOptions.CrashdumpDirectory"/> makes guest faults write
+    /// one by themselves.
+    /// </summary>
+    /// <param name="path">Where to write the core; it must not exist.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> contains a NUL character.</exception>
+    /// <exception cref="ObjectDisposedException">The sandbox was disposed.</exception>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.Io"/> (the path exists or cannot
+    /// be written; the message names it and why), <see cref="ErrorCode.Busy"/> (a call is running).</exception>
+    public void Crashdump(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Contains('\0'))
+        {
+            throw new ArgumentException("the path contains a NUL character", nameof(path));
+        }
+        ThrowIfDisposed();
+        EnterExclusive("hl_sandbox_crashdump");
+        try
+        {
+            HyperlightException.ThrowIfError(NativeMethods.hl_sandbox_crashdump(_handle, path));
         }
         finally
         {

@@ -143,4 +143,44 @@ public sealed class SandboxOptions
     /// <see cref="ObjectDisposedException"/>.
     /// </summary>
     public HostFunctions? HostFunctions { get; set; }
+
+    /// <summary>
+    /// Debugs the sandbox in gdb (hl_config_set_gdb_port; see docs/debugging.md):
+    /// <see cref="Sandbox.FromFile"/> and <see cref="Sandbox.FromBytes"/> listen on
+    /// 127.0.0.1:<see cref="GdbPort"/>, print where to stderr and block until gdb
+    /// connects (<c>target remote :PORT</c>), before the guest's first instruction;
+    /// <see cref="Sandbox.FromSnapshot"/> blocks the same way and the guest stops at
+    /// its first call. While gdb is attached calls have no time limit, and a guest
+    /// fault stops in gdb before the call fails. A port in use fails creation with
+    /// <see cref="ErrorCode.Debugger"/>; one sandbox per port at a time. 0: no
+    /// debugging. Null (the default): the HYPERLIGHT_GDB_PORT environment variable,
+    /// else no debugging.
+    /// </summary>
+    public ushort? GdbPort { get; set; }
+
+    /// <summary>
+    /// An existing directory where a guest exception, memory access violation,
+    /// stack overflow, abort or triple fault writes an ELF core file of the guest
+    /// (hl_config_set_crashdump_dir; hyperlight-guest-PID-TIME-N.core, mode 0600,
+    /// never overwriting a file), for <c>gdb GUEST.elf CORE</c> (docs/debugging.md).
+    /// The failed call's <see cref="HyperlightException"/> message then contains
+    /// " (core dump: PATH)", or says why none was written. Empty: no crash dumps.
+    /// Null (the default): the HYPERLIGHT_CRASHDUMP_DIR environment variable, else
+    /// none. <see cref="Sandbox.Crashdump"/> writes a core on demand.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to a path containing a NUL character.</exception>
+    public string? CrashdumpDirectory
+    {
+        get => _crashdumpDirectory;
+        set
+        {
+            if (value != null && value.Contains('\0'))
+            {
+                throw new ArgumentException("the directory contains a NUL character", nameof(CrashdumpDirectory));
+            }
+            _crashdumpDirectory = value;
+        }
+    }
+
+    private string? _crashdumpDirectory;
 }
