@@ -127,6 +127,9 @@ bool GdbStub::session_active() const {
 }
 
 bool GdbStub::owns_trap(DebugTarget &target, uint8_t vector) {
+  // A #DB right after gdb asked for a step is the stub's TF (gdb left
+  // while the guest took that step).
+  if (vector == 1) return stepping_;
   if (vector != 3 || breakpoints_lifted_) return false;
   return software_breakpoints_.contains(target.registers().rip - 1);
 }
@@ -254,6 +257,7 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
       target.set_registers(moved);
     }
     end_session();
+    stepping_ = false;
     return ResumeAction::kContinue;
   }
   last_signal_ = signal;
@@ -266,15 +270,20 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
       if (action == ResumeAction::kKill || !attached()) {
         clear_breakpoints(target);
         end_session();
+        // gdb is gone (or detached) with its step: no TF for a step nobody
+        // waits for; the guest just runs on.
+        if (action == ResumeAction::kStep) action = ResumeAction::kContinue;
       } else {
         gdb_waits_for_stop_ = true;
       }
+      stepping_ = action == ResumeAction::kStep;
       return action;
     }
   }
   // gdb went away while the guest was stopped: it runs on without it.
   clear_breakpoints(target);
   end_session();
+  stepping_ = false;
   return ResumeAction::kContinue;
 }
 
