@@ -139,6 +139,11 @@ bool GdbStub::take_stop_request() {
   return std::exchange(stop_requested_, false);
 }
 
+bool GdbStub::no_ack_mode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return no_ack_;
+}
+
 void GdbStub::read_loop() {
   PacketDecoder decoder;
   std::vector<PacketEvent> events;
@@ -157,27 +162,26 @@ void GdbStub::read_loop() {
     decoder.feed(std::span<const uint8_t>(buffer, static_cast<size_t>(n)), events);
     for (PacketEvent &event : events) {
       switch (event.kind) {
+        // The ack goes out before the packet is queued: once queued, the
+        // vCPU thread may answer it at once, and a reply ahead of its ack
+        // is dropped by gdb (only this thread changes no_ack_).
         case PacketEvent::Kind::kPacket: {
-          bool ack;
+          if (!no_ack_mode()) send_raw("+");
           {
             std::lock_guard<std::mutex> lock(mu_);
-            ack = !no_ack_;
             if (event.payload == "QStartNoAckMode") no_ack_ = true;  // after this one's ack
             packets_.push_back(std::move(event.payload));
           }
-          if (ack) send_raw("+");
           packet_ready_.notify_all();
           break;
         }
         case PacketEvent::Kind::kOversize: {
           // Acknowledged (it arrived whole), answered as malformed.
-          bool ack;
+          if (!no_ack_mode()) send_raw("+");
           {
             std::lock_guard<std::mutex> lock(mu_);
-            ack = !no_ack_;
             packets_.push_back(std::string());  // parse_command("") is malformed/unsupported: see serve()
           }
-          if (ack) send_raw("+");
           packet_ready_.notify_all();
           break;
         }

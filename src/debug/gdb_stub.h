@@ -78,6 +78,7 @@ class GdbStub {
 
  private:
   void read_loop();
+  bool no_ack_mode() const;
   void send_packet(const std::string &payload);
   void send_raw(const std::string &bytes);
   // Waits for gdb's next packet; false once gdb is gone.
@@ -114,7 +115,7 @@ class GdbStub {
   bool first_stop_pending_ = true;
   bool gdb_waits_for_stop_ = false;  // gdb resumed the guest and waits for a stop reply
   uint8_t last_signal_ = 0;
-  bool stepping_ = false;  // the last resume was gdb's single step (TF set)
+  bool stepping_ = false;                             // the last resume was gdb's single step (TF set)
   std::map<uint64_t, uint8_t> software_breakpoints_;  // address -> the byte the int3 replaced
   bool breakpoints_lifted_ = false;
   std::vector<HardwareBreakpoint> hardware_breakpoints_;
