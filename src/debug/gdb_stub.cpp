@@ -127,6 +127,9 @@ bool GdbStub::session_active() const {
 }
 
 bool GdbStub::owns_trap(DebugTarget &target, uint8_t vector) {
+  // A #DB right after gdb asked for a step is the stub's TF (gdb left
+  // while the guest took that step).
+  if (vector == 1) return stepping_;
   if (vector != 3 || breakpoints_lifted_) return false;
   return int3s_.contains(target.registers().rip - 1);
 }
@@ -134,6 +137,11 @@ bool GdbStub::owns_trap(DebugTarget &target, uint8_t vector) {
 bool GdbStub::take_stop_request() {
   std::lock_guard<std::mutex> lock(mu_);
   return std::exchange(stop_requested_, false);
+}
+
+bool GdbStub::no_ack_mode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return no_ack_;
 }
 
 void GdbStub::read_loop() {
@@ -154,27 +162,26 @@ void GdbStub::read_loop() {
     decoder.feed(std::span<const uint8_t>(buffer, static_cast<size_t>(n)), events);
     for (PacketEvent &event : events) {
       switch (event.kind) {
+        // The ack goes out before the packet is queued: once queued, the
+        // vCPU thread may answer it at once, and a reply ahead of its ack
+        // is dropped by gdb (only this thread changes no_ack_).
         case PacketEvent::Kind::kPacket: {
-          bool ack;
+          if (!no_ack_mode()) send_raw("+");
           {
             std::lock_guard<std::mutex> lock(mu_);
-            ack = !no_ack_;
             if (event.payload == "QStartNoAckMode") no_ack_ = true;  // after this one's ack
             packets_.push_back(std::move(event.payload));
           }
-          if (ack) send_raw("+");
           packet_ready_.notify_all();
           break;
         }
         case PacketEvent::Kind::kOversize: {
           // Acknowledged (it arrived whole), answered as malformed.
-          bool ack;
+          if (!no_ack_mode()) send_raw("+");
           {
             std::lock_guard<std::mutex> lock(mu_);
-            ack = !no_ack_;
             packets_.push_back(std::string());  // parse_command("") is malformed/unsupported: see serve()
           }
-          if (ack) send_raw("+");
           packet_ready_.notify_all();
           break;
         }
@@ -254,6 +261,7 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
       target.set_registers(moved);
     }
     end_session();
+    stepping_ = false;
     return ResumeAction::kContinue;
   }
   if (signal == signal::kTrap) {
@@ -277,15 +285,20 @@ ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
       if (action == ResumeAction::kKill || !attached()) {
         clear_breakpoints(target);
         end_session();
+        // gdb is gone (or detached) with its step: no TF for a step nobody
+        // waits for; the guest just runs on.
+        if (action == ResumeAction::kStep) action = ResumeAction::kContinue;
       } else {
         gdb_waits_for_stop_ = true;
       }
+      stepping_ = action == ResumeAction::kStep;
       return action;
     }
   }
   // gdb went away while the guest was stopped: it runs on without it.
   clear_breakpoints(target);
   end_session();
+  stepping_ = false;
   return ResumeAction::kContinue;
 }
 

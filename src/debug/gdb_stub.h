@@ -80,6 +80,7 @@ class GdbStub {
 
  private:
   void read_loop();
+  bool no_ack_mode() const;
   void send_packet(const std::string &payload);
   void send_raw(const std::string &bytes);
   // Waits for gdb's next packet; false once gdb is gone.
@@ -122,6 +123,7 @@ class GdbStub {
   };
   std::map<uint64_t, Int3> int3s_;                    // by address
   std::set<std::pair<uint32_t, uint64_t>> inserted_;  // (Z type, address) as gdb asked
+  bool stepping_ = false;  // the last resume was gdb's single step (TF set)
   bool breakpoints_lifted_ = false;
 };
 
