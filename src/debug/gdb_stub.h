@@ -123,7 +123,7 @@ class GdbStub {
   };
   std::map<uint64_t, Int3> int3s_;                    // by address
   std::set<std::pair<uint32_t, uint64_t>> inserted_;  // (Z type, address) as gdb asked
-  bool stepping_ = false;  // the last resume was gdb's single step (TF set)
+  bool stepping_ = false;                             // the last resume was gdb's single step (TF set)
   bool breakpoints_lifted_ = false;
 };
 
