@@ -1,5 +1,7 @@
 #include "debug/core_file.h"
 
+#include "debug/auxv.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/procfs.h>
@@ -122,15 +124,8 @@ std::vector<uint8_t> build_notes(const CoreDescription &core) {
 
   if (core.has_fp_registers) append_note(notes, NT_FPREGSET, &core.fp_registers, sizeof core.fp_registers);
 
-  std::vector<Elf64_auxv_t> auxv;
-  for (const auto &[type, value] : core.auxv) {
-    Elf64_auxv_t entry{};
-    entry.a_type = type;
-    entry.a_un.a_val = value;
-    auxv.push_back(entry);
-  }
-  auxv.push_back(Elf64_auxv_t{AT_NULL, {0}});
-  append_note(notes, NT_AUXV, auxv.data(), auxv.size() * sizeof(Elf64_auxv_t));
+  const std::string auxv = encode_auxv(core.auxv);
+  append_note(notes, NT_AUXV, auxv.data(), auxv.size());
   return notes;
 }
 

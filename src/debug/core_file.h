@@ -40,8 +40,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include "debug/auxv.h"
 
 namespace hl::debug {
 
@@ -59,8 +60,8 @@ struct CoreDescription {
   bool has_fp_registers = false;
   int signal = 0;  // SIGSEGV, SIGILL, ... (pr_cursig and si_signo)
   std::vector<CoreSegment> segments;
-  std::vector<std::pair<uint64_t, uint64_t>> auxv;  // (AT_*, value) pairs without AT_NULL; the writer appends AT_NULL
-  std::string program_name;                         // pr_fname (15 chars max) / pr_psargs (80)
+  Auxv auxv;                 // without AT_NULL; the writer appends it (debug/auxv.h)
+  std::string program_name;  // pr_fname (15 chars max) / pr_psargs (80)
 };
 
 // The most auxv entries a description may carry (Linux gives a process ~25).

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "debug/auxv.h"
 #include "debug/x86_registers.h"
 
 namespace hl::debug {
@@ -27,7 +28,7 @@ class DebugTarget {
   virtual bool read_memory(uint64_t address, std::span<uint8_t> out) = 0;
   virtual bool write_memory(uint64_t address, std::span<const uint8_t> bytes) = 0;
   // The auxiliary vector of the static-PIE guest (qXfer:auxv:read).
-  virtual std::vector<std::pair<uint64_t, uint64_t>> auxv() = 0;
+  virtual Auxv auxv() = 0;
   // Where the guest's image was loaded: what gdb adds to the ELF's
   // addresses (qOffsets).
   virtual uint64_t load_offset() = 0;

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "debug/auxv.h"
 #include "debug/gdb_command.h"
 #include "debug/gdb_packet.h"
 #include "debug/stop_signal.h"
@@ -22,34 +23,6 @@ namespace {
 
 constexpr uint8_t kInt3 = 0xCC;
 constexpr uint32_t kSoftware = 0, kHardware = 1;  // Z0, Z1
-
-std::string hex_byte(uint8_t value) {
-  static const char kDigits[] = "0123456789abcdef";
-  return {kDigits[value >> 4], kDigits[value & 0xF]};
-}
-
-std::string to_hex(std::span<const uint8_t> bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) out += hex_byte(b);
-  return out;
-}
-
-// AT_* pairs as the kernel lays out an auxiliary vector: 8-byte key, 8-byte
-// value, ending with AT_NULL.
-std::string auxv_bytes(const std::vector<std::pair<uint64_t, uint64_t>> &auxv) {
-  std::string out;
-  auto put = [&out](uint64_t v) {
-    for (int i = 0; i < 8; i++) out += static_cast<char>((v >> (8 * i)) & 0xFF);
-  };
-  for (const auto &[key, value] : auxv) {
-    put(key);
-    put(value);
-  }
-  put(0);
-  put(0);
-  return out;
-}
 
 }  // namespace
 
@@ -245,7 +218,7 @@ bool GdbStub::next_packet(std::string &payload) {
   return true;
 }
 
-std::string GdbStub::stop_reply() const { return "T" + hex_byte(last_signal_) + "thread:1;"; }
+std::string GdbStub::stop_reply() const { return format("T%02xthread:1;", last_signal_); }
 
 ResumeAction GdbStub::stop(DebugTarget &target, uint8_t signal) {
   if (!attached()) {
@@ -345,7 +318,7 @@ bool GdbStub::serve(DebugTarget &target, const std::string &payload, ResumeActio
       send_packet(xfer_reply(target_description_xml(), command.offset, command.length));
       return false;
     case Kind::kXferAuxv:
-      send_packet(xfer_reply(auxv_bytes(target.auxv()), command.offset, command.length));
+      send_packet(xfer_reply(encode_auxv(target.auxv()), command.offset, command.length));
       return false;
     case Kind::kReadRegisters: send_packet(encode_registers(target.registers())); return false;
     case Kind::kWriteRegisters: {
@@ -367,7 +340,7 @@ bool GdbStub::serve(DebugTarget &target, const std::string &payload, ResumeActio
     }
     case Kind::kReadMemory: {
       std::vector<uint8_t> bytes(command.length);
-      send_packet(target.read_memory(command.address, bytes) ? to_hex(bytes) : "E14");
+      send_packet(target.read_memory(command.address, bytes) ? hex_encode(bytes) : "E14");
       return false;
     }
     case Kind::kWriteMemory:

@@ -31,6 +31,19 @@ constexpr uint64_t kResumeFlag = 1ull << 16;
 constexpr uint64_t kDebuggerFlags = 0x40DD5 | kTrapFlag;
 constexpr uint64_t kLargePage = 1ull << 7;
 
+// The general registers in gdb's order (rax rbx rcx rdx rsi rdi rbp rsp
+// r8..r15), as fields of KVM's and of a core file's register structs.
+constexpr __u64 kvm_regs::*kKvmGprs[16] = {&kvm_regs::rax, &kvm_regs::rbx, &kvm_regs::rcx, &kvm_regs::rdx,
+                                           &kvm_regs::rsi, &kvm_regs::rdi, &kvm_regs::rbp, &kvm_regs::rsp,
+                                           &kvm_regs::r8,  &kvm_regs::r9,  &kvm_regs::r10, &kvm_regs::r11,
+                                           &kvm_regs::r12, &kvm_regs::r13, &kvm_regs::r14, &kvm_regs::r15};
+constexpr unsigned long long user_regs_struct::*kCoreGprs[16] = {
+    &user_regs_struct::rax, &user_regs_struct::rbx, &user_regs_struct::rcx, &user_regs_struct::rdx,
+    &user_regs_struct::rsi, &user_regs_struct::rdi, &user_regs_struct::rbp, &user_regs_struct::rsp,
+    &user_regs_struct::r8,  &user_regs_struct::r9,  &user_regs_struct::r10, &user_regs_struct::r11,
+    &user_regs_struct::r12, &user_regs_struct::r13, &user_regs_struct::r14, &user_regs_struct::r15};
+constexpr size_t kRax = 0, kRsp = 7;
+
 }  // namespace
 
 class SandboxDebugTarget final : public debug::DebugTarget {
@@ -38,14 +51,10 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   // vector: the guest stopped in the exception stub for this vector;
   // nothing: at a ring-3 instruction.
   SandboxDebugTarget(Sandbox &sandbox, std::optional<uint8_t> vector) : sb_(sandbox) {
-    if (vector) {
-      const uint64_t words = x86::vector_has_error_code(*vector) ? 6 : 5;
-      frame_ = sb_.layout_.exception_stack_top - words * 8 + (words == 6 ? 8 : 0);
-      saved_rax_ = sb_.layout_.exception_stack_top - words * 8 - x86::kSavedRaxBelowFrame;
-    }
+    if (vector) frame_ = x86::exception_frame(*vector, sb_.layout_.exception_stack_top);
   }
 
-  bool in_exception_stub() const { return frame_ != 0; }
+  bool in_exception_stub() const { return frame_.has_value(); }
 
   uint64_t read_word(uint64_t gpa) const {
     uint64_t value = 0;
@@ -59,44 +68,10 @@ class SandboxDebugTarget final : public debug::DebugTarget {
     }
   }
 
+  // Read once per stop (two ioctls); gdb asks for them many times.
   debug::X86Registers registers() override {
-    const kvm_regs &r = sb_.vcpu_.sync_regs();
-    const kvm_sregs s = sb_.vcpu_.get_sregs();
-    debug::X86Registers g{};
-    const uint64_t gpr[16] = {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp, r.rsp,
-                              r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
-    std::memcpy(g.gpr, gpr, sizeof gpr);
-    g.rip = r.rip;
-    g.eflags = static_cast<uint32_t>(r.rflags);
-    g.cs = s.cs.selector;
-    g.ss = s.ss.selector;
-    if (in_exception_stub()) {
-      g.gpr[0] = read_word(saved_rax_);
-      g.rip = read_word(frame_);
-      g.cs = static_cast<uint32_t>(read_word(frame_ + 8));
-      g.eflags = static_cast<uint32_t>(read_word(frame_ + 16));
-      g.gpr[7] = read_word(frame_ + 24);
-      g.ss = static_cast<uint32_t>(read_word(frame_ + 32));
-    }
-    g.ds = s.ds.selector;
-    g.es = s.es.selector;
-    g.fs = s.fs.selector;
-    g.gs = s.gs.selector;
-    g.fs_base = s.fs.base;
-    g.gs_base = s.gs.base;
-    const kvm_fpu f = sb_.vcpu_.get_fpu();
-    for (int i = 0; i < 8; i++) std::memcpy(g.st[i], f.fpr[i], 10);
-    g.fctrl = f.fcw;
-    g.fstat = f.fsw;
-    g.ftag = full_tag_word(f);
-    g.fop = f.last_opcode;
-    g.fioff = static_cast<uint32_t>(f.last_ip);
-    g.fiseg = static_cast<uint32_t>(f.last_ip >> 32);
-    g.fooff = static_cast<uint32_t>(f.last_dp);
-    g.foseg = static_cast<uint32_t>(f.last_dp >> 32);
-    std::memcpy(g.xmm, f.xmm, sizeof g.xmm);
-    g.mxcsr = f.mxcsr;
-    return g;
+    if (!registers_) registers_ = read_registers();
+    return *registers_;
   }
 
   bool set_registers(const debug::X86Registers &g) override {
@@ -107,40 +82,26 @@ class SandboxDebugTarget final : public debug::DebugTarget {
       return false;
     if ((g.eflags ^ now.eflags) & ~kDebuggerFlags) return false;
     kvm_regs &r = sb_.vcpu_.sync_regs();
-    r.rbx = g.gpr[1];
-    r.rcx = g.gpr[2];
-    r.rdx = g.gpr[3];
-    r.rsi = g.gpr[4];
-    r.rdi = g.gpr[5];
-    r.rbp = g.gpr[6];
-    r.r8 = g.gpr[8];
-    r.r9 = g.gpr[9];
-    r.r10 = g.gpr[10];
-    r.r11 = g.gpr[11];
-    r.r12 = g.gpr[12];
-    r.r13 = g.gpr[13];
-    r.r14 = g.gpr[14];
-    r.r15 = g.gpr[15];
+    for (size_t i = 0; i < 16; i++)
+      if (!in_exception_stub() || (i != kRax && i != kRsp)) r.*kKvmGprs[i] = g.gpr[i];  // RSP: the stub's stack
     if (in_exception_stub()) {
-      write_word(saved_rax_, g.gpr[0]);
-      write_word(frame_, g.rip);
-      write_word(frame_ + 16, g.eflags);
-      write_word(frame_ + 24, g.gpr[7]);
+      write_word(frame_->saved_rax, g.gpr[kRax]);
+      write_word(frame_->rip, g.rip);
+      write_word(frame_->rflags, g.eflags);
+      write_word(frame_->rsp, g.gpr[kRsp]);
     } else {
-      r.rax = g.gpr[0];
       r.rip = g.rip;
       r.rflags = g.eflags;
-      r.rsp = g.gpr[7];
     }
     sb_.vcpu_.mark_sync_regs_dirty();
-    kvm_fpu f = sb_.vcpu_.get_fpu();
-    kvm_fpu edited = f;
+    kvm_fpu edited = fpu_;
     for (int i = 0; i < 8; i++) std::memcpy(edited.fpr[i], g.st[i], 10);
     edited.fcw = static_cast<uint16_t>(g.fctrl);
     edited.fsw = static_cast<uint16_t>(g.fstat);
     std::memcpy(edited.xmm, g.xmm, sizeof g.xmm);
     edited.mxcsr = g.mxcsr;
-    if (std::memcmp(&edited, &f, sizeof f) != 0) sb_.vcpu_.set_fpu(edited);
+    if (std::memcmp(&edited, &fpu_, sizeof fpu_) != 0) sb_.vcpu_.set_fpu(edited);
+    registers_.reset();  // read back as the vCPU now has them
     return true;
   }
 
@@ -168,7 +129,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
         if (at < address) return false;  // wrapped around
         uint8_t *host = host_address(at, chunk, for_write);
         if (host == nullptr) return false;
-        if (pass == 1) copy(host, done, chunk, at);
+        if (pass == 1) copy(host, done, chunk);
         done += chunk;
       }
     }
@@ -176,7 +137,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   }
 
   bool read_memory(uint64_t address, std::span<uint8_t> out) override {
-    return page_by_page(address, out, false, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t) {
+    return page_by_page(address, out, false, [&](uint8_t *host, uint64_t done, uint64_t chunk) {
       std::memcpy(out.data() + done, host, chunk);
     });
   }
@@ -184,14 +145,13 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   bool write_memory(uint64_t address, std::span<const uint8_t> bytes) override {
     // Noted like the guest's own writes, so a restore undoes them (and the
     // stub reinserts its breakpoints after one).
-    return page_by_page(address, bytes, true, [&](uint8_t *host, uint64_t done, uint64_t chunk, uint64_t at) {
+    return page_by_page(address, bytes, true, [&](uint8_t *host, uint64_t done, uint64_t chunk) {
       std::memcpy(host, bytes.data() + done, chunk);
       sb_.tracker_.note_guest_page((host - sb_.memory_.host_base()) / mem::kPageSize);
-      (void)at;
     });
   }
 
-  std::vector<std::pair<uint64_t, uint64_t>> auxv() override { return sb_.guest_auxv(); }
+  debug::Auxv auxv() override { return sb_.guest_auxv(); }
   uint64_t load_offset() override { return sb_.layout_.image; }  // the loader maps the lowest vaddr there
 
   // Resumes as gdb asked: TF for one step. RF too, as an OS's debug handler
@@ -199,17 +159,58 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   // have set anyway never fires twice.
   void prepare_resume(debug::ResumeAction action) {
     if (in_exception_stub()) {
-      uint64_t flags = read_word(frame_ + 16);
+      uint64_t flags = read_word(frame_->rflags);
       flags = action == debug::ResumeAction::kStep ? (flags | kTrapFlag) : (flags & ~kTrapFlag);
-      write_word(frame_ + 16, flags | kResumeFlag);
+      write_word(frame_->rflags, flags | kResumeFlag);
+      registers_.reset();
       return;
     }
     kvm_regs &r = sb_.vcpu_.sync_regs();
     r.rflags = action == debug::ResumeAction::kStep ? (r.rflags | kTrapFlag) : (r.rflags & ~kTrapFlag);
     sb_.vcpu_.mark_sync_regs_dirty();
+    registers_.reset();
   }
 
  private:
+  debug::X86Registers read_registers() {
+    const kvm_regs &r = sb_.vcpu_.sync_regs();
+    const kvm_sregs s = sb_.vcpu_.get_sregs();
+    debug::X86Registers g{};
+    for (size_t i = 0; i < 16; i++) g.gpr[i] = r.*kKvmGprs[i];
+    g.rip = r.rip;
+    g.eflags = static_cast<uint32_t>(r.rflags);
+    g.cs = s.cs.selector;
+    g.ss = s.ss.selector;
+    if (in_exception_stub()) {
+      g.gpr[kRax] = read_word(frame_->saved_rax);
+      g.rip = read_word(frame_->rip);
+      g.cs = static_cast<uint32_t>(read_word(frame_->cs));
+      g.eflags = static_cast<uint32_t>(read_word(frame_->rflags));
+      g.gpr[kRsp] = read_word(frame_->rsp);
+      g.ss = static_cast<uint32_t>(read_word(frame_->ss));
+    }
+    g.ds = s.ds.selector;
+    g.es = s.es.selector;
+    g.fs = s.fs.selector;
+    g.gs = s.gs.selector;
+    g.fs_base = s.fs.base;
+    g.gs_base = s.gs.base;
+    fpu_ = sb_.vcpu_.get_fpu();
+    const kvm_fpu &f = fpu_;
+    for (int i = 0; i < 8; i++) std::memcpy(g.st[i], f.fpr[i], 10);
+    g.fctrl = f.fcw;
+    g.fstat = f.fsw;
+    g.ftag = full_tag_word(f);
+    g.fop = f.last_opcode;
+    g.fioff = static_cast<uint32_t>(f.last_ip);
+    g.fiseg = static_cast<uint32_t>(f.last_ip >> 32);
+    g.fooff = static_cast<uint32_t>(f.last_dp);
+    g.foseg = static_cast<uint32_t>(f.last_dp >> 32);
+    std::memcpy(g.xmm, f.xmm, sizeof g.xmm);
+    g.mxcsr = f.mxcsr;
+    return g;
+  }
+
   // FXSAVE's abridged tag (one bit per register, 1 = valid) as gdb's full
   // tag word (two bits per register, 11 = empty); valid ones read as 00.
   static uint32_t full_tag_word(const kvm_fpu &f) {
@@ -220,15 +221,17 @@ class SandboxDebugTarget final : public debug::DebugTarget {
   }
 
   Sandbox &sb_;
-  uint64_t frame_ = 0;      // guest-physical address of the frame's RIP word
-  uint64_t saved_rax_ = 0;  // where the stub pushed RAX
+  std::optional<x86::ExceptionFrame> frame_;  // set for a stop inside the exception stub
+  std::optional<debug::X86Registers> registers_;
+  kvm_fpu fpu_{};  // as read with registers_
 };
 
-std::vector<std::pair<uint64_t, uint64_t>> Sandbox::guest_auxv() const {
-  // The ELF header and program headers are in the image's first page (the
-  // first PT_LOAD starts at file offset 0, which the loader requires); the
-  // guest cannot write them, and what they say only names addresses.
-  std::vector<std::pair<uint64_t, uint64_t>> auxv = {{AT_PAGESZ, mem::kPageSize}, {AT_BASE, 0}};
+debug::Auxv Sandbox::guest_auxv() const {
+  // From the ELF header at the image's start (the loader requires the first
+  // PT_LOAD at address 0). A guest whose first segment is writable could
+  // change it, so the values are only reported, to gdb and core files,
+  // never followed.
+  debug::Auxv auxv = {{AT_PAGESZ, mem::kPageSize}, {AT_BASE, 0}};
   Elf64_Ehdr header{};
   if (const uint8_t *p = memory_.translate(layout_.image, sizeof header)) std::memcpy(&header, p, sizeof header);
   if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return auxv;
@@ -275,13 +278,12 @@ bool Sandbox::debug_exception(uint8_t vector) {
   SandboxDebugTarget target(*this, vector);
   const bool debug_vector = vector == x86::kDebugVector || vector == x86::kBreakpointVector;
   if (!gdb_->attached()) {
-    // gdb left while the guest ran: its breakpoints come out, the guest runs
-    // on. A guest's own int3 then fails the call as it would undebugged.
-    if (!debug_vector || !gdb_->owns_trap(target, vector)) {
-      gdb_->stop(target, debug::signal::kTrap);
-      return false;
-    }
+    // gdb left while the guest ran: the stub takes its breakpoints out and
+    // the guest runs on from its own trap. Any other exception (a guest's
+    // own int3 too) fails the call as it would undebugged.
+    const bool own_trap = debug_vector && gdb_->owns_trap(target, vector);
     gdb_->stop(target, debug::signal::kTrap);
+    if (!own_trap) return false;
     target.prepare_resume(debug::ResumeAction::kContinue);
     return true;
   }
@@ -316,22 +318,7 @@ namespace {
 
 user_regs_struct core_registers(const debug::X86Registers &g) {
   user_regs_struct r{};
-  r.rax = g.gpr[0];
-  r.rbx = g.gpr[1];
-  r.rcx = g.gpr[2];
-  r.rdx = g.gpr[3];
-  r.rsi = g.gpr[4];
-  r.rdi = g.gpr[5];
-  r.rbp = g.gpr[6];
-  r.rsp = g.gpr[7];
-  r.r8 = g.gpr[8];
-  r.r9 = g.gpr[9];
-  r.r10 = g.gpr[10];
-  r.r11 = g.gpr[11];
-  r.r12 = g.gpr[12];
-  r.r13 = g.gpr[13];
-  r.r14 = g.gpr[14];
-  r.r15 = g.gpr[15];
+  for (size_t i = 0; i < 16; i++) r.*kCoreGprs[i] = g.gpr[i];
   r.orig_rax = ~0ull;
   r.rip = g.rip;
   r.eflags = g.eflags;

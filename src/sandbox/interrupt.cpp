@@ -90,12 +90,16 @@ void install_interrupt_signal_handler(int signal) {
   g_installed[i] = true;
 }
 
-void InterruptControl::cancel_locked(CancelReason reason) {
-  uint32_t none = 0;
-  cancel_reason_.compare_exchange_strong(none, static_cast<uint32_t>(reason));  // the first reason wins
+void InterruptControl::kick_locked() {
   store_immediate_exit(run_, 1);
   // tid_ cannot have exited: end_run() needs mu_ first.
   ::syscall(SYS_tgkill, getpid(), tid_, signal_);
+}
+
+void InterruptControl::cancel_locked(CancelReason reason) {
+  uint32_t none = 0;
+  cancel_reason_.compare_exchange_strong(none, static_cast<uint32_t>(reason));  // the first reason wins
+  kick_locked();
 }
 
 KillResult InterruptControl::kill() {
@@ -122,8 +126,7 @@ KillResult InterruptControl::kill() {
 void InterruptControl::kick() {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !running_) return;
-  store_immediate_exit(run_, 1);
-  ::syscall(SYS_tgkill, getpid(), tid_, signal_);
+  kick_locked();
 }
 
 void InterruptControl::stop_next_run() { store_immediate_exit(run_, 1); }

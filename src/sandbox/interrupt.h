@@ -79,6 +79,9 @@ class InterruptControl {
   void detach();
 
  private:
+  // Under mu_, for the running call: makes its KVM_RUN return (immediate_exit
+  // and the signal).
+  void kick_locked();
   // Under mu_: records reason for the running call and kicks its thread.
   void cancel_locked(CancelReason reason);
 

@@ -429,15 +429,18 @@ void Sandbox::serve_log() {
 }
 
 void Sandbox::fail_guest_exception(uint8_t vector) {
-  // The stub pushed nothing: the CPU's frame ([error code], RIP, CS, RFLAGS,
-  // RSP, SS) sits at the exception stack's top, which the guest cannot write.
-  const uint64_t words = x86::vector_has_error_code(vector) ? 6 : 5;
-  const uint64_t frame_gpa = layout_.exception_stack_top - words * 8;
-  uint64_t frame[6] = {};
-  if (const uint8_t *p = memory_.translate(frame_gpa, words * 8)) std::memcpy(frame, p, words * 8);
-  const uint64_t error_code = words == 6 ? frame[0] : 0;
-  const uint64_t rip = frame[words - 5];
-  const uint64_t rsp = frame[words - 2];
+  // The CPU's frame sits at the exception stack's top, which the guest
+  // cannot write (x86::exception_frame says where each word is).
+  const x86::ExceptionFrame frame = x86::exception_frame(vector, layout_.exception_stack_top);
+  auto word = [this](uint64_t gpa) {
+    uint64_t value = 0;
+    if (const uint8_t *p = memory_.translate(gpa, sizeof value)) std::memcpy(&value, p, sizeof value);
+    return value;
+  };
+  const bool has_error_code = x86::vector_has_error_code(vector);
+  const uint64_t error_code = has_error_code ? word(frame.error_code) : 0;
+  const uint64_t rip = word(frame.rip);
+  const uint64_t rsp = word(frame.rsp);
   std::string message =
       format("guest exception %s (vector %u) at RIP 0x%llx", x86::vector_name(vector), vector, ull(rip));
   if (vector == 14) {
@@ -447,9 +450,7 @@ void Sandbox::fail_guest_exception(uint8_t vector) {
     if (!current_function_.empty()) report.message += format(" in guest function '%s'", current_function_.c_str());
     poison_and_throw(report.code, report.message + dump_core_for_failure(vector, SIGSEGV));
   }
-  if (words == 6) {
-    message += format(" (error code 0x%llx)", ull(error_code));
-  }
+  if (has_error_code) message += format(" (error code 0x%llx)", ull(error_code));
   message += format(", RSP 0x%llx", ull(rsp));
   if (!current_function_.empty()) message += format(" in guest function '%s'", current_function_.c_str());
   poison_and_throw(ErrorCode::kGuestException,

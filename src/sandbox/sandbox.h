@@ -161,7 +161,7 @@ class Sandbox {
   std::string dump_core_for_failure(std::optional<uint8_t> vector, int signal);
   void write_core(const std::string &path, std::optional<uint8_t> vector, int signal);
   // AT_PHDR, AT_ENTRY, ... of the loaded guest, for gdb and core files.
-  std::vector<std::pair<uint64_t, uint64_t>> guest_auxv() const;
+  debug::Auxv guest_auxv() const;
   // "call to 'Add'" or "guest initialisation", for messages.
   std::string what_is_running() const;
   [[noreturn]] void fail_abort(uint32_t code);

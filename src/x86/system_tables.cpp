@@ -77,7 +77,7 @@ void write_exception_stubs(std::span<uint8_t> page) {
   for (uint64_t v = 0; v < kExceptionVectors; v++) {
     uint8_t *stub = page.data() + v * kStubBytesPerVector;
     const uint8_t report[] = {
-        0x50,                                           // push rax (kSavedRaxBelowFrame)
+        0x50,                                           // push rax (exception_frame().saved_rax)
         0xB0, static_cast<uint8_t>(v),                  // mov al, v
         0xE6, static_cast<uint8_t>(HL_PORT_EXCEPTION),  // out imm8, al
         0x58,                                           // pop rax
@@ -92,6 +92,14 @@ void write_exception_stubs(std::span<uint8_t> page) {
     const uint8_t iretq[] = {0x48, 0xCF};
     std::memcpy(stub, iretq, sizeof iretq);
   }
+}
+
+ExceptionFrame exception_frame(uint64_t vector, uint64_t exception_stack_top) {
+  // The CPU pushed SS, RSP, RFLAGS, CS, RIP [, error code] from the top down;
+  // the stub's `push rax` went just below.
+  const uint64_t rip = exception_stack_top - 5 * 8;
+  const uint64_t lowest = vector_has_error_code(vector) ? rip - 8 : rip;
+  return {vector_has_error_code(vector) ? lowest : 0, rip, rip + 8, rip + 16, rip + 24, rip + 32, lowest - 8};
 }
 
 bool vector_has_error_code(uint64_t vector) {

@@ -37,11 +37,16 @@ void write_idt(std::span<uint8_t> page, uint64_t stub_gpa);
 
 // Per vector: push rax; mov al, vector; out HL_PORT_EXCEPTION, al; pop rax;
 // [drop the error code]; iretq. The host reads the CPU's exception frame and
-// the guest's RAX (kSavedRaxBelowFrame) from the exception stack. A failed
+// the guest's RAX (exception_frame) from the exception stack. A failed
 // call never resumes the stub; the gdb stub does, after editing the frame,
 // which returns the guest to ring 3 without a register ioctl.
-// Where the stub saved RAX: this many bytes below the CPU's frame.
-inline constexpr uint64_t kSavedRaxBelowFrame = 8;
+// Where, for an exception on `vector`, the CPU's frame words and the RAX
+// the stub pushed lie (guest-physical = guest-virtual addresses below
+// exception_stack_top). error_code is 0 for vectors without one.
+struct ExceptionFrame {
+  uint64_t error_code, rip, cs, rflags, rsp, ss, saved_rax;
+};
+ExceptionFrame exception_frame(uint64_t vector, uint64_t exception_stack_top);
 void write_exception_stubs(std::span<uint8_t> page);
 
 // Whether the CPU pushes an error code for this exception vector.
