@@ -83,6 +83,20 @@ TEST(CommandLine, SnapshotOutNeedsNoFunction) {
   EXPECT_TRUE(refused_with({"run", "g.elf", "--snapshot-out", "s", "--repeat", "3"}, "--repeat needs a FUNCTION"));
 }
 
+TEST(CommandLine, DebuggingOptions) {
+  RunCommand run = parse_run({"run", "--gdb-port", "1234", "--crashdump-dir=/tmp/cores", "g.elf", "Add"});
+  EXPECT_EQ(run.sandbox.gdb_port, uint16_t{1234});
+  EXPECT_EQ(run.sandbox.crashdump_dir, "/tmp/cores");
+  RunCommand plain = parse_run({"run", "g.elf", "Add"});
+  EXPECT_FALSE(plain.sandbox.gdb_port.has_value()) << "the environment decides";
+  EXPECT_FALSE(plain.sandbox.crashdump_dir.has_value());
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--gdb-port", "0"}, "is not a TCP port from 1 to 65535"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--gdb-port", "65536"}, "is not a TCP port from 1 to 65535"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--gdb-port", "gdb"}, "is not a TCP port from 1 to 65535"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--crashdump-dir", ""}, "--crashdump-dir needs a path"));
+  EXPECT_TRUE(refused_with({"inspect", "g.elf", "--gdb-port", "1234"}, "unknown option '--gdb-port'"));
+}
+
 TEST(CommandLine, RefusesWhatItCannotUse) {
   EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--bogus"}, "unknown option '--bogus'"));
   EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--timeout"}, "--timeout needs a value: --timeout DURATION"));
