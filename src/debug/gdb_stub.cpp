@@ -17,6 +17,7 @@
 #include "debug/gdb_command.h"
 #include "debug/gdb_packet.h"
 #include "debug/stop_signal.h"
+#include "x86/system_tables.h"
 
 namespace hl::debug {
 namespace {
@@ -102,8 +103,8 @@ bool GdbStub::session_active() const {
 bool GdbStub::owns_trap(DebugTarget &target, uint8_t vector) {
   // A #DB right after gdb asked for a step is the stub's TF (gdb left
   // while the guest took that step).
-  if (vector == 1) return stepping_;
-  if (vector != 3 || breakpoints_lifted_) return false;
+  if (vector == x86::kDebugVector) return stepping_;
+  if (vector != x86::kBreakpointVector || breakpoints_lifted_) return false;
   return int3s_.contains(target.registers().rip - 1);
 }
 

@@ -8,23 +8,10 @@
 #   HYPERLIGHT_TEST_GUEST  the guest (default: build/tests/guests/simpleguest.elf)
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 PREFIX   (a prefix that 'cmake --install build --prefix PREFIX' filled)" >&2
-  exit 2
-fi
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [[ ! -d $1 ]]; then
-  echo "run_dotnet: $1 is not a directory: give the prefix hyperlight was installed into" >&2
-  exit 2
-fi
-prefix=$(cd "$1" && pwd -P)
-guest=${HYPERLIGHT_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
-for needed in "$prefix/lib/libhyperlight.so" "$guest"; do
-  if [[ ! -f $needed ]]; then
-    echo "run_dotnet: $needed is missing: install hyperlight into $prefix and build the test guests first" >&2
-    exit 1
-  fi
-done
+# shellcheck source=tests/install/prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
+install_test_prelude run_dotnet "$@"
+require_files run_dotnet "$prefix/lib/libhyperlight.so" "$guest"
 
 export HOME=${HOME:-/root}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

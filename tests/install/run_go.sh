@@ -7,23 +7,10 @@
 #   HYPERLIGHT_TEST_GUEST  the guest (default: build/tests/guests/simpleguest.elf)
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 PREFIX   (a prefix that 'cmake --install build --prefix PREFIX' filled)" >&2
-  exit 2
-fi
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [[ ! -d $1 ]]; then
-  echo "run_go: $1 is not a directory: give the prefix hyperlight was installed into" >&2
-  exit 2
-fi
-prefix=$(cd "$1" && pwd -P)
-guest=${HYPERLIGHT_TEST_GUEST:-$root/build/tests/guests/simpleguest.elf}
-for needed in "$prefix/share/hyperlight/go/go.mod" "$prefix/lib/pkgconfig/hyperlight.pc" "$guest"; do
-  if [[ ! -f $needed ]]; then
-    echo "run_go: $needed is missing: install hyperlight into $prefix and build the test guests first" >&2
-    exit 1
-  fi
-done
+# shellcheck source=tests/install/prelude.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
+install_test_prelude run_go "$@"
+require_files run_go "$prefix/share/hyperlight/go/go.mod" "$prefix/lib/pkgconfig/hyperlight.pc" "$guest"
 
 # As scripts/test.sh: no module proxy, and a home for Go's caches.
 export HOME=${HOME:-/root}
