@@ -198,6 +198,12 @@ typedef uint32_t hl_sandbox_status_t;
  * which and what to do (docs/debugging.md).
  */
 #define HL_ERROR_DEBUGGER 36
+/**
+ * A call's guest CPU time passed its budget (hl_config_set_call_cpu_budget_ns,
+ * hl_call_ex); the sandbox is poisoned. Time in host functions does not count
+ * (docs/observability.md).
+ */
+#define HL_ERROR_CPU_BUDGET_EXCEEDED 37
 /** @} */
 
 /**
@@ -347,6 +353,76 @@ typedef uint32_t hl_sandbox_status_t;
 /** @} */
 
 /**
+ * @name HL_CALL_OPTION_* (uint32_t)
+ * Bits of hl_call_options_t.flags; each says that a field is set (fields whose
+ * bit is clear take the config's value). Append-only.
+ * @{
+ */
+/** timeout_ns is this call's time limit (0 for none). */
+#define HL_CALL_OPTION_TIMEOUT 1
+/** cpu_budget_ns is this call's guest CPU-time budget (0 for none). */
+#define HL_CALL_OPTION_CPU_BUDGET 2
+/** @} */
+
+/**
+ * @name HL_ORIGIN_* (uint32_t)
+ * How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
+ * Append-only.
+ * @{
+ */
+/**
+ * hl_sandbox_new() or hl_sandbox_new_from_memory(): the guest ELF was loaded
+ * and initialised.
+ */
+#define HL_ORIGIN_COLD 0
+/**
+ * hl_sandbox_new_from_snapshot() on a newly made VM (the engine's pool was
+ * empty or off).
+ */
+#define HL_ORIGIN_SNAPSHOT 1
+/** hl_sandbox_new_from_snapshot() on a VM the engine's pool had ready. */
+#define HL_ORIGIN_POOL 2
+/**
+ * hl_sandbox_new_from_snapshot() reused a sandbox the engine kept warm for that
+ * snapshot (a restore away).
+ */
+#define HL_ORIGIN_SPARE 3
+/** @} */
+
+/**
+ * @name HL_SPAN_* (uint32_t)
+ * What an hl_span_event_t reports. Append-only.
+ * @{
+ */
+/**
+ * A guest call (hl_call and its variants) starts; name is the guest function.
+ */
+#define HL_SPAN_CALL_START 1
+/** That call ended; error_code, duration_ns and stats are set. */
+#define HL_SPAN_CALL_END 2
+/** The guest calls a registered host function; name is the host function. */
+#define HL_SPAN_HOST_CALL_START 3
+/** That host function returned; error_code and duration_ns are set. */
+#define HL_SPAN_HOST_CALL_END 4
+/** @} */
+
+/**
+ * @name HL_METRICS_* (uint32_t)
+ * Array sizes in hl_engine_metrics_t.
+ * @{
+ */
+/**
+ * Buckets per histogram; hl_histogram_bucket_bound_ns() gives their upper
+ * bounds.
+ */
+#define HL_METRICS_HISTOGRAM_BUCKETS 20
+/** Slots in failures_by_code, indexed by HL_ERROR_* code. */
+#define HL_METRICS_ERROR_CODES 64
+/** Slots in sandboxes_created, indexed by HL_ORIGIN_*. */
+#define HL_METRICS_ORIGINS 4
+/** @} */
+
+/**
  * An error: a stable code and a message. Owned by whoever received it; free
  * with hl_error_delete().
  */
@@ -442,6 +518,185 @@ typedef struct hl_bytes {
   size_t len;
 } hl_bytes_t;
 
+/**
+ * Per-call settings for hl_call_ex() and hl_call_and_restore_ex(). Zero it,
+ * then set flags for the fields you set; the others take the sandbox config's
+ * values. Reserved fields must be zero, so later releases can give them
+ * meaning.
+ */
+typedef struct hl_call_options {
+  /** HL_CALL_OPTION_* bits: which fields below are set. */
+  uint32_t flags;
+  /** Zero. */
+  uint32_t reserved0;
+  /**
+   * Wall-clock time limit (HL_CALL_OPTION_TIMEOUT); 0 or 2^62 and more mean
+   * none.
+   */
+  uint64_t timeout_ns;
+  /** Guest CPU-time budget (HL_CALL_OPTION_CPU_BUDGET); 0 means none. */
+  uint64_t cpu_budget_ns;
+  /** Zero. */
+  uint64_t reserved[5];
+} hl_call_options_t;
+
+/**
+ * What one call cost, filled by hl_call_ex() and hl_call_and_restore_ex()
+ * whether the call succeeded or not. Times are nanoseconds.
+ */
+typedef struct hl_call_stats {
+  /**
+   * Wall-clock time of the call, from entering the library to the result (the
+   * restore of hl_call_and_restore_ex included).
+   */
+  uint64_t wall_ns;
+  /**
+   * CPU time of the calling thread during the call (the guest running, and the
+   * host handling its exits) minus the CPU time inside host functions: what a
+   * CPU budget counts.
+   */
+  uint64_t guest_cpu_ns;
+  /** Wall-clock time inside host functions the guest called. */
+  uint64_t host_function_ns;
+  /**
+   * Times the vCPU left the guest (each host call, print and log record is one;
+   * so is the call's end).
+   */
+  uint64_t vm_exits;
+  /** Host functions the guest called. */
+  uint64_t host_calls;
+  /**
+   * 4 KiB pages copied back by the restore (hl_call_and_restore_ex; 0 for
+   * hl_call_ex).
+   */
+  uint64_t pages_restored;
+  /** Wall-clock time of that restore. */
+  uint64_t restore_ns;
+  /** Bytes the guest printed. */
+  uint64_t print_bytes;
+  /**
+   * Of those, bytes past the print limit that the print callback did not get
+   * (hl_config_set_print_limit).
+   */
+  uint64_t print_bytes_dropped;
+  /** Zero; later releases may fill it. */
+  uint64_t reserved[7];
+} hl_call_stats_t;
+
+/**
+ * An engine's counters and histograms since it was made, read at one moment by
+ * hl_engine_metrics(). Counters only grow. Durations are wall-clock
+ * nanoseconds. hl_engine_metrics_write_prometheus() gives the same in the
+ * Prometheus text format (docs/observability.md).
+ */
+typedef struct hl_engine_metrics {
+  /** Guest calls made (hl_call and its variants; refused ones too). */
+  uint64_t calls;
+  /** Of those, calls that failed (any code). */
+  uint64_t call_failures;
+  /** hl_kill() calls that stopped a running call (HL_KILL_INTERRUPTED). */
+  uint64_t kills;
+  /** hl_kill() calls that found no call running or the sandbox gone. */
+  uint64_t stale_kills;
+  /** Host functions guests called. */
+  uint64_t host_calls;
+  /** Times a vCPU left its guest during calls. */
+  uint64_t vm_exits;
+  /**
+   * Snapshot restores (hl_sandbox_restore, hl_call_and_restore and its variant,
+   * reuse of a kept sandbox).
+   */
+  uint64_t restores;
+  /** 4 KiB pages those restores copied. */
+  uint64_t pages_restored;
+  /** Sandboxes deleted; made minus deleted is how many are alive. */
+  uint64_t sandboxes_deleted;
+  /** Bytes guests printed. */
+  uint64_t print_bytes;
+  /** Bytes past a print limit that no print callback got. */
+  uint64_t print_bytes_dropped;
+  /** Sandboxes made, by how (indexed by HL_ORIGIN_*). */
+  uint64_t sandboxes_created[4];
+  /**
+   * Failed calls by error code (indexed by HL_ERROR_*): CANCELLED for kills,
+   * TIMEOUT, CPU_BUDGET_EXCEEDED, ...
+   */
+  uint64_t failures_by_code[64];
+  /** Duration of every guest call. */
+  struct {
+    /** How many were recorded. */
+    uint64_t count;
+    /** Their total in nanoseconds. */
+    uint64_t sum_ns;
+    /**
+     * buckets[i] counts those above bound i-1 and at most bound i
+     * (hl_histogram_bucket_bound_ns); not cumulative.
+     */
+    uint64_t buckets[20];
+  } call_duration;
+  /** Duration of every restore. */
+  struct {
+    /** How many were recorded. */
+    uint64_t count;
+    /** Their total in nanoseconds. */
+    uint64_t sum_ns;
+    /**
+     * buckets[i] counts those above bound i-1 and at most bound i
+     * (hl_histogram_bucket_bound_ns); not cumulative.
+     */
+    uint64_t buckets[20];
+  } restore_duration;
+  /** Time hl_sandbox_new*() took, for sandboxes made. */
+  struct {
+    /** How many were recorded. */
+    uint64_t count;
+    /** Their total in nanoseconds. */
+    uint64_t sum_ns;
+    /**
+     * buckets[i] counts those above bound i-1 and at most bound i
+     * (hl_histogram_bucket_bound_ns); not cumulative.
+     */
+    uint64_t buckets[20];
+  } create_duration;
+  /** Zero; later releases may fill it. */
+  uint64_t reserved[15];
+} hl_engine_metrics_t;
+
+/**
+ * One event for a span callback (hl_engine_config_set_span_callback): a call or
+ * host call starting or ending. Start and end of one span come on the same
+ * thread and nest like the calls do.
+ */
+typedef struct hl_span_event {
+  /** An HL_SPAN_* kind. */
+  uint32_t kind;
+  /** At an end: 0 on success, else the HL_ERROR_* code. */
+  hl_error_code_t error_code;
+  /**
+   * The guest or host function's name, NUL-terminated; valid only during the
+   * callback.
+   */
+  const char *name;
+  /** Its length in bytes. */
+  size_t name_len;
+  /** The sandbox's id (hl_sandbox_id). */
+  uint64_t sandbox_id;
+  /**
+   * When the span started, CLOCK_MONOTONIC nanoseconds (the same at its start
+   * and end event).
+   */
+  uint64_t start_ns;
+  /** At an end: how long it took (wall clock). */
+  uint64_t duration_ns;
+  /**
+   * At HL_SPAN_CALL_END: the call's statistics (guest_cpu_ns included); else
+   * NULL. Valid only during the callback.
+   */
+  const hl_call_stats_t *stats;
+  /** Zero. */
+  uint64_t reserved;
+} hl_span_event_t;
+
 /* The layouts above are ABI: other languages mirror them by offset. */
 #ifdef __cplusplus
 #define HL_STATIC_ASSERT_(condition, message) static_assert(condition, message)
@@ -473,6 +728,64 @@ HL_STATIC_ASSERT_(sizeof(hl_bytes_t) == 16, "sizeof(hl_bytes_t) must be 16");
 HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_bytes_t) == 8, "alignof(hl_bytes_t) must be 8");
 HL_STATIC_ASSERT_(offsetof(hl_bytes_t, ptr) == 0, "hl_bytes_t.ptr must be at offset 0");
 HL_STATIC_ASSERT_(offsetof(hl_bytes_t, len) == 8, "hl_bytes_t.len must be at offset 8");
+HL_STATIC_ASSERT_(sizeof(hl_call_options_t) == 64, "sizeof(hl_call_options_t) must be 64");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_call_options_t) == 8, "alignof(hl_call_options_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_call_options_t, flags) == 0, "hl_call_options_t.flags must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_call_options_t, reserved0) == 4, "hl_call_options_t.reserved0 must be at offset 4");
+HL_STATIC_ASSERT_(offsetof(hl_call_options_t, timeout_ns) == 8, "hl_call_options_t.timeout_ns must be at offset 8");
+HL_STATIC_ASSERT_(offsetof(hl_call_options_t, cpu_budget_ns) == 16, "hl_call_options_t.cpu_budget_ns must be at offset 16");
+HL_STATIC_ASSERT_(offsetof(hl_call_options_t, reserved) == 24, "hl_call_options_t.reserved must be at offset 24");
+HL_STATIC_ASSERT_(sizeof(hl_call_stats_t) == 128, "sizeof(hl_call_stats_t) must be 128");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_call_stats_t) == 8, "alignof(hl_call_stats_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, wall_ns) == 0, "hl_call_stats_t.wall_ns must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, guest_cpu_ns) == 8, "hl_call_stats_t.guest_cpu_ns must be at offset 8");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, host_function_ns) == 16, "hl_call_stats_t.host_function_ns must be at offset 16");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, vm_exits) == 24, "hl_call_stats_t.vm_exits must be at offset 24");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, host_calls) == 32, "hl_call_stats_t.host_calls must be at offset 32");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, pages_restored) == 40, "hl_call_stats_t.pages_restored must be at offset 40");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, restore_ns) == 48, "hl_call_stats_t.restore_ns must be at offset 48");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, print_bytes) == 56, "hl_call_stats_t.print_bytes must be at offset 56");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, print_bytes_dropped) == 64, "hl_call_stats_t.print_bytes_dropped must be at offset 64");
+HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, reserved) == 72, "hl_call_stats_t.reserved must be at offset 72");
+HL_STATIC_ASSERT_(sizeof(hl_engine_metrics_t) == 1280, "sizeof(hl_engine_metrics_t) must be 1280");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_engine_metrics_t) == 8, "alignof(hl_engine_metrics_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, calls) == 0, "hl_engine_metrics_t.calls must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_failures) == 8, "hl_engine_metrics_t.call_failures must be at offset 8");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, kills) == 16, "hl_engine_metrics_t.kills must be at offset 16");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, stale_kills) == 24, "hl_engine_metrics_t.stale_kills must be at offset 24");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, host_calls) == 32, "hl_engine_metrics_t.host_calls must be at offset 32");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, vm_exits) == 40, "hl_engine_metrics_t.vm_exits must be at offset 40");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restores) == 48, "hl_engine_metrics_t.restores must be at offset 48");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, pages_restored) == 56, "hl_engine_metrics_t.pages_restored must be at offset 56");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, sandboxes_deleted) == 64, "hl_engine_metrics_t.sandboxes_deleted must be at offset 64");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, print_bytes) == 72, "hl_engine_metrics_t.print_bytes must be at offset 72");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, print_bytes_dropped) == 80, "hl_engine_metrics_t.print_bytes_dropped must be at offset 80");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, sandboxes_created) == 88, "hl_engine_metrics_t.sandboxes_created must be at offset 88");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, failures_by_code) == 120, "hl_engine_metrics_t.failures_by_code must be at offset 120");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration) == 632, "hl_engine_metrics_t.call_duration must be at offset 632");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.count) == 632, "hl_engine_metrics_t.call_duration.count must be at offset 632");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.sum_ns) == 640, "hl_engine_metrics_t.call_duration.sum_ns must be at offset 640");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.buckets) == 648, "hl_engine_metrics_t.call_duration.buckets must be at offset 648");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration) == 808, "hl_engine_metrics_t.restore_duration must be at offset 808");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.count) == 808, "hl_engine_metrics_t.restore_duration.count must be at offset 808");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.sum_ns) == 816, "hl_engine_metrics_t.restore_duration.sum_ns must be at offset 816");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.buckets) == 824, "hl_engine_metrics_t.restore_duration.buckets must be at offset 824");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration) == 984, "hl_engine_metrics_t.create_duration must be at offset 984");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.count) == 984, "hl_engine_metrics_t.create_duration.count must be at offset 984");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.sum_ns) == 992, "hl_engine_metrics_t.create_duration.sum_ns must be at offset 992");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.buckets) == 1000, "hl_engine_metrics_t.create_duration.buckets must be at offset 1000");
+HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, reserved) == 1160, "hl_engine_metrics_t.reserved must be at offset 1160");
+HL_STATIC_ASSERT_(sizeof(hl_span_event_t) == 64, "sizeof(hl_span_event_t) must be 64");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_span_event_t) == 8, "alignof(hl_span_event_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, kind) == 0, "hl_span_event_t.kind must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, error_code) == 4, "hl_span_event_t.error_code must be at offset 4");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, name) == 8, "hl_span_event_t.name must be at offset 8");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, name_len) == 16, "hl_span_event_t.name_len must be at offset 16");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, sandbox_id) == 24, "hl_span_event_t.sandbox_id must be at offset 24");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, start_ns) == 32, "hl_span_event_t.start_ns must be at offset 32");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, duration_ns) == 40, "hl_span_event_t.duration_ns must be at offset 40");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, stats) == 48, "hl_span_event_t.stats must be at offset 48");
+HL_STATIC_ASSERT_(offsetof(hl_span_event_t, reserved) == 56, "hl_span_event_t.reserved must be at offset 56");
 #undef HL_STATIC_ASSERT_
 #undef HL_ALIGNOF_
 
@@ -543,6 +856,28 @@ typedef void (*hl_finalizer_t)(void *user_data);
  *
  */
 typedef void (*hl_typed_fn_t)(void);
+
+/**
+ * Receives what the guest printed (printf, puts, hlg_print), in order, up to
+ * the print limit per call. Runs on the thread that called hl_call() (or
+ * hl_sandbox_new() during initialisation); it must not use the sandbox.
+ *
+ * @param user_data The pointer given to hl_config_set_print_callback().
+ * @param text The bytes the guest printed (untrusted, not NUL-terminated);
+ *     valid only during the callback.
+ * @param len How many bytes.
+ */
+typedef void (*hl_print_fn_t)(void *user_data, const char *text, size_t len);
+
+/**
+ * Receives the start and end of every guest call and host call of an engine's
+ * sandboxes, for tracing. Runs on the calling thread, inside the call; it must
+ * not use the sandbox, and it should be quick (it adds to the call's time).
+ *
+ * @param user_data The pointer given to hl_engine_config_set_span_callback().
+ * @param event What happened; valid only during the callback.
+ */
+typedef void (*hl_span_fn_t)(void *user_data, const hl_span_event_t *event);
 
 /**
  * The version of the loaded library, to compare with HL_VERSION at build time.
@@ -800,6 +1135,68 @@ HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config,
  */
 HL_API hl_error_t *hl_config_set_call_timeout_ns(hl_config_t *config,
                                                  uint64_t timeout_ns);
+
+/**
+ * Sets the default CPU-time budget of every call on sandboxes made with this
+ * config. A call whose guest CPU time passes it is stopped and fails with
+ * HL_ERROR_CPU_BUDGET_EXCEEDED, which poisons the sandbox like a timeout. Guest
+ * CPU time is the calling thread's CPU time during the call, measured on its
+ * own CPU clock, minus the time spent inside host functions: a guest that spins
+ * is stopped, a call that waits in a slow host function is not (a wall-clock
+ * limit, hl_config_set_call_timeout_ns, covers that). The engine's timer thread
+ * checks the budget; a call is stopped within about a millisecond of passing
+ * it. hl_call_ex() sets a budget per call.
+ *
+ * @param config The config.
+ * @param budget_ns Guest CPU time each call may use, in nanoseconds; 0 (the
+ *     default) means none, and so does any value of 2^62 or more.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_call_cpu_budget_ns(hl_config_t *config,
+                                                    uint64_t budget_ns);
+
+/**
+ * Sends what guests of sandboxes made with this config print to callback
+ * instead of stdout, up to the print limit per call
+ * (hl_config_set_print_limit); bytes past it are dropped and counted
+ * (hl_call_stats_t.print_bytes_dropped).
+ *
+ * @param config The config.
+ * @param callback Receives the guest's printed output; NULL restores the
+ *     default (the process's stdout).
+ * @param user_data Passed to callback; must stay valid while any sandbox made
+ *     with this config exists.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config; user_data stays the caller's.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config. The
+ * callback may run on several threads at once (one per sandbox in a call).
+ */
+HL_API hl_error_t *hl_config_set_print_callback(hl_config_t *config,
+                                                hl_print_fn_t callback,
+                                                void *user_data);
+
+/**
+ * Caps what one call (or the guest's initialisation) may hand the print
+ * callback, so a guest cannot flood its host's logs. Applies only with a print
+ * callback; output to stdout is not capped.
+ *
+ * @param config The config.
+ * @param bytes The most bytes the print callback gets per call (default 65536;
+ *     0 drops everything).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config.
+ */
+HL_API hl_error_t *hl_config_set_print_limit(hl_config_t *config,
+                                             uint64_t bytes);
 
 /**
  * Debugs sandboxes made with this config in gdb (docs/debugging.md).
@@ -1392,6 +1789,34 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox,
                                         uint64_t timeout_ns);
 
 /**
+ * hl_call() with per-call options and statistics. Asking for stats costs two
+ * reads of the thread's CPU clock per call and two per host call (about 0.3 us
+ * each); hl_call() never reads it.
+ *
+ * @param sandbox The sandbox.
+ * @param function The guest function's name.
+ * @param args The arguments; may be NULL when nargs is 0.
+ * @param nargs Number of arguments (at most 32).
+ * @param result Receives the result; may be NULL.
+ * @param options This call's time limit and CPU budget; NULL for the config's.
+ * @param stats Receives what the call cost, also when it fails; may be NULL.
+ * @return As hl_call(), plus HL_ERROR_TIMEOUT, HL_ERROR_CPU_BUDGET_EXCEEDED,
+ *     and HL_ERROR_INVALID_ARGUMENT for unknown option flags or non-zero
+ *     reserved fields.
+ *
+ * Ownership: As hl_call(); borrows options; the caller owns *stats.
+ *
+ * Thread-safety: As hl_call().
+ */
+HL_API hl_error_t *hl_call_ex(hl_sandbox_t *sandbox,
+                              const char *function,
+                              const hl_val_t *args,
+                              size_t nargs,
+                              hl_val_t *result,
+                              const hl_call_options_t *options,
+                              hl_call_stats_t *stats);
+
+/**
  * Whether the sandbox accepts calls.
  *
  * @param sandbox The sandbox.
@@ -1402,6 +1827,19 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox,
  * Thread-safety: Not concurrently with a call on the same sandbox.
  */
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
+
+/**
+ * The sandbox's id, unique in the process for its lifetime; span events carry
+ * it (hl_span_event_t.sandbox_id).
+ *
+ * @param sandbox The sandbox.
+ * @return The id (1 and up), or 0 for NULL.
+ *
+ * Ownership: Borrows sandbox.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API uint64_t hl_sandbox_id(const hl_sandbox_t *sandbox);
 
 /**
  * How many functions the guest declared in its function table when it started
@@ -1649,6 +2087,34 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox,
                                        hl_val_t *result);
 
 /**
+ * hl_call_and_restore() with per-call options and statistics (see
+ * hl_call_ex()).
+ *
+ * @param sandbox The sandbox.
+ * @param snapshot The state to return to after the call.
+ * @param function The guest function's name.
+ * @param args The arguments; may be NULL when nargs is 0.
+ * @param nargs Number of arguments (at most 32).
+ * @param result Receives the result; may be NULL.
+ * @param options This call's time limit and CPU budget; NULL for the config's.
+ * @param stats Receives what the request cost (pages_restored and restore_ns
+ *     included); may be NULL.
+ * @return As hl_call_and_restore() and hl_call_ex().
+ *
+ * Ownership: As hl_call_and_restore(); borrows options; the caller owns *stats.
+ *
+ * Thread-safety: As hl_call().
+ */
+HL_API hl_error_t *hl_call_and_restore_ex(hl_sandbox_t *sandbox,
+                                          const hl_snapshot_t *snapshot,
+                                          const char *function,
+                                          const hl_val_t *args,
+                                          size_t nargs,
+                                          hl_val_t *result,
+                                          const hl_call_options_t *options,
+                                          hl_call_stats_t *stats);
+
+/**
  * Creates a sandbox already in the snapshot's state, without loading an ELF or
  * running the guest's initialisation. The VM comes from the engine's pool of
  * pre-created VMs when one is ready (see hl_engine_config_set_vm_pool_size).
@@ -1825,6 +2291,30 @@ HL_API hl_error_t *hl_engine_config_set_interrupt_retry_delay_ns(hl_engine_confi
                                                                  uint64_t delay_ns);
 
 /**
+ * Makes engines built from this config report the start and end of every call
+ * and host call of their sandboxes (hl_span_fn_t), with timings and each call's
+ * statistics, so a tracing library can make spans. Without a callback this
+ * costs nothing. A later call replaces the callback for engines made afterwards
+ * (the old finalizer runs once no engine uses it).
+ *
+ * @param config The engine config.
+ * @param callback Receives span events; NULL for none (the default).
+ * @param user_data Passed to callback.
+ * @param finalizer Called with user_data once neither the config nor any engine
+ *     made from it needs it any more; may be NULL.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT if config is NULL.
+ *
+ * Ownership: Borrows config; user_data is handed to finalizer.
+ *
+ * Thread-safety: Not concurrently with other uses of the same config. The
+ * callback runs on the threads that make calls, several at once.
+ */
+HL_API hl_error_t *hl_engine_config_set_span_callback(hl_engine_config_t *config,
+                                                      hl_span_fn_t callback,
+                                                      void *user_data,
+                                                      hl_finalizer_t finalizer);
+
+/**
  * Makes an engine: it opens /dev/kvm and owns a VM pool, a deadline timer, the
  * deleted sandboxes kept warm for snapshots and the interrupt settings. Its
  * threads start when first needed. Sandboxes made with a config naming it
@@ -1870,6 +2360,60 @@ HL_API void hl_engine_delete(hl_engine_t *engine);
  * Thread-safety: Any thread.
  */
 HL_API int32_t hl_engine_interrupt_signal(const hl_engine_t *engine);
+
+/**
+ * Reads the engine's metrics: calls, failures by error code, kills, host calls,
+ * VM exits, restores and pages restored, sandboxes made by origin and deleted,
+ * printed bytes, and histograms of call, restore and creation durations.
+ * Counting takes no lock and costs a few atomic additions per call; reading
+ * takes no lock either, so counters read while calls run may be a call apart
+ * from each other.
+ *
+ * @param engine The engine; NULL for the default engine.
+ * @param out Receives the counters and histograms.
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL out), HL_ERROR_NO_HYPERVISOR
+ *     (the default engine could not be made).
+ *
+ * Ownership: Borrows engine; the caller owns *out.
+ *
+ * Thread-safety: Any thread, concurrently with everything.
+ */
+HL_API hl_error_t *hl_engine_metrics(const hl_engine_t *engine,
+                                     hl_engine_metrics_t *out);
+
+/**
+ * hl_engine_metrics() as the text a Prometheus server scrapes: names start with
+ * hyperlight_, counters end in _total, durations are histograms in seconds
+ * (docs/observability.md lists them).
+ *
+ * @param engine The engine; NULL for the default engine.
+ * @param text Receives the metrics in the Prometheus text exposition format
+ *     0.0.4, NUL-terminated.
+ * @param length Receives its length in bytes (without the NUL).
+ * @return NULL, or HL_ERROR_INVALID_ARGUMENT (NULL text or length),
+ *     HL_ERROR_OUT_OF_MEMORY, HL_ERROR_NO_HYPERVISOR (default engine).
+ *
+ * Ownership: Borrows engine. The caller owns *text; free it with hl_free().
+ *
+ * Thread-safety: Any thread, concurrently with everything.
+ */
+HL_API hl_error_t *hl_engine_metrics_write_prometheus(const hl_engine_t *engine,
+                                                      char **text,
+                                                      size_t *length);
+
+/**
+ * The upper bound of a bucket of every hl_engine_metrics_t histogram (5 us up
+ * to 10 s, then +Inf).
+ *
+ * @param index A bucket, 0 to HL_METRICS_HISTOGRAM_BUCKETS - 1.
+ * @return The upper bound in nanoseconds, UINT64_MAX for the last bucket
+ *     (+Inf), 0 for an index past the last.
+ *
+ * Ownership: None.
+ *
+ * Thread-safety: Any thread.
+ */
+HL_API uint64_t hl_histogram_bucket_bound_ns(uint32_t index);
 
 /**
  * Gets a handle that can stop this sandbox's running call from another thread.

@@ -175,6 +175,12 @@ const (
 	// cannot continue from; the message says which and what to do
 	// (docs/debugging.md).
 	ErrorDebugger ErrorCode = 36
+
+	// ErrorCpuBudgetExceeded is HL_ERROR_CPU_BUDGET_EXCEEDED. A call's guest
+	// CPU time passed its budget (hl_config_set_call_cpu_budget_ns,
+	// hl_call_ex); the sandbox is poisoned. Time in host functions does not
+	// count (docs/observability.md).
+	ErrorCpuBudgetExceeded ErrorCode = 37
 )
 
 // String returns the C name of c, such as "HL_ERROR_INVALID_ARGUMENT".
@@ -252,6 +258,8 @@ func (c ErrorCode) String() string {
 		return "HL_ERROR_HOST_FUNCTIONS_FROZEN"
 	case ErrorDebugger:
 		return "HL_ERROR_DEBUGGER"
+	case ErrorCpuBudgetExceeded:
+		return "HL_ERROR_CPU_BUDGET_EXCEEDED"
 	}
 	return "ErrorCode(" + strconv.FormatUint(uint64(c), 10) + ")"
 }
@@ -549,4 +557,144 @@ func (c TypedFlag) String() string {
 		return "HL_TYPED_FREE_RESULT"
 	}
 	return "TypedFlag(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// CallOption holds the HL_CALL_OPTION_* constants (C type uint32_t).
+//
+// Bits of hl_call_options_t.flags; each says that a field is set (fields whose
+// bit is clear take the config's value). Append-only.
+type CallOption uint32
+
+// CallOption values.
+const (
+	// CallOptionTimeout is HL_CALL_OPTION_TIMEOUT. timeout_ns is this call's
+	// time limit (0 for none).
+	CallOptionTimeout CallOption = 1
+
+	// CallOptionCpuBudget is HL_CALL_OPTION_CPU_BUDGET. cpu_budget_ns is this
+	// call's guest CPU-time budget (0 for none).
+	CallOptionCpuBudget CallOption = 2
+)
+
+// String returns the C name of c, such as "HL_CALL_OPTION_TIMEOUT".
+func (c CallOption) String() string {
+	switch c {
+	case CallOptionTimeout:
+		return "HL_CALL_OPTION_TIMEOUT"
+	case CallOptionCpuBudget:
+		return "HL_CALL_OPTION_CPU_BUDGET"
+	}
+	return "CallOption(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// SandboxOrigin holds the HL_ORIGIN_* constants (C type uint32_t).
+//
+// How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
+// Append-only.
+type SandboxOrigin uint32
+
+// SandboxOrigin values.
+const (
+	// OriginCold is HL_ORIGIN_COLD. hl_sandbox_new() or
+	// hl_sandbox_new_from_memory(): the guest ELF was loaded and initialised.
+	OriginCold SandboxOrigin = 0
+
+	// OriginSnapshot is HL_ORIGIN_SNAPSHOT. hl_sandbox_new_from_snapshot() on a
+	// newly made VM (the engine's pool was empty or off).
+	OriginSnapshot SandboxOrigin = 1
+
+	// OriginPool is HL_ORIGIN_POOL. hl_sandbox_new_from_snapshot() on a VM the
+	// engine's pool had ready.
+	OriginPool SandboxOrigin = 2
+
+	// OriginSpare is HL_ORIGIN_SPARE. hl_sandbox_new_from_snapshot() reused a
+	// sandbox the engine kept warm for that snapshot (a restore away).
+	OriginSpare SandboxOrigin = 3
+)
+
+// String returns the C name of c, such as "HL_ORIGIN_COLD".
+func (c SandboxOrigin) String() string {
+	switch c {
+	case OriginCold:
+		return "HL_ORIGIN_COLD"
+	case OriginSnapshot:
+		return "HL_ORIGIN_SNAPSHOT"
+	case OriginPool:
+		return "HL_ORIGIN_POOL"
+	case OriginSpare:
+		return "HL_ORIGIN_SPARE"
+	}
+	return "SandboxOrigin(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// SpanKind holds the HL_SPAN_* constants (C type uint32_t).
+//
+// What an hl_span_event_t reports. Append-only.
+type SpanKind uint32
+
+// SpanKind values.
+const (
+	// SpanCallStart is HL_SPAN_CALL_START. A guest call (hl_call and its
+	// variants) starts; name is the guest function.
+	SpanCallStart SpanKind = 1
+
+	// SpanCallEnd is HL_SPAN_CALL_END. That call ended; error_code, duration_ns
+	// and stats are set.
+	SpanCallEnd SpanKind = 2
+
+	// SpanHostCallStart is HL_SPAN_HOST_CALL_START. The guest calls a
+	// registered host function; name is the host function.
+	SpanHostCallStart SpanKind = 3
+
+	// SpanHostCallEnd is HL_SPAN_HOST_CALL_END. That host function returned;
+	// error_code and duration_ns are set.
+	SpanHostCallEnd SpanKind = 4
+)
+
+// String returns the C name of c, such as "HL_SPAN_CALL_START".
+func (c SpanKind) String() string {
+	switch c {
+	case SpanCallStart:
+		return "HL_SPAN_CALL_START"
+	case SpanCallEnd:
+		return "HL_SPAN_CALL_END"
+	case SpanHostCallStart:
+		return "HL_SPAN_HOST_CALL_START"
+	case SpanHostCallEnd:
+		return "HL_SPAN_HOST_CALL_END"
+	}
+	return "SpanKind(" + strconv.FormatUint(uint64(c), 10) + ")"
+}
+
+// MetricsSize holds the HL_METRICS_* constants (C type uint32_t).
+//
+// Array sizes in hl_engine_metrics_t.
+type MetricsSize uint32
+
+// MetricsSize values.
+const (
+	// MetricsHistogramBuckets is HL_METRICS_HISTOGRAM_BUCKETS. Buckets per
+	// histogram; hl_histogram_bucket_bound_ns() gives their upper bounds.
+	MetricsHistogramBuckets MetricsSize = 20
+
+	// MetricsErrorCodes is HL_METRICS_ERROR_CODES. Slots in failures_by_code,
+	// indexed by HL_ERROR_* code.
+	MetricsErrorCodes MetricsSize = 64
+
+	// MetricsOrigins is HL_METRICS_ORIGINS. Slots in sandboxes_created, indexed
+	// by HL_ORIGIN_*.
+	MetricsOrigins MetricsSize = 4
+)
+
+// String returns the C name of c, such as "HL_METRICS_HISTOGRAM_BUCKETS".
+func (c MetricsSize) String() string {
+	switch c {
+	case MetricsHistogramBuckets:
+		return "HL_METRICS_HISTOGRAM_BUCKETS"
+	case MetricsErrorCodes:
+		return "HL_METRICS_ERROR_CODES"
+	case MetricsOrigins:
+		return "HL_METRICS_ORIGINS"
+	}
+	return "MetricsSize(" + strconv.FormatUint(uint64(c), 10) + ")"
 }

@@ -56,6 +56,7 @@ enum class ErrorCode : uint32_t {
   kSnapshotVersion = 34,  // HL_ERROR_SNAPSHOT_VERSION
   kHostFunctionsFrozen = 35,  // HL_ERROR_HOST_FUNCTIONS_FROZEN
   kDebugger = 36,  // HL_ERROR_DEBUGGER
+  kCpuBudgetExceeded = 37,  // HL_ERROR_CPU_BUDGET_EXCEEDED
 };
 
 // HL_VAL_*: The type carried by an hl_val_t. Append-only.
@@ -124,6 +125,37 @@ struct TypedFlag {
   static constexpr uint32_t kFreeResult = 4;  // HL_TYPED_FREE_RESULT
 };
 
+// HL_CALL_OPTION_*: Bits of hl_call_options_t.flags; each says that a field is
+// set (fields whose bit is clear take the config's value). Append-only.
+struct CallOption {
+  static constexpr uint32_t kTimeout = 1;  // HL_CALL_OPTION_TIMEOUT
+  static constexpr uint32_t kCpuBudget = 2;  // HL_CALL_OPTION_CPU_BUDGET
+};
+
+// HL_ORIGIN_*: How a sandbox was made; indexes
+// hl_engine_metrics_t.sandboxes_created. Append-only.
+enum class SandboxOrigin : uint32_t {
+  kCold = 0,  // HL_ORIGIN_COLD
+  kSnapshot = 1,  // HL_ORIGIN_SNAPSHOT
+  kPool = 2,  // HL_ORIGIN_POOL
+  kSpare = 3,  // HL_ORIGIN_SPARE
+};
+
+// HL_SPAN_*: What an hl_span_event_t reports. Append-only.
+enum class SpanKind : uint32_t {
+  kCallStart = 1,  // HL_SPAN_CALL_START
+  kCallEnd = 2,  // HL_SPAN_CALL_END
+  kHostCallStart = 3,  // HL_SPAN_HOST_CALL_START
+  kHostCallEnd = 4,  // HL_SPAN_HOST_CALL_END
+};
+
+// HL_METRICS_*: Array sizes in hl_engine_metrics_t.
+enum class MetricsSize : uint32_t {
+  kHistogramBuckets = 20,  // HL_METRICS_HISTOGRAM_BUCKETS
+  kErrorCodes = 64,  // HL_METRICS_ERROR_CODES
+  kOrigins = 4,  // HL_METRICS_ORIGINS
+};
+
 // hl_val_t, as hl::Val: A typed value: an argument or a result. Strings and
 // bytes are (pointer, length) pairs; the pointer may be NULL when the length is
 // 0. Who owns that memory is stated by each function and by HL_VAL_FLAG_OWNED
@@ -161,5 +193,89 @@ struct Bytes {
   size_t len;
 };
 static_assert(sizeof(Bytes) == 16 && alignof(Bytes) == 8);
+
+// hl_call_options_t, as hl::CallOptions: Per-call settings for hl_call_ex() and
+// hl_call_and_restore_ex(). Zero it, then set flags for the fields you set; the
+// others take the sandbox config's values. Reserved fields must be zero, so
+// later releases can give them meaning.
+struct CallOptions {
+  uint32_t flags;
+  uint32_t reserved0;
+  uint64_t timeout_ns;
+  uint64_t cpu_budget_ns;
+  uint64_t reserved[5];
+};
+static_assert(sizeof(CallOptions) == 64 && alignof(CallOptions) == 8);
+
+// hl_call_stats_t, as hl::CallStats: What one call cost, filled by hl_call_ex()
+// and hl_call_and_restore_ex() whether the call succeeded or not. Times are
+// nanoseconds.
+struct CallStats {
+  uint64_t wall_ns;
+  uint64_t guest_cpu_ns;
+  uint64_t host_function_ns;
+  uint64_t vm_exits;
+  uint64_t host_calls;
+  uint64_t pages_restored;
+  uint64_t restore_ns;
+  uint64_t print_bytes;
+  uint64_t print_bytes_dropped;
+  uint64_t reserved[7];
+};
+static_assert(sizeof(CallStats) == 128 && alignof(CallStats) == 8);
+
+// hl_engine_metrics_t, as hl::EngineMetrics: An engine's counters and
+// histograms since it was made, read at one moment by hl_engine_metrics().
+// Counters only grow. Durations are wall-clock nanoseconds.
+// hl_engine_metrics_write_prometheus() gives the same in the Prometheus text
+// format (docs/observability.md).
+struct EngineMetrics {
+  uint64_t calls;
+  uint64_t call_failures;
+  uint64_t kills;
+  uint64_t stale_kills;
+  uint64_t host_calls;
+  uint64_t vm_exits;
+  uint64_t restores;
+  uint64_t pages_restored;
+  uint64_t sandboxes_deleted;
+  uint64_t print_bytes;
+  uint64_t print_bytes_dropped;
+  uint64_t sandboxes_created[4];
+  uint64_t failures_by_code[64];
+  struct {
+    uint64_t count;
+    uint64_t sum_ns;
+    uint64_t buckets[20];
+  } call_duration;
+  struct {
+    uint64_t count;
+    uint64_t sum_ns;
+    uint64_t buckets[20];
+  } restore_duration;
+  struct {
+    uint64_t count;
+    uint64_t sum_ns;
+    uint64_t buckets[20];
+  } create_duration;
+  uint64_t reserved[15];
+};
+static_assert(sizeof(EngineMetrics) == 1280 && alignof(EngineMetrics) == 8);
+
+// hl_span_event_t, as hl::SpanEvent: One event for a span callback
+// (hl_engine_config_set_span_callback): a call or host call starting or ending.
+// Start and end of one span come on the same thread and nest like the calls do.
+struct SpanEvent {
+  uint32_t kind;
+  ErrorCode error_code;
+  const char *name;
+  size_t name_len;
+  uint64_t sandbox_id;
+  uint64_t start_ns;
+  uint64_t duration_ns;
+  const hl_call_stats_t *stats;
+  uint64_t reserved;
+};
+static_assert(sizeof(SpanEvent) == 64 && alignof(SpanEvent) == 8);
 
 }  // namespace hl

@@ -574,13 +574,22 @@ def annotate_members(members, base_offset, c_path, cs_prefix, struct_name, cs_ty
             decl = c_declaration(member["c_type"], member["name"])
             cpp_decl = c_declaration(cpp_type(member["c_type"]) if cpp_type else member["c_type"], member["name"])
             annotated.append(dict(member, doc=member.get("doc"), decl=decl, cpp_decl=cpp_decl, members=None))
-            # C# would need unsafe fixed buffers for arrays; they are only
-            # reserved bytes, so they are listed in a comment (type None).
-            exposed = split_array(member["c_type"])[1] is None
+            # Arrays of numbers become C# fixed buffers ("fixed ulong X[4]",
+            # which makes the struct unsafe); reserved arrays are listed in a
+            # comment only (type None).
+            element, count = split_array(member["c_type"])
+            reserved = member["name"].startswith("reserved")
+            if count is None:
+                field_type, fixed_count = cs_type(member["c_type"]), None
+            elif reserved or is_pointer(element):
+                field_type, fixed_count = None, None
+            else:
+                field_type, fixed_count = cs_type(element), count
             cs_fields.append(
                 {
                     "name": cs_prefix + camel_case(member["name"]),
-                    "type": cs_type(member["c_type"]) if exposed else None,
+                    "type": field_type,
+                    "fixed_count": fixed_count,
                     "offset": offset,
                     "c_path": path_text,
                     "c_type": member["c_type"],
@@ -688,6 +697,7 @@ def build_model(spec, spec_name):
                 # hl_val_t -> Val (in namespace hl)
                 cpp_name=camel_case(re.sub(r"^hl_", "", struct["name"][: -len("_t")])),
                 cs_fields=cs_fields,
+                cs_unsafe=any(f.get("fixed_count") for f in cs_fields),
             )
         )
     model["structs"] = structs

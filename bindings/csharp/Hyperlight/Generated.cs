@@ -195,6 +195,13 @@ public enum ErrorCode : uint
     /// says which and what to do (docs/debugging.md).
     /// </summary>
     Debugger = 36,
+
+    /// <summary>
+    /// A call's guest CPU time passed its budget
+    /// (hl_config_set_call_cpu_budget_ns, hl_call_ex); the sandbox is poisoned.
+    /// Time in host functions does not count (docs/observability.md).
+    /// </summary>
+    CpuBudgetExceeded = 37,
 }
 
 /// <summary>
@@ -387,6 +394,103 @@ public enum TypedFlags : uint
 }
 
 /// <summary>
+/// Bits of hl_call_options_t.flags; each says that a field is set (fields whose
+/// bit is clear take the config's value). Append-only.
+/// C: HL_CALL_OPTION_* (uint32_t).
+/// </summary>
+[System.Flags]
+public enum CallOptions : uint
+{
+    /// <summary>timeout_ns is this call's time limit (0 for none).</summary>
+    Timeout = 1,
+
+    /// <summary>
+    /// cpu_budget_ns is this call's guest CPU-time budget (0 for none).
+    /// </summary>
+    CpuBudget = 2,
+}
+
+/// <summary>
+/// How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
+/// Append-only.
+/// C: HL_ORIGIN_* (uint32_t).
+/// </summary>
+public enum SandboxOrigin : uint
+{
+    /// <summary>
+    /// hl_sandbox_new() or hl_sandbox_new_from_memory(): the guest ELF was
+    /// loaded and initialised.
+    /// </summary>
+    Cold = 0,
+
+    /// <summary>
+    /// hl_sandbox_new_from_snapshot() on a newly made VM (the engine's pool was
+    /// empty or off).
+    /// </summary>
+    Snapshot = 1,
+
+    /// <summary>
+    /// hl_sandbox_new_from_snapshot() on a VM the engine's pool had ready.
+    /// </summary>
+    Pool = 2,
+
+    /// <summary>
+    /// hl_sandbox_new_from_snapshot() reused a sandbox the engine kept warm for
+    /// that snapshot (a restore away).
+    /// </summary>
+    Spare = 3,
+}
+
+/// <summary>
+/// What an hl_span_event_t reports. Append-only.
+/// C: HL_SPAN_* (uint32_t).
+/// </summary>
+public enum SpanKind : uint
+{
+    /// <summary>
+    /// A guest call (hl_call and its variants) starts; name is the guest
+    /// function.
+    /// </summary>
+    CallStart = 1,
+
+    /// <summary>
+    /// That call ended; error_code, duration_ns and stats are set.
+    /// </summary>
+    CallEnd = 2,
+
+    /// <summary>
+    /// The guest calls a registered host function; name is the host function.
+    /// </summary>
+    HostCallStart = 3,
+
+    /// <summary>
+    /// That host function returned; error_code and duration_ns are set.
+    /// </summary>
+    HostCallEnd = 4,
+}
+
+/// <summary>
+/// Array sizes in hl_engine_metrics_t.
+/// C: HL_METRICS_* (uint32_t).
+/// </summary>
+public enum MetricsSize : uint
+{
+    /// <summary>
+    /// Buckets per histogram; hl_histogram_bucket_bound_ns() gives their upper
+    /// bounds.
+    /// </summary>
+    HistogramBuckets = 20,
+
+    /// <summary>
+    /// Slots in failures_by_code, indexed by HL_ERROR_* code.
+    /// </summary>
+    ErrorCodes = 64,
+
+    /// <summary>Slots in sandboxes_created, indexed by HL_ORIGIN_*.</summary>
+    Origins = 4,
+}
+
+/// <summary>
 /// A typed value: an argument or a result. Strings and bytes are (pointer,
 /// length) pairs; the pointer may be NULL when the length is 0. Who owns that
 /// memory is stated by each function and by HL_VAL_FLAG_OWNED in flags. Strings
@@ -471,6 +575,284 @@ public struct HlBytes
 }
 
 /// <summary>
+/// Per-call settings for hl_call_ex() and hl_call_and_restore_ex(). Zero it,
+/// then set flags for the fields you set; the others take the sandbox config's
+/// values. Reserved fields must be zero, so later releases can give them
+/// meaning.
+/// C: hl_call_options_t, 64 bytes; union members share an offset.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+public struct HlCallOptions
+{
+    /// <summary>HL_CALL_OPTION_* bits: which fields below are set.</summary>
+    [FieldOffset(0)]
+    public uint Flags;
+
+    /// <summary>Zero.</summary>
+    [FieldOffset(4)]
+    public uint Reserved0;
+
+    /// <summary>
+    /// Wall-clock time limit (HL_CALL_OPTION_TIMEOUT); 0 or 2^62 and more mean
+    /// none.
+    /// </summary>
+    [FieldOffset(8)]
+    public ulong TimeoutNs;
+
+    /// <summary>
+    /// Guest CPU-time budget (HL_CALL_OPTION_CPU_BUDGET); 0 means none.
+    /// </summary>
+    [FieldOffset(16)]
+    public ulong CpuBudgetNs;
+
+    // Not exposed: reserved (uint64_t[5]) at offset 24.
+}
+
+/// <summary>
+/// What one call cost, filled by hl_call_ex() and hl_call_and_restore_ex()
+/// whether the call succeeded or not. Times are nanoseconds.
+/// C: hl_call_stats_t, 128 bytes; union members share an offset.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
+public struct HlCallStats
+{
+    /// <summary>
+    /// Wall-clock time of the call, from entering the library to the result
+    /// (the restore of hl_call_and_restore_ex included).
+    /// </summary>
+    [FieldOffset(0)]
+    public ulong WallNs;
+
+    /// <summary>
+    /// CPU time of the calling thread during the call (the guest running, and
+    /// the host handling its exits) minus the CPU time inside host functions:
+    /// what a CPU budget counts.
+    /// </summary>
+    [FieldOffset(8)]
+    public ulong GuestCpuNs;
+
+    /// <summary>
+    /// Wall-clock time inside host functions the guest called.
+    /// </summary>
+    [FieldOffset(16)]
+    public ulong HostFunctionNs;
+
+    /// <summary>
+    /// Times the vCPU left the guest (each host call, print and log record is
+    /// one; so is the call's end).
+    /// </summary>
+    [FieldOffset(24)]
+    public ulong VmExits;
+
+    /// <summary>Host functions the guest called.</summary>
+    [FieldOffset(32)]
+    public ulong HostCalls;
+
+    /// <summary>
+    /// 4 KiB pages copied back by the restore (hl_call_and_restore_ex; 0 for
+    /// hl_call_ex).
+    /// </summary>
+    [FieldOffset(40)]
+    public ulong PagesRestored;
+
+    /// <summary>Wall-clock time of that restore.</summary>
+    [FieldOffset(48)]
+    public ulong RestoreNs;
+
+    /// <summary>Bytes the guest printed.</summary>
+    [FieldOffset(56)]
+    public ulong PrintBytes;
+
+    /// <summary>
+    /// Of those, bytes past the print limit that the print callback did not get
+    /// (hl_config_set_print_limit).
+    /// </summary>
+    [FieldOffset(64)]
+    public ulong PrintBytesDropped;
+
+    // Not exposed: reserved (uint64_t[7]) at offset 72.
+}
+
+/// <summary>
+/// An engine's counters and histograms since it was made, read at one moment by
+/// hl_engine_metrics(). Counters only grow. Durations are wall-clock
+/// nanoseconds. hl_engine_metrics_write_prometheus() gives the same in the
+/// Prometheus text format (docs/observability.md).
+/// C: hl_engine_metrics_t, 1280 bytes; union members share an offset.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 1280)]
+public unsafe struct HlEngineMetrics
+{
+    /// <summary>
+    /// Guest calls made (hl_call and its variants; refused ones too).
+    /// </summary>
+    [FieldOffset(0)]
+    public ulong Calls;
+
+    /// <summary>Of those, calls that failed (any code).</summary>
+    [FieldOffset(8)]
+    public ulong CallFailures;
+
+    /// <summary>
+    /// hl_kill() calls that stopped a running call (HL_KILL_INTERRUPTED).
+    /// </summary>
+    [FieldOffset(16)]
+    public ulong Kills;
+
+    /// <summary>
+    /// hl_kill() calls that found no call running or the sandbox gone.
+    /// </summary>
+    [FieldOffset(24)]
+    public ulong StaleKills;
+
+    /// <summary>Host functions guests called.</summary>
+    [FieldOffset(32)]
+    public ulong HostCalls;
+
+    /// <summary>Times a vCPU left its guest during calls.</summary>
+    [FieldOffset(40)]
+    public ulong VmExits;
+
+    /// <summary>
+    /// Snapshot restores (hl_sandbox_restore, hl_call_and_restore and its
+    /// variant, reuse of a kept sandbox).
+    /// </summary>
+    [FieldOffset(48)]
+    public ulong Restores;
+
+    /// <summary>4 KiB pages those restores copied.</summary>
+    [FieldOffset(56)]
+    public ulong PagesRestored;
+
+    /// <summary>
+    /// Sandboxes deleted; made minus deleted is how many are alive.
+    /// </summary>
+    [FieldOffset(64)]
+    public ulong SandboxesDeleted;
+
+    /// <summary>Bytes guests printed.</summary>
+    [FieldOffset(72)]
+    public ulong PrintBytes;
+
+    /// <summary>Bytes past a print limit that no print callback got.</summary>
+    [FieldOffset(80)]
+    public ulong PrintBytesDropped;
+
+    /// <summary>Sandboxes made, by how (indexed by HL_ORIGIN_*).</summary>
+    [FieldOffset(88)]
+    public fixed ulong SandboxesCreated[4];
+
+    /// <summary>
+    /// Failed calls by error code (indexed by HL_ERROR_*): CANCELLED for kills,
+    /// TIMEOUT, CPU_BUDGET_EXCEEDED, ...
+    /// </summary>
+    [FieldOffset(120)]
+    public fixed ulong FailuresByCode[64];
+
+    /// <summary>How many were recorded.</summary>
+    [FieldOffset(632)]
+    public ulong CallDurationCount;
+
+    /// <summary>Their total in nanoseconds.</summary>
+    [FieldOffset(640)]
+    public ulong CallDurationSumNs;
+
+    /// <summary>
+    /// buckets[i] counts those above bound i-1 and at most bound i
+    /// (hl_histogram_bucket_bound_ns); not cumulative.
+    /// </summary>
+    [FieldOffset(648)]
+    public fixed ulong CallDurationBuckets[20];
+
+    /// <summary>How many were recorded.</summary>
+    [FieldOffset(808)]
+    public ulong RestoreDurationCount;
+
+    /// <summary>Their total in nanoseconds.</summary>
+    [FieldOffset(816)]
+    public ulong RestoreDurationSumNs;
+
+    /// <summary>
+    /// buckets[i] counts those above bound i-1 and at most bound i
+    /// (hl_histogram_bucket_bound_ns); not cumulative.
+    /// </summary>
+    [FieldOffset(824)]
+    public fixed ulong RestoreDurationBuckets[20];
+
+    /// <summary>How many were recorded.</summary>
+    [FieldOffset(984)]
+    public ulong CreateDurationCount;
+
+    /// <summary>Their total in nanoseconds.</summary>
+    [FieldOffset(992)]
+    public ulong CreateDurationSumNs;
+
+    /// <summary>
+    /// buckets[i] counts those above bound i-1 and at most bound i
+    /// (hl_histogram_bucket_bound_ns); not cumulative.
+    /// </summary>
+    [FieldOffset(1000)]
+    public fixed ulong CreateDurationBuckets[20];
+
+    // Not exposed: reserved (uint64_t[15]) at offset 1160.
+}
+
+/// <summary>
+/// One event for a span callback (hl_engine_config_set_span_callback): a call
+/// or host call starting or ending. Start and end of one span come on the same
+/// thread and nest like the calls do.
+/// C: hl_span_event_t, 64 bytes; union members share an offset.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+public struct HlSpanEvent
+{
+    /// <summary>An HL_SPAN_* kind.</summary>
+    [FieldOffset(0)]
+    public uint Kind;
+
+    /// <summary>At an end: 0 on success, else the HL_ERROR_* code.</summary>
+    [FieldOffset(4)]
+    public uint ErrorCode;
+
+    /// <summary>
+    /// The guest or host function's name, NUL-terminated; valid only during the
+    /// callback.
+    /// </summary>
+    [FieldOffset(8)]
+    public IntPtr Name;
+
+    /// <summary>Its length in bytes.</summary>
+    [FieldOffset(16)]
+    public nuint NameLen;
+
+    /// <summary>The sandbox's id (hl_sandbox_id).</summary>
+    [FieldOffset(24)]
+    public ulong SandboxId;
+
+    /// <summary>
+    /// When the span started, CLOCK_MONOTONIC nanoseconds (the same at its
+    /// start and end event).
+    /// </summary>
+    [FieldOffset(32)]
+    public ulong StartNs;
+
+    /// <summary>At an end: how long it took (wall clock).</summary>
+    [FieldOffset(40)]
+    public ulong DurationNs;
+
+    /// <summary>
+    /// At HL_SPAN_CALL_END: the call's statistics (guest_cpu_ns included); else
+    /// NULL. Valid only during the callback.
+    /// </summary>
+    [FieldOffset(48)]
+    public IntPtr Stats;
+
+    /// <summary>Zero.</summary>
+    [FieldOffset(56)]
+    public ulong Reserved;
+}
+
+/// <summary>
 /// Facts about the C ABI these types mirror, to check against the loaded
 /// library (hl_version()).
 /// </summary>
@@ -481,6 +863,18 @@ public static class AbiInfo
 
     /// <summary>sizeof(hl_bytes_t).</summary>
     public const int HlBytesSize = 16;
+
+    /// <summary>sizeof(hl_call_options_t).</summary>
+    public const int HlCallOptionsSize = 64;
+
+    /// <summary>sizeof(hl_call_stats_t).</summary>
+    public const int HlCallStatsSize = 128;
+
+    /// <summary>sizeof(hl_engine_metrics_t).</summary>
+    public const int HlEngineMetricsSize = 1280;
+
+    /// <summary>sizeof(hl_span_event_t).</summary>
+    public const int HlSpanEventSize = 64;
 
     /// <summary>HL_VERSION_MAJOR.</summary>
     public const uint VersionMajor = 0;
