@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace Hyperlight;
 
@@ -67,6 +68,14 @@ public sealed class EngineOptions
     }
 
     private TimeSpan? _interruptRetryDelay;
+
+    /// <summary>
+    /// The engine's name in telemetry: the value of the "engine" tag of its
+    /// measurements and activities (<see cref="HyperlightTelemetry"/>). Give
+    /// each engine its own. Null: "engine-N", N counting the engines made in
+    /// this process from 1. The default engine is "default".
+    /// </summary>
+    public string? Name { get; set; }
 }
 
 /// <summary>
@@ -95,6 +104,8 @@ public sealed class EngineOptions
 /// </remarks>
 public sealed class Engine : IDisposable
 {
+    private static int _unnamedEngines;
+
     private readonly EngineSafeHandle _handle;
 
     /// <summary>Makes an engine (hl_engine_new). Its threads start when first needed.</summary>
@@ -132,6 +143,74 @@ public sealed class Engine : IDisposable
         _handle = handle;
         // No other thread knows the handle yet.
         InterruptSignal = NativeMethods.hl_engine_interrupt_signal(handle.DangerousGetHandle());
+        Name = options?.Name ?? "engine-" + Interlocked.Increment(ref _unnamedEngines);
+        HyperlightTelemetry.Track(this);
+    }
+
+    /// <summary>
+    /// The engine's name in telemetry (the "engine" tag): <see cref="EngineOptions.Name"/>,
+    /// or "engine-N" if that was null.
+    /// </summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Reads the engine's counters and histograms since it was made
+    /// (hl_engine_metrics): calls and failures by error code, kills, host
+    /// calls, VM exits, restores, sandboxes made by origin and deleted,
+    /// printed bytes, and call, restore and creation durations. Takes no lock;
+    /// any thread, also while calls run (then the counters may be a call apart
+    /// from each other). The default engine's: <see cref="HyperlightLibrary.GetMetrics"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The engine was disposed.</exception>
+    public unsafe EngineMetrics GetMetrics()
+    {
+        HlEngineMetrics metrics;
+        HyperlightException.ThrowIfError(NativeMethods.hl_engine_metrics(GetHandle(), &metrics));
+        return new EngineMetrics(in metrics);
+    }
+
+    /// <summary>
+    /// The engine's metrics in the Prometheus text exposition format 0.0.4
+    /// (hl_engine_metrics_write_prometheus), for a scrape endpoint:
+    /// hyperlight_calls_total, hyperlight_call_failures_total{code="TIMEOUT"},
+    /// hyperlight_call_duration_seconds and the rest (docs/observability.md).
+    /// Any thread.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The engine was disposed.</exception>
+    public unsafe string GetPrometheusText()
+    {
+        byte* text = null;
+        nuint length = 0;
+        HyperlightException.ThrowIfError(
+            NativeMethods.hl_engine_metrics_write_prometheus(GetHandle(), &text, &length));
+        return EngineMetrics.TakePrometheusText(text, length);
+    }
+
+    /// <summary>
+    /// The metrics for telemetry, or null once the engine is disposed (it
+    /// then drops out of the measurements).
+    /// </summary>
+    internal unsafe EngineMetrics? TryGetMetrics()
+    {
+        if (_handle.IsClosed)
+        {
+            return null;
+        }
+        try
+        {
+            HlEngineMetrics metrics;
+            IntPtr err = NativeMethods.hl_engine_metrics(_handle, &metrics);
+            if (err != IntPtr.Zero)
+            {
+                HyperlightException.FromNative(err); // frees it
+                return null;
+            }
+            return new EngineMetrics(in metrics);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // disposed meanwhile
+        }
     }
 
     /// <summary>

@@ -29,6 +29,13 @@ public sealed class HyperlightException : Exception
     public ErrorCode Code { get; }
 
     /// <summary>
+    /// What the failed call cost, when it was made by an overload that returns
+    /// <see cref="CallStats"/> (for example how much guest CPU time a call
+    /// stopped with <see cref="ErrorCode.CpuBudgetExceeded"/> used); otherwise null.
+    /// </summary>
+    public CallStats? Stats { get; internal set; }
+
+    /// <summary>
     /// Converts a native hl_error_t* (code and message) and frees it with
     /// hl_error_delete. Returns null for a NULL pointer (success).
     /// <paramref name="hostFunctionException"/> becomes the InnerException

@@ -25,6 +25,38 @@ public static unsafe class HyperlightLibrary
     public static int InterruptSignal => NativeMethods.hl_engine_interrupt_signal(IntPtr.Zero);
 
     /// <summary>
+    /// The default engine's metrics (hl_engine_metrics), as
+    /// <see cref="Engine.GetMetrics"/> for other engines. Makes the default
+    /// engine if no sandbox has used it yet (all zero then). Any thread.
+    /// </summary>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.NoHypervisor"/> if the
+    /// default engine could not be made.</exception>
+    public static EngineMetrics GetMetrics()
+    {
+        HlEngineMetrics metrics;
+        HyperlightException.ThrowIfError(NativeMethods.hl_engine_metrics_default(IntPtr.Zero, &metrics));
+        HyperlightTelemetry.NoteDefaultEngineUsed(); // it exists now
+        return new EngineMetrics(in metrics);
+    }
+
+    /// <summary>
+    /// The default engine's metrics in the Prometheus text format
+    /// (hl_engine_metrics_write_prometheus), as <see cref="Engine.GetPrometheusText"/>.
+    /// Makes the default engine if no sandbox has used it yet. Any thread.
+    /// </summary>
+    /// <exception cref="HyperlightException"><see cref="ErrorCode.NoHypervisor"/> if the
+    /// default engine could not be made.</exception>
+    public static string GetPrometheusText()
+    {
+        byte* text = null;
+        nuint length = 0;
+        HyperlightException.ThrowIfError(
+            NativeMethods.hl_engine_metrics_write_prometheus_default(IntPtr.Zero, &text, &length));
+        HyperlightTelemetry.NoteDefaultEngineUsed();
+        return EngineMetrics.TakePrometheusText(text, length);
+    }
+
+    /// <summary>
     /// A time limit in nanoseconds for the library: positive values convert
     /// (saturating: <see cref="TimeSpan.MaxValue"/> is <see cref="ulong.MaxValue"/>;
     /// the library takes every limit of 2^62 ns or more as none),

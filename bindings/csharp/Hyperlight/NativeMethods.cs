@@ -107,6 +107,16 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_init_data")]
     internal static partial IntPtr hl_config_set_init_data(IntPtr config, byte* data, nuint len, uint flags);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_call_cpu_budget_ns")]
+    internal static partial IntPtr hl_config_set_call_cpu_budget_ns(IntPtr config, ulong budgetNs);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_print_callback")]
+    internal static partial IntPtr hl_config_set_print_callback(
+        IntPtr config, delegate* unmanaged[Cdecl]<IntPtr, byte*, nuint, void> callback, IntPtr userData);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_config_set_print_limit")]
+    internal static partial IntPtr hl_config_set_print_limit(IntPtr config, ulong bytes);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_gdb_port")]
     internal static partial IntPtr hl_config_set_gdb_port(IntPtr config, ushort port);
 
@@ -182,6 +192,13 @@ internal static unsafe partial class NativeMethods
     internal static partial IntPtr hl_call_with_timeout(SandboxSafeHandle sandbox, string function, HlVal* args,
                                                         nuint nargs, HlVal* result, ulong timeoutNs);
 
+    [LibraryImport(LibraryName, EntryPoint = "hl_call_ex", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_call_ex(SandboxSafeHandle sandbox, string function, HlVal* args, nuint nargs,
+                                              HlVal* result, HlCallOptions* options, HlCallStats* stats);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_id")]
+    internal static partial ulong hl_sandbox_id(SandboxSafeHandle sandbox);
+
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_status")]
     internal static partial uint hl_sandbox_status(SandboxSafeHandle sandbox);
 
@@ -210,6 +227,11 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_call_and_restore", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr hl_call_and_restore(SandboxSafeHandle sandbox, SnapshotSafeHandle snapshot,
                                                        string function, HlVal* args, nuint nargs, HlVal* result);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_call_and_restore_ex", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial IntPtr hl_call_and_restore_ex(SandboxSafeHandle sandbox, SnapshotSafeHandle snapshot,
+                                                          string function, HlVal* args, nuint nargs, HlVal* result,
+                                                          HlCallOptions* options, HlCallStats* stats);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_sandbox_new_from_snapshot")]
     internal static partial IntPtr hl_sandbox_new_from_snapshot(SnapshotSafeHandle snapshot, IntPtr config,
@@ -256,6 +278,30 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibraryName, EntryPoint = "hl_engine_interrupt_signal")]
     internal static partial int hl_engine_interrupt_signal(IntPtr engine);
 
+    // Metrics of an engine the binding made; the SafeHandle marshaller keeps
+    // it alive during the read (and throws ObjectDisposedException once it
+    // was disposed).
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics")]
+    internal static partial IntPtr hl_engine_metrics(EngineSafeHandle engine, HlEngineMetrics* metrics);
+
+    // NULL: the default engine (made by this call if it does not exist yet).
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics")]
+    internal static partial IntPtr hl_engine_metrics_default(IntPtr engine, HlEngineMetrics* metrics);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics_write_prometheus")]
+    internal static partial IntPtr hl_engine_metrics_write_prometheus(EngineSafeHandle engine, byte** text,
+                                                                      nuint* length);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics_write_prometheus")]
+    internal static partial IntPtr hl_engine_metrics_write_prometheus_default(IntPtr engine, byte** text,
+                                                                              nuint* length);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_histogram_bucket_bound_ns")]
+    internal static partial ulong hl_histogram_bucket_bound_ns(uint index);
+
+    [LibraryImport(LibraryName, EntryPoint = "hl_free")]
+    internal static partial void hl_free(void* ptr);
+
     // The SafeHandle marshaller holds a reference on the engine during the
     // call; the config then holds a native reference of its own.
     [LibraryImport(LibraryName, EntryPoint = "hl_config_set_engine")]
@@ -273,16 +319,17 @@ internal static unsafe partial class NativeMethods
 }
 
 /// <summary>
-/// Owns an hl_sandbox_t* and the GCHandle of its log callback. Releasing it
-/// calls hl_sandbox_delete first and only then frees the log state, so it
-/// outlives the native sandbox whether it goes away through Dispose or
-/// through the (critical) finalizer. (Mapped <see cref="SharedMemory"/> needs
-/// no bookkeeping here: hyperlight releases each region through its
-/// finalizer, see <see cref="SharedMemory.Lend"/>.)
+/// Owns an hl_sandbox_t* and the GCHandles of its log and print callbacks.
+/// Releasing it calls hl_sandbox_delete first and only then frees that
+/// state, so it outlives the native sandbox whether it goes away through
+/// Dispose or through the (critical) finalizer. (Mapped
+/// <see cref="SharedMemory"/> needs no bookkeeping here: hyperlight releases
+/// each region through its finalizer, see <see cref="SharedMemory.Lend"/>.)
 /// </summary>
 internal sealed class SandboxSafeHandle : SafeHandle
 {
     private GCHandle _logState;
+    private GCHandle _printState;
 
     /// <summary>Used by the P/Invoke marshaller for out parameters.</summary>
     public SandboxSafeHandle() : base(IntPtr.Zero, ownsHandle: true)
@@ -291,10 +338,14 @@ internal sealed class SandboxSafeHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>Takes ownership of the GCHandle passed as the log callback's user_data.</summary>
-    internal void AdoptLogState(GCHandle state)
+    /// <summary>
+    /// Takes ownership of the GCHandles passed as the log and print callbacks'
+    /// user_data (either may be unallocated).
+    /// </summary>
+    internal void AdoptCallbackStates(GCHandle logState, GCHandle printState)
     {
-        _logState = state;
+        _logState = logState;
+        _printState = printState;
     }
 
     protected override bool ReleaseHandle()
@@ -302,9 +353,14 @@ internal sealed class SandboxSafeHandle : SafeHandle
         // Runs the finalizers of the host functions and of the mapped regions
         // no snapshot holds.
         NativeMethods.hl_sandbox_delete(handle);
+        // No native sandbox refers to them any more.
         if (_logState.IsAllocated)
         {
-            _logState.Free(); // no native sandbox refers to it any more
+            _logState.Free();
+        }
+        if (_printState.IsAllocated)
+        {
+            _printState.Free();
         }
         return true;
     }

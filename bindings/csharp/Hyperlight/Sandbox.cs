@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading;
 
@@ -38,12 +39,17 @@ public sealed unsafe partial class Sandbox : IDisposable
 {
     private readonly SandboxSafeHandle _handle;
     private readonly HostErrorSlot _hostErrors = new();
+    private readonly string _engineName; // the telemetry tag
+    private readonly GuestPrintSink? _printSink;
     private InterruptHandle? _cancelHandle; // created on first cancellable call
+    private ulong _id; // hl_sandbox_id, read on first use
     private int _inCall;
 
-    private Sandbox(SandboxSafeHandle handle)
+    private Sandbox(SandboxSafeHandle handle, string engineName, GuestPrintSink? printSink)
     {
         _handle = handle;
+        _engineName = engineName;
+        _printSink = printSink;
     }
 
     /// <summary>Creates a sandbox from a guest ELF file and runs the guest's initialisation.</summary>
@@ -105,7 +111,8 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <param name="snapshot">The state to start from; it may be disposed right after.</param>
     /// <param name="options">Only the runtime settings apply (<see cref="SandboxOptions.Logger"/>,
     /// <see cref="SandboxOptions.MaxLogLevel"/>, <see cref="SandboxOptions.CallTimeout"/>,
-    /// <see cref="SandboxOptions.Engine"/>, <see cref="SandboxOptions.HostFunctions"/>,
+    /// <see cref="SandboxOptions.CallCpuBudget"/>, <see cref="SandboxOptions.PrintWriter"/>,
+    /// <see cref="SandboxOptions.PrintLimit"/>, <see cref="SandboxOptions.Engine"/>, <see cref="SandboxOptions.HostFunctions"/>,
     /// <see cref="SandboxOptions.GdbPort"/>, <see cref="SandboxOptions.CrashdumpDirectory"/>);
     /// memory sizes and init data come from the snapshot, and those options are ignored, as is
     /// <see cref="SandboxOptions.InitTimeout"/> (no initialisation runs).</param>
@@ -130,13 +137,19 @@ public sealed unsafe partial class Sandbox : IDisposable
     private static Sandbox Create(SandboxOptions? options, bool runtimeOnly,
                                   Func<IntPtr, (IntPtr Error, SandboxSafeHandle Handle)> create)
     {
+        string engineName = options?.Engine?.Name ?? HyperlightTelemetry.DefaultEngineName;
+        bool timed = HyperlightTelemetry.CreateDuration.Enabled;
+        long started = timed ? Stopwatch.GetTimestamp() : 0;
         IntPtr config = IntPtr.Zero;
-        GCHandle logState = default; // owned here until the sandbox's SafeHandle adopts it
+        // Owned here until the sandbox's SafeHandle adopts them.
+        GCHandle logState = default;
+        GCHandle printState = default;
         try
         {
+            GuestPrintSink? printSink = null;
             if (options != null)
             {
-                config = NewConfig(options, runtimeOnly, ref logState);
+                config = NewConfig(options, runtimeOnly, ref logState, ref printState, out printSink);
             }
             (IntPtr error, SandboxSafeHandle handle) = create(config);
             if (error != IntPtr.Zero)
@@ -144,27 +157,51 @@ public sealed unsafe partial class Sandbox : IDisposable
                 handle.Dispose();
                 HyperlightException.ThrowIfError(error);
             }
-            // From here the log state lives as long as the native sandbox:
-            // the SafeHandle frees it after hl_sandbox_delete.
-            handle.AdoptLogState(logState);
+            // From here the callbacks' state lives as long as the native
+            // sandbox: the SafeHandle frees it after hl_sandbox_delete.
+            handle.AdoptCallbackStates(logState, printState);
             logState = default;
-            return new Sandbox(handle);
+            printState = default;
+            if (options?.Engine == null)
+            {
+                HyperlightTelemetry.NoteDefaultEngineUsed();
+            }
+            printSink?.EndOfOutput(); // what the guest printed while it initialised
+            if (timed)
+            {
+                HyperlightTelemetry.RecordCreate(started, engineName, failure: null);
+            }
+            return new Sandbox(handle, engineName, printSink);
+        }
+        catch (Exception e) when (timed)
+        {
+            HyperlightTelemetry.RecordCreate(started, engineName, e);
+            throw;
         }
         finally
         {
             // hl_sandbox_new copies the config, so each sandbox has its own
-            // copy; only the log state (user_data) must outlive it.
+            // copy; only the callbacks' state (user_data) must outlive it.
             NativeMethods.hl_config_delete(config); // NULL is ignored
             if (logState.IsAllocated)
             {
                 logState.Free(); // no native sandbox was made with it
             }
+            if (printState.IsAllocated)
+            {
+                printState.Free();
+            }
         }
     }
 
-    /// <summary>Builds an hl_config_t from the options; a logger's GCHandle goes to <paramref name="logState"/>.</summary>
-    private static IntPtr NewConfig(SandboxOptions options, bool runtimeOnly, ref GCHandle logState)
+    /// <summary>
+    /// Builds an hl_config_t from the options; the GCHandles of a logger and
+    /// of a print writer go to <paramref name="logState"/> and <paramref name="printState"/>.
+    /// </summary>
+    private static IntPtr NewConfig(SandboxOptions options, bool runtimeOnly, ref GCHandle logState,
+                                    ref GCHandle printState, out GuestPrintSink? printSink)
     {
+        printSink = null;
         IntPtr config = NativeMethods.hl_config_new();
         if (config == IntPtr.Zero)
         {
@@ -196,6 +233,22 @@ public sealed unsafe partial class Sandbox : IDisposable
             {
                 HyperlightException.ThrowIfError(NativeMethods.hl_config_set_call_timeout_ns(
                     config, HyperlightLibrary.ToTimeoutNs(callTimeout, nameof(options.CallTimeout))));
+            }
+            if (options.CallCpuBudget is TimeSpan cpuBudget)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_call_cpu_budget_ns(
+                    config, HyperlightLibrary.ToTimeoutNs(cpuBudget, nameof(options.CallCpuBudget))));
+            }
+            if (options.PrintWriter is System.IO.TextWriter writer)
+            {
+                printSink = new GuestPrintSink(writer);
+                printState = GCHandle.Alloc(printSink);
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_print_callback(
+                    config, GuestPrintSink.CallbackPointer, GCHandle.ToIntPtr(printState)));
+            }
+            if (options.PrintLimit is ulong printLimit)
+            {
+                HyperlightException.ThrowIfError(NativeMethods.hl_config_set_print_limit(config, printLimit));
             }
             if (options.Engine is Engine engine)
             {
@@ -354,6 +407,77 @@ public sealed unsafe partial class Sandbox : IDisposable
         Convert<T>(name, CallCore(name, args, cancellationToken, timeoutNs: null));
 
     /// <summary>
+    /// Calls a guest function with its own settings (time limit, CPU budget)
+    /// and reports what it cost (hl_call_ex). Measuring the guest's CPU time
+    /// costs a few reads of the thread's CPU clock per call and per host call;
+    /// the other overloads make none.
+    /// </summary>
+    /// <param name="name">The guest function.</param>
+    /// <param name="settings">This call's settings; null (or null properties) for the sandbox's
+    /// (<see cref="SandboxOptions.CallTimeout"/>, <see cref="SandboxOptions.CallCpuBudget"/>).</param>
+    /// <param name="stats">What the call cost. A failed call throws, and its
+    /// <see cref="HyperlightException.Stats"/> has them.</param>
+    /// <param name="args">The arguments.</param>
+    /// <returns>The result, or null for a void function.</returns>
+    /// <exception cref="HyperlightException">The call failed, for example with
+    /// <see cref="ErrorCode.Timeout"/> or <see cref="ErrorCode.CpuBudgetExceeded"/>.</exception>
+    public object? Call(string name, CallSettings? settings, out CallStats stats, params object[] args) =>
+        CallWithStats(name, args, CancellationToken.None, settings, restoreTo: null, out stats);
+
+    /// <summary>
+    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/> with
+    /// cancellation (see <see cref="Call(string, CancellationToken, object[])"/>).
+    /// </summary>
+    public object? Call(string name, CallSettings? settings, CancellationToken cancellationToken,
+                        out CallStats stats, params object[] args) =>
+        CallWithStats(name, args, cancellationToken, settings, restoreTo: null, out stats);
+
+    /// <summary>
+    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/>,
+    /// converting the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T Call<T>(string name, CallSettings? settings, out CallStats stats, params object[] args) =>
+        Convert<T>(name, CallWithStats(name, args, CancellationToken.None, settings, restoreTo: null, out stats));
+
+    /// <summary>
+    /// <see cref="Call(string, CallSettings?, CancellationToken, out CallStats, object[])"/>,
+    /// converting the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T Call<T>(string name, CallSettings? settings, CancellationToken cancellationToken, out CallStats stats,
+                     params object[] args) =>
+        Convert<T>(name, CallWithStats(name, args, cancellationToken, settings, restoreTo: null, out stats));
+
+    /// <summary>
+    /// hyperlight's id of the sandbox (hl_sandbox_id), unique in the process
+    /// while the sandbox lives; the tag hyperlight.sandbox.id of its call
+    /// activities (<see cref="HyperlightTelemetry"/>). Any thread.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The sandbox was disposed.</exception>
+    public ulong Id
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return CachedId;
+        }
+    }
+
+    // The id never changes: read once (a racing read gets the same value).
+    internal ulong CachedId
+    {
+        get
+        {
+            ulong id = Volatile.Read(ref _id);
+            if (id == 0)
+            {
+                id = NativeMethods.hl_sandbox_id(_handle);
+                Volatile.Write(ref _id, id);
+            }
+            return id;
+        }
+    }
+
+    /// <summary>
     /// Captures the sandbox's state (guest memory, vCPU, mapped regions, guest
     /// counter, call state) in an immutable <see cref="Hyperlight.Snapshot"/>.
     /// It becomes this sandbox's restore baseline: restoring it here later
@@ -484,6 +608,43 @@ public sealed unsafe partial class Sandbox : IDisposable
     public T CallAndRestore<T>(Snapshot snapshot, string name, CancellationToken cancellationToken,
                                params object[] args) =>
         Convert<T>(name, CallCore(name, args, cancellationToken, timeoutNs: null, RequireSnapshot(snapshot)));
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, object[])"/> with its own
+    /// settings (time limit, CPU budget), reporting what the request cost,
+    /// restore included (<see cref="CallStats.PagesRestored"/>,
+    /// <see cref="CallStats.Restore"/>; hl_call_and_restore_ex). See
+    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/>.
+    /// </summary>
+    public object? CallAndRestore(Snapshot snapshot, string name, CallSettings? settings, out CallStats stats,
+                                  params object[] args) =>
+        CallWithStats(name, args, CancellationToken.None, settings, RequireSnapshot(snapshot), out stats);
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>
+    /// with cancellation.
+    /// </summary>
+    public object? CallAndRestore(Snapshot snapshot, string name, CallSettings? settings,
+                                  CancellationToken cancellationToken, out CallStats stats, params object[] args) =>
+        CallWithStats(name, args, cancellationToken, settings, RequireSnapshot(snapshot), out stats);
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>,
+    /// converting the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T CallAndRestore<T>(Snapshot snapshot, string name, CallSettings? settings, out CallStats stats,
+                               params object[] args) =>
+        Convert<T>(name, CallWithStats(name, args, CancellationToken.None, settings, RequireSnapshot(snapshot),
+                                       out stats));
+
+    /// <summary>
+    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, CancellationToken, out CallStats, object[])"/>,
+    /// converting the result to <typeparamref name="T"/>.
+    /// </summary>
+    public T CallAndRestore<T>(Snapshot snapshot, string name, CallSettings? settings,
+                               CancellationToken cancellationToken, out CallStats stats, params object[] args) =>
+        Convert<T>(name, CallWithStats(name, args, cancellationToken, settings, RequireSnapshot(snapshot),
+                                       out stats));
 
     /// <summary>
     /// Whether the sandbox accepts calls: <see cref="SandboxStatus.Poisoned"/>
@@ -722,10 +883,26 @@ public sealed unsafe partial class Sandbox : IDisposable
         throw new InvalidCastException($"guest function '{name}' returned {actual}, not {typeof(T)}");
     }
 
+    private object? CallWithStats(string name, object[]? args, CancellationToken cancellationToken,
+                                  CallSettings? settings, SnapshotSafeHandle? restoreTo, out CallStats stats)
+    {
+        HlCallStats native = default;
+        object? result = CallCore(name, args, cancellationToken, timeoutNs: null, restoreTo, settings, &native);
+        stats = CallStats.FromNative(in native);
+        return result;
+    }
+
+    private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs,
+                             SnapshotSafeHandle? restoreTo = null) =>
+        CallCore(name, args, cancellationToken, timeoutNs, restoreTo, settings: null, statsOut: null);
+
     // timeoutNs: null uses the config's default (hl_call), else hl_call_with_timeout (0 = none).
     // restoreTo: hl_call_and_restore onto that snapshot (timeoutNs must be null).
+    // settings, statsOut: hl_call_ex / hl_call_and_restore_ex with those options (null: the
+    // config's), their stats to statsOut (and to a failure's exception); timeoutNs must be null.
+    // A call activity (a listener wants one) takes the _ex path too, for its stats.
     private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs,
-                             SnapshotSafeHandle? restoreTo = null)
+                             SnapshotSafeHandle? restoreTo, CallSettings? settings, HlCallStats* statsOut)
     {
         ArgumentNullException.ThrowIfNull(name);
         args ??= Array.Empty<object>();
@@ -738,12 +915,21 @@ public sealed unsafe partial class Sandbox : IDisposable
                 $"hl_call('{name}'): the sandbox is already in a call (concurrent use, or re-entry from a host function)");
         }
         IntPtr payload = IntPtr.Zero;
+        Activity? activity = null;
         try
         {
             var vals = new HlVal[args.Length];
             ValueMarshaller.ToNative(args, vals, out payload);
             _hostErrors.LastException = null;
             HostErrorSlot.ThisThread.LastException = null;
+
+            // Telemetry costs nothing unless something listens.
+            if (HyperlightTelemetry.ActivitySource.HasListeners())
+            {
+                activity = HyperlightTelemetry.StartCall(name, this, _engineName);
+            }
+            bool timed = HyperlightTelemetry.CallDuration.Enabled;
+            long started = timed ? Stopwatch.GetTimestamp() : 0;
 
             CallKiller? killer = null;
             CancellationTokenRegistration registration = default;
@@ -754,21 +940,39 @@ public sealed unsafe partial class Sandbox : IDisposable
                 registration = cancellationToken.UnsafeRegister(static k => ((CallKiller)k!).Start(), killer);
             }
 
+            HlCallStats stats = default;
+            bool extended = settings != null || statsOut != null || activity is { IsAllDataRequested: true };
+            HlCallOptions options = settings?.ToNative() ?? default;
+            if (extended && timeoutNs is ulong timeout)
+            {
+                options.Flags |= (uint)CallOptions.Timeout;
+                options.TimeoutNs = timeout;
+            }
             HlVal result = default;
             IntPtr err;
             try
             {
                 fixed (HlVal* pArgs = vals)
                 {
-                    if (restoreTo != null)
+                    if (extended)
                     {
-                        err = NativeMethods.hl_call_and_restore(_handle, restoreTo, name, pArgs, (nuint)vals.Length,
-                                                                &result);
+                        HlCallOptions* pOptions = options.Flags != 0 ? &options : null;
+                        err = restoreTo != null
+                            ? NativeMethods.hl_call_and_restore_ex(_handle, restoreTo, name, pArgs,
+                                                                   (nuint)vals.Length, &result, pOptions, &stats)
+                            : NativeMethods.hl_call_ex(_handle, name, pArgs, (nuint)vals.Length, &result,
+                                                       pOptions, &stats);
+                    }
+                    else if (restoreTo != null)
+                    {
+                        err = NativeMethods.hl_call_and_restore(_handle, restoreTo, name, pArgs,
+                                                                (nuint)vals.Length, &result);
                     }
                     else
                     {
                         err = timeoutNs is ulong ns
-                            ? NativeMethods.hl_call_with_timeout(_handle, name, pArgs, (nuint)vals.Length, &result, ns)
+                            ? NativeMethods.hl_call_with_timeout(_handle, name, pArgs, (nuint)vals.Length,
+                                                                 &result, ns)
                             : NativeMethods.hl_call(_handle, name, pArgs, (nuint)vals.Length, &result);
                     }
                 }
@@ -777,12 +981,30 @@ public sealed unsafe partial class Sandbox : IDisposable
             {
                 killer?.Stop(); // after this no kill can reach a later call
                 registration.Dispose();
+                _printSink?.EndOfOutput();
             }
 
-            if (err != IntPtr.Zero)
+            HyperlightException? failure = HyperlightException.FromNative(
+                err, _hostErrors.LastException ?? HostErrorSlot.ThisThread.LastException);
+            if (statsOut != null)
             {
-                throw HyperlightException.FromNative(
-                    err, _hostErrors.LastException ?? HostErrorSlot.ThisThread.LastException)!;
+                *statsOut = stats;
+                if (failure != null)
+                {
+                    failure.Stats = CallStats.FromNative(in stats);
+                }
+            }
+            if (timed)
+            {
+                HyperlightTelemetry.RecordCall(started, _engineName, name, failure);
+            }
+            if (activity != null)
+            {
+                HyperlightTelemetry.EndCall(activity, failure, in stats, restored: restoreTo != null);
+            }
+            if (failure != null)
+            {
+                throw failure;
             }
             try
             {
@@ -795,6 +1017,7 @@ public sealed unsafe partial class Sandbox : IDisposable
         }
         finally
         {
+            activity?.Dispose(); // stops it
             _hostErrors.LastException = null;
             HostErrorSlot.ThisThread.LastException = null;
             if (payload != IntPtr.Zero)

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 
 namespace Hyperlight;
 
@@ -78,6 +79,66 @@ public sealed class SandboxOptions
     }
 
     private TimeSpan? _callTimeout;
+
+    /// <summary>
+    /// Default guest CPU-time budget of every call on the sandbox
+    /// (hl_config_set_call_cpu_budget_ns; <see cref="CallSettings.CpuBudget"/>
+    /// sets one per call). A call whose guest runs longer than this on the CPU
+    /// fails with <see cref="ErrorCode.CpuBudgetExceeded"/> and poisons the
+    /// sandbox, like a timeout, within about a millisecond of passing it.
+    /// Unlike <see cref="CallTimeout"/>, time spent in host functions (waiting
+    /// on I/O, say) does not count: the budget stops guests that compute too
+    /// long, not calls that wait. Null (the default),
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> or
+    /// <see cref="TimeSpan.MaxValue"/>: no budget. Otherwise it must be
+    /// positive.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative value
+    /// (other than <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>).</exception>
+    public TimeSpan? CallCpuBudget
+    {
+        get => _callCpuBudget;
+        set
+        {
+            if (value is TimeSpan t)
+            {
+                HyperlightLibrary.ToTimeoutNs(t, nameof(CallCpuBudget)); // validates
+            }
+            _callCpuBudget = value;
+        }
+    }
+
+    private TimeSpan? _callCpuBudget;
+
+    /// <summary>
+    /// Receives what the guest prints (printf, puts, hlg_print), decoded from
+    /// UTF-8 (invalid bytes become U+FFFD), instead of the process's stdout
+    /// (hl_config_set_print_callback): for example a <see cref="StringWriter"/>
+    /// to capture it, or a logger's writer. At most <see cref="PrintLimit"/>
+    /// bytes per call reach it. Null (the default): the guest prints to
+    /// stdout, uncapped.
+    /// </summary>
+    /// <remarks>
+    /// Written on the thread that called <see cref="Sandbox.Call(string, object[])"/>
+    /// (or that created the sandbox, for what the guest prints while it
+    /// initialises), during the call; it is not flushed. One writer shared by
+    /// several sandboxes is written from several threads at once: share only
+    /// a thread-safe one (<see cref="TextWriter.Synchronized"/>). Exceptions it
+    /// throws are swallowed (that text is lost). The text comes from the
+    /// guest: treat it as untrusted. The sandbox keeps the writer alive until
+    /// it is disposed.
+    /// </remarks>
+    public TextWriter? PrintWriter { get; set; }
+
+    /// <summary>
+    /// The most bytes of guest output one call (or the guest's initialisation)
+    /// hands <see cref="PrintWriter"/> (hl_config_set_print_limit): a guest
+    /// cannot flood its host. Bytes past it are dropped and counted
+    /// (<see cref="CallStats.PrintBytesDropped"/>). 0 drops everything. Null:
+    /// the library's default, 65536. Applies only with a
+    /// <see cref="PrintWriter"/>; output to stdout is not capped.
+    /// </summary>
+    public ulong? PrintLimit { get; set; }
 
     /// <summary>
     /// Time limit of the guest's initialisation when the sandbox is created
