@@ -176,13 +176,22 @@ public static class HyperlightTelemetry
         }
     }
 
-    private static InstrumentAdvice<double> DurationBuckets()
+    private static InstrumentAdvice<double>? DurationBuckets()
     {
         // The engines' own buckets (5 µs to 10 s), in seconds; the last is +Inf.
         var bounds = new double[(int)MetricsSize.HistogramBuckets - 1];
-        for (uint i = 0; i < bounds.Length; i++)
+        try
         {
-            bounds[i] = NativeMethods.hl_histogram_bucket_bound_ns(i) / 1e9;
+            for (uint i = 0; i < bounds.Length; i++)
+            {
+                bounds[i] = NativeMethods.hl_histogram_bucket_bound_ns(i) / 1e9;
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // No usable library: the first native call of the caller reports
+            // it; this class must not fail to initialise because of it.
+            return null;
         }
         return new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds };
     }
