@@ -2,6 +2,8 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using System.Threading;
 using Xunit;
@@ -252,6 +254,18 @@ public sealed class EngineMetricsTests
         {
             Assert.True(h.Buckets[i].UpperBound > h.Buckets[i - 1].UpperBound);
         }
+    }
+
+    [Fact]
+    public void TheStructsMatchTheCAbi()
+    {
+        Assert.Equal(AbiInfo.HlCallOptionsSize, Unsafe.SizeOf<HlCallOptions>());
+        Assert.Equal(AbiInfo.HlCallStatsSize, Unsafe.SizeOf<HlCallStats>());
+        Assert.Equal(AbiInfo.HlEngineMetricsSize, Unsafe.SizeOf<HlEngineMetrics>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<HlCallOptions>(nameof(HlCallOptions.CpuBudgetNs)));
+        Assert.Equal(64, (int)Marshal.OffsetOf<HlCallStats>(nameof(HlCallStats.PrintBytesDropped)));
+        Assert.Equal(120, (int)Marshal.OffsetOf<HlEngineMetrics>(nameof(HlEngineMetrics.FailuresByCode)));
+        Assert.Equal(1000, (int)Marshal.OffsetOf<HlEngineMetrics>(nameof(HlEngineMetrics.CreateDurationBuckets)));
     }
 
     [Fact]
