@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -439,6 +440,32 @@ public sealed class PrintTests
         }
         Assert.Equal(Hello, second.ToString());
         Assert.Equal("", first.ToString());
+    }
+
+    [Fact]
+    public void AKeptSandboxPrintsToItsNewOwnersWriter()
+    {
+        // Disposed sandboxes are kept and handed to the next FromSnapshot of
+        // the same snapshot: the previous owner's writer (its GCHandle freed)
+        // must not be called any more.
+        using var engine = new Engine(new EngineOptions { VmPoolSize = 1, Name = Observe.UniqueEngineName() });
+        using Sandbox sb = Sandbox.FromFile(TestGuests.Simple, new SandboxOptions { Engine = engine });
+        using Snapshot snapshot = sb.Snapshot();
+        var writers = new List<StringWriter>();
+        // Until a few kept sandboxes were reused (they are scrubbed in the background).
+        for (int round = 0; round < 200 && engine.GetMetrics().SandboxesCreated[SandboxOrigin.Spare] < 3; round++)
+        {
+            var output = new StringWriter();
+            writers.Add(output);
+            using (Sandbox fresh = Sandbox.FromSnapshot(snapshot, new SandboxOptions { Engine = engine, PrintWriter = output }))
+            {
+                fresh.Call("PrintHello");
+            }
+            GC.Collect();
+            Thread.Sleep(20);
+        }
+        Assert.All(writers, w => Assert.Equal(Hello, w.ToString()));
+        Assert.True(engine.GetMetrics().SandboxesCreated[SandboxOrigin.Spare] >= 3, "kept sandboxes were not reused");
     }
 
     [Fact]
