@@ -262,11 +262,11 @@ public sealed class EngineMetricsTests
     {
         Assert.Equal(AbiInfo.HlCallOptionsSize, Unsafe.SizeOf<HlCallOptions>());
         Assert.Equal(AbiInfo.HlCallStatsSize, Unsafe.SizeOf<HlCallStats>());
-        Assert.Equal(AbiInfo.HlEngineMetricsSize, Unsafe.SizeOf<HlEngineMetrics>());
+        Assert.Equal(AbiInfo.HlMetricsSize, Unsafe.SizeOf<HlMetrics>());
         Assert.Equal(16, (int)Marshal.OffsetOf<HlCallOptions>(nameof(HlCallOptions.CpuBudgetNs)));
         Assert.Equal(64, (int)Marshal.OffsetOf<HlCallStats>(nameof(HlCallStats.PrintBytesDropped)));
-        Assert.Equal(120, (int)Marshal.OffsetOf<HlEngineMetrics>(nameof(HlEngineMetrics.FailuresByCode)));
-        Assert.Equal(1000, (int)Marshal.OffsetOf<HlEngineMetrics>(nameof(HlEngineMetrics.CreateDurationBuckets)));
+        Assert.Equal(120, (int)Marshal.OffsetOf<HlMetrics>(nameof(HlMetrics.FailuresByCode)));
+        Assert.Equal(1000, (int)Marshal.OffsetOf<HlMetrics>(nameof(HlMetrics.CreateDurationBuckets)));
     }
 
     [Fact]
@@ -287,15 +287,20 @@ public sealed class CpuBudgetTests
 {
     private static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(50);
 
+    // A wall-clock limit far past the budget, so that a budget that did not
+    // apply fails the test (with Timeout) instead of spinning forever.
+    private static readonly TimeSpan Backstop = TimeSpan.FromSeconds(10);
+
     [Fact]
     public void SpinOverTheSandboxesBudgetFails()
     {
-        using Sandbox sb = Sandbox.FromFile(TestGuests.Simple, new SandboxOptions { CallCpuBudget = Budget });
+        using Sandbox sb = Sandbox.FromFile(TestGuests.Simple,
+                                            new SandboxOptions { CallCpuBudget = Budget, CallTimeout = Backstop });
         Assert.Equal(5, sb.Call<int>("Add", 2, 3)); // well within it
         var clock = Stopwatch.StartNew();
         var e = Assert.Throws<HyperlightException>(() => sb.Call("Spin", null, out _));
         Assert.Equal(ErrorCode.CpuBudgetExceeded, e.Code);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"stopped after {clock.Elapsed}");
+        Assert.True(clock.Elapsed < Backstop, $"stopped after {clock.Elapsed}");
         CallStats stats = Assert.NotNull(e.Stats);
         Assert.True(stats.GuestCpu >= Budget, $"{stats.GuestCpu} of guest CPU time");
         Assert.Equal(SandboxStatus.Poisoned, sb.Status);
@@ -334,7 +339,8 @@ public sealed class CpuBudgetTests
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple))
         {
             Assert.Equal(ErrorCode.CpuBudgetExceeded,
-                         Observe.CodeOf(() => sb.Call("Spin", new CallSettings { CpuBudget = Budget }, out _)));
+                         Observe.CodeOf(() => sb.Call("Spin", new CallSettings { CpuBudget = Budget, Timeout = Backstop },
+                                                      out _)));
         }
         // A budget on the sandbox, none for this call: its time limit stops it instead.
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple, new SandboxOptions { CallCpuBudget = Budget }))
@@ -345,7 +351,8 @@ public sealed class CpuBudgetTests
             Assert.True(e.Stats!.Value.Wall >= TimeSpan.FromMilliseconds(400));
         }
         // Null properties keep the sandbox's: its budget, and its time limit.
-        using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple, new SandboxOptions { CallCpuBudget = Budget }))
+        using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple,
+                                             new SandboxOptions { CallCpuBudget = Budget, CallTimeout = Backstop }))
         {
             Assert.Equal(ErrorCode.CpuBudgetExceeded, Observe.CodeOf(() => sb.Call("Spin", new CallSettings(), out _)));
         }
@@ -363,7 +370,8 @@ public sealed class CpuBudgetTests
     {
         using Sandbox sb = Sandbox.FromFile(TestGuests.Simple);
         using Snapshot snapshot = sb.Snapshot();
-        using Sandbox fresh = Sandbox.FromSnapshot(snapshot, new SandboxOptions { CallCpuBudget = Budget });
+        using Sandbox fresh = Sandbox.FromSnapshot(snapshot,
+                                                   new SandboxOptions { CallCpuBudget = Budget, CallTimeout = Backstop });
         Assert.Equal(ErrorCode.CpuBudgetExceeded, Observe.CodeOf(() => fresh.Call("Spin")));
     }
 
@@ -415,6 +423,25 @@ public sealed class PrintTests
         EngineMetrics m = engine.GetMetrics();
         Assert.Equal(2UL * (ulong)Hello.Length, m.PrintBytes);
         Assert.Equal(2UL * ((ulong)Hello.Length - 5), m.PrintBytesDropped);
+    }
+
+    [Fact]
+    public void LongOutputIsWholeUpToTheDefaultLimit()
+    {
+        // sdkguest's PrintLong(n) printf's n letters a..z, a..: more than one print chunk.
+        const int Printed = 100_000;
+        const int DefaultLimit = 65536;
+        var output = new StringWriter();
+        using Sandbox sb = Sandbox.FromFile(TestGuests.Sdk, new SandboxOptions { PrintWriter = output });
+        Assert.Equal(Printed, sb.Call<int>("PrintLong", null, out CallStats stats, Printed));
+        string text = output.ToString();
+        Assert.Equal(DefaultLimit, text.Length);
+        for (int i = 0; i < text.Length; i++)
+        {
+            Assert.Equal((char)('a' + i % 26), text[i]);
+        }
+        Assert.Equal((ulong)Printed, stats.PrintBytes);
+        Assert.Equal((ulong)(Printed - DefaultLimit), stats.PrintBytesDropped);
     }
 
     [Fact]

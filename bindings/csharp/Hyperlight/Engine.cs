@@ -164,7 +164,7 @@ public sealed class Engine : IDisposable
     /// <exception cref="ObjectDisposedException">The engine was disposed.</exception>
     public unsafe EngineMetrics GetMetrics()
     {
-        HlEngineMetrics metrics;
+        HlMetrics metrics;
         HyperlightException.ThrowIfError(NativeMethods.hl_engine_metrics(GetHandle(), &metrics));
         return new EngineMetrics(in metrics);
     }
@@ -198,7 +198,7 @@ public sealed class Engine : IDisposable
         }
         try
         {
-            HlEngineMetrics metrics;
+            HlMetrics metrics;
             IntPtr err = NativeMethods.hl_engine_metrics(_handle, &metrics);
             if (err != IntPtr.Zero)
             {

@@ -15,7 +15,7 @@ public sealed class EngineMetrics
 {
     private static readonly ErrorCode[] KnownCodes = Enum.GetValues<ErrorCode>();
 
-    internal unsafe EngineMetrics(in HlEngineMetrics m)
+    internal unsafe EngineMetrics(in HlMetrics m)
     {
         Calls = m.Calls;
         CallFailures = m.CallFailures;
@@ -31,7 +31,7 @@ public sealed class EngineMetrics
 
         var failures = new Dictionary<ErrorCode, ulong>();
         var created = new Dictionary<SandboxOrigin, ulong>();
-        fixed (HlEngineMetrics* p = &m)
+        fixed (HlMetrics* p = &m)
         {
             for (int code = 0; code < (int)MetricsSize.ErrorCodes; code++)
             {

@@ -33,7 +33,7 @@ public static unsafe class HyperlightLibrary
     /// default engine could not be made.</exception>
     public static EngineMetrics GetMetrics()
     {
-        HlEngineMetrics metrics;
+        HlMetrics metrics;
         HyperlightException.ThrowIfError(NativeMethods.hl_engine_metrics_default(IntPtr.Zero, &metrics));
         HyperlightTelemetry.NoteDefaultEngineUsed(); // it exists now
         return new EngineMetrics(in metrics);

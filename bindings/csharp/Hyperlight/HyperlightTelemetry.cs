@@ -277,7 +277,7 @@ public static class HyperlightTelemetry
         }
         if (Volatile.Read(ref _defaultEngineUsed) != 0)
         {
-            HlEngineMetrics raw;
+            HlMetrics raw;
             IntPtr err = NativeMethods.hl_engine_metrics_default(IntPtr.Zero, &raw);
             if (err == IntPtr.Zero)
             {

@@ -282,11 +282,11 @@ internal static unsafe partial class NativeMethods
     // it alive during the read (and throws ObjectDisposedException once it
     // was disposed).
     [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics")]
-    internal static partial IntPtr hl_engine_metrics(EngineSafeHandle engine, HlEngineMetrics* metrics);
+    internal static partial IntPtr hl_engine_metrics(EngineSafeHandle engine, HlMetrics* metrics);
 
     // NULL: the default engine (made by this call if it does not exist yet).
     [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics")]
-    internal static partial IntPtr hl_engine_metrics_default(IntPtr engine, HlEngineMetrics* metrics);
+    internal static partial IntPtr hl_engine_metrics_default(IntPtr engine, HlMetrics* metrics);
 
     [LibraryImport(LibraryName, EntryPoint = "hl_engine_metrics_write_prometheus")]
     internal static partial IntPtr hl_engine_metrics_write_prometheus(EngineSafeHandle engine, byte** text,
