@@ -83,6 +83,19 @@
 //
 // A Snapshot may be used by any number of goroutines and sandboxes at once.
 //
+// # Observability
+//
+// CallWithOptions and CallAndRestoreWithOptions take one call's time limit
+// and guest CPU-time budget (CallOptions) and return what the call cost
+// (CallStats); Config.CallCPUBudget sets a default budget, and Config.Print
+// takes what the guest prints instead of stdout. Each Engine counts what
+// its sandboxes do (Metrics), served to Prometheus by MetricsHandler and
+// to expvar by PublishExpvar:
+//
+//	result, stats, err := sb.CallWithOptions(hyperlight.CallOptions{CPUBudget: 50 * time.Millisecond}, "Handle", request)
+//	http.Handle("/metrics", engine.MetricsHandler())
+//	engine.PublishExpvar("hyperlight")
+//
 // # Engines and signals
 //
 // An Engine holds what sandboxes share: the KVM handle, a pool of
@@ -226,8 +239,8 @@ type Config struct {
 	// made with this Config (not of the guest's initialisation: see
 	// InitTimeout); 0 (the default) and NoTimeLimit mean none, a negative
 	// value fails with ErrorInvalidArgument. A call that exceeds it fails
-	// with ErrorTimeout and poisons the sandbox. CallWithTimeout overrides
-	// it per call.
+	// with ErrorTimeout and poisons the sandbox. CallWithTimeout and
+	// CallWithOptions override it per call.
 	CallTimeout time.Duration
 	// CallCPUBudget is the default guest CPU-time budget of every Call on
 	// sandboxes made with this Config: a call whose guest uses more CPU
