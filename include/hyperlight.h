@@ -366,8 +366,7 @@ typedef uint32_t hl_sandbox_status_t;
 
 /**
  * @name HL_ORIGIN_* (uint32_t)
- * How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
- * Append-only.
+ * How a sandbox was made; indexes hl_metrics_t.sandboxes_created. Append-only.
  * @{
  */
 /**
@@ -408,7 +407,7 @@ typedef uint32_t hl_sandbox_status_t;
 
 /**
  * @name HL_METRICS_* (uint32_t)
- * Array sizes in hl_engine_metrics_t.
+ * Array sizes in hl_metrics_t.
  * @{
  */
 /**
@@ -589,7 +588,7 @@ typedef struct hl_call_stats {
  * nanoseconds. hl_engine_metrics_write_prometheus() gives the same in the
  * Prometheus text format (docs/observability.md).
  */
-typedef struct hl_engine_metrics {
+typedef struct hl_metrics {
   /** Guest calls made (hl_call and its variants; refused ones too). */
   uint64_t calls;
   /** Of those, calls that failed (any code). */
@@ -660,7 +659,7 @@ typedef struct hl_engine_metrics {
   } create_duration;
   /** Zero; later releases may fill it. */
   uint64_t reserved[15];
-} hl_engine_metrics_t;
+} hl_metrics_t;
 
 /**
  * One event for a span callback (hl_engine_config_set_span_callback): a call or
@@ -747,34 +746,34 @@ HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, restore_ns) == 48, "hl_call_stats_t.
 HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, print_bytes) == 56, "hl_call_stats_t.print_bytes must be at offset 56");
 HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, print_bytes_dropped) == 64, "hl_call_stats_t.print_bytes_dropped must be at offset 64");
 HL_STATIC_ASSERT_(offsetof(hl_call_stats_t, reserved) == 72, "hl_call_stats_t.reserved must be at offset 72");
-HL_STATIC_ASSERT_(sizeof(hl_engine_metrics_t) == 1280, "sizeof(hl_engine_metrics_t) must be 1280");
-HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_engine_metrics_t) == 8, "alignof(hl_engine_metrics_t) must be 8");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, calls) == 0, "hl_engine_metrics_t.calls must be at offset 0");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_failures) == 8, "hl_engine_metrics_t.call_failures must be at offset 8");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, kills) == 16, "hl_engine_metrics_t.kills must be at offset 16");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, stale_kills) == 24, "hl_engine_metrics_t.stale_kills must be at offset 24");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, host_calls) == 32, "hl_engine_metrics_t.host_calls must be at offset 32");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, vm_exits) == 40, "hl_engine_metrics_t.vm_exits must be at offset 40");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restores) == 48, "hl_engine_metrics_t.restores must be at offset 48");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, pages_restored) == 56, "hl_engine_metrics_t.pages_restored must be at offset 56");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, sandboxes_deleted) == 64, "hl_engine_metrics_t.sandboxes_deleted must be at offset 64");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, print_bytes) == 72, "hl_engine_metrics_t.print_bytes must be at offset 72");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, print_bytes_dropped) == 80, "hl_engine_metrics_t.print_bytes_dropped must be at offset 80");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, sandboxes_created) == 88, "hl_engine_metrics_t.sandboxes_created must be at offset 88");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, failures_by_code) == 120, "hl_engine_metrics_t.failures_by_code must be at offset 120");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration) == 632, "hl_engine_metrics_t.call_duration must be at offset 632");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.count) == 632, "hl_engine_metrics_t.call_duration.count must be at offset 632");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.sum_ns) == 640, "hl_engine_metrics_t.call_duration.sum_ns must be at offset 640");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, call_duration.buckets) == 648, "hl_engine_metrics_t.call_duration.buckets must be at offset 648");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration) == 808, "hl_engine_metrics_t.restore_duration must be at offset 808");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.count) == 808, "hl_engine_metrics_t.restore_duration.count must be at offset 808");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.sum_ns) == 816, "hl_engine_metrics_t.restore_duration.sum_ns must be at offset 816");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, restore_duration.buckets) == 824, "hl_engine_metrics_t.restore_duration.buckets must be at offset 824");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration) == 984, "hl_engine_metrics_t.create_duration must be at offset 984");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.count) == 984, "hl_engine_metrics_t.create_duration.count must be at offset 984");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.sum_ns) == 992, "hl_engine_metrics_t.create_duration.sum_ns must be at offset 992");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, create_duration.buckets) == 1000, "hl_engine_metrics_t.create_duration.buckets must be at offset 1000");
-HL_STATIC_ASSERT_(offsetof(hl_engine_metrics_t, reserved) == 1160, "hl_engine_metrics_t.reserved must be at offset 1160");
+HL_STATIC_ASSERT_(sizeof(hl_metrics_t) == 1280, "sizeof(hl_metrics_t) must be 1280");
+HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_metrics_t) == 8, "alignof(hl_metrics_t) must be 8");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, calls) == 0, "hl_metrics_t.calls must be at offset 0");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, call_failures) == 8, "hl_metrics_t.call_failures must be at offset 8");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, kills) == 16, "hl_metrics_t.kills must be at offset 16");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, stale_kills) == 24, "hl_metrics_t.stale_kills must be at offset 24");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, host_calls) == 32, "hl_metrics_t.host_calls must be at offset 32");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, vm_exits) == 40, "hl_metrics_t.vm_exits must be at offset 40");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, restores) == 48, "hl_metrics_t.restores must be at offset 48");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, pages_restored) == 56, "hl_metrics_t.pages_restored must be at offset 56");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, sandboxes_deleted) == 64, "hl_metrics_t.sandboxes_deleted must be at offset 64");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, print_bytes) == 72, "hl_metrics_t.print_bytes must be at offset 72");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, print_bytes_dropped) == 80, "hl_metrics_t.print_bytes_dropped must be at offset 80");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, sandboxes_created) == 88, "hl_metrics_t.sandboxes_created must be at offset 88");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, failures_by_code) == 120, "hl_metrics_t.failures_by_code must be at offset 120");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, call_duration) == 632, "hl_metrics_t.call_duration must be at offset 632");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, call_duration.count) == 632, "hl_metrics_t.call_duration.count must be at offset 632");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, call_duration.sum_ns) == 640, "hl_metrics_t.call_duration.sum_ns must be at offset 640");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, call_duration.buckets) == 648, "hl_metrics_t.call_duration.buckets must be at offset 648");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, restore_duration) == 808, "hl_metrics_t.restore_duration must be at offset 808");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, restore_duration.count) == 808, "hl_metrics_t.restore_duration.count must be at offset 808");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, restore_duration.sum_ns) == 816, "hl_metrics_t.restore_duration.sum_ns must be at offset 816");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, restore_duration.buckets) == 824, "hl_metrics_t.restore_duration.buckets must be at offset 824");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, create_duration) == 984, "hl_metrics_t.create_duration must be at offset 984");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, create_duration.count) == 984, "hl_metrics_t.create_duration.count must be at offset 984");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, create_duration.sum_ns) == 992, "hl_metrics_t.create_duration.sum_ns must be at offset 992");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, create_duration.buckets) == 1000, "hl_metrics_t.create_duration.buckets must be at offset 1000");
+HL_STATIC_ASSERT_(offsetof(hl_metrics_t, reserved) == 1160, "hl_metrics_t.reserved must be at offset 1160");
 HL_STATIC_ASSERT_(sizeof(hl_span_event_t) == 64, "sizeof(hl_span_event_t) must be 64");
 HL_STATIC_ASSERT_(HL_ALIGNOF_(hl_span_event_t) == 8, "alignof(hl_span_event_t) must be 8");
 HL_STATIC_ASSERT_(offsetof(hl_span_event_t, kind) == 0, "hl_span_event_t.kind must be at offset 0");
@@ -1829,8 +1828,9 @@ HL_API hl_error_t *hl_call_ex(hl_sandbox_t *sandbox,
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox);
 
 /**
- * The sandbox's id, unique in the process for its lifetime; span events carry
- * it (hl_span_event_t.sandbox_id).
+ * The sandbox's id, unique among the sandboxes its engine made (a sandbox
+ * reused from a snapshot gets a new one); span events carry it
+ * (hl_span_event_t.sandbox_id).
  *
  * @param sandbox The sandbox.
  * @return The id (1 and up), or 0 for NULL.
@@ -1983,10 +1983,11 @@ HL_API void hl_guest_function_delete(hl_guest_function_t *fn);
 
 /**
  * Frees memory hyperlight allocated for the caller without an hl_val_t around
- * it (string and bytes results of guest function pointers).
+ * it (string and bytes results of guest function pointers, the text of
+ * hl_engine_metrics_write_prometheus()).
  *
- * @param ptr A string or bytes result of a guest function pointer; NULL is
- *     ignored.
+ * @param ptr A string or bytes result of a guest function pointer, or
+ *     Prometheus text; NULL is ignored.
  *
  * Ownership: Takes ptr.
  *
@@ -2379,7 +2380,7 @@ HL_API int32_t hl_engine_interrupt_signal(const hl_engine_t *engine);
  * Thread-safety: Any thread, concurrently with everything.
  */
 HL_API hl_error_t *hl_engine_metrics(const hl_engine_t *engine,
-                                     hl_engine_metrics_t *out);
+                                     hl_metrics_t *out);
 
 /**
  * hl_engine_metrics() as the text a Prometheus server scrapes: names start with
@@ -2402,8 +2403,8 @@ HL_API hl_error_t *hl_engine_metrics_write_prometheus(const hl_engine_t *engine,
                                                       size_t *length);
 
 /**
- * The upper bound of a bucket of every hl_engine_metrics_t histogram (5 us up
- * to 10 s, then +Inf).
+ * The upper bound of a bucket of every hl_metrics_t histogram (5 us up to 10 s,
+ * then +Inf).
  *
  * @param index A bucket, 0 to HL_METRICS_HISTOGRAM_BUCKETS - 1.
  * @return The upper bound in nanoseconds, UINT64_MAX for the last bucket

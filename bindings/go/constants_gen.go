@@ -589,8 +589,7 @@ func (c CallOption) String() string {
 
 // SandboxOrigin holds the HL_ORIGIN_* constants (C type uint32_t).
 //
-// How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
-// Append-only.
+// How a sandbox was made; indexes hl_metrics_t.sandboxes_created. Append-only.
 type SandboxOrigin uint32
 
 // SandboxOrigin values.
@@ -668,7 +667,7 @@ func (c SpanKind) String() string {
 
 // MetricsSize holds the HL_METRICS_* constants (C type uint32_t).
 //
-// Array sizes in hl_engine_metrics_t.
+// Array sizes in hl_metrics_t.
 type MetricsSize uint32
 
 // MetricsSize values.

@@ -41,6 +41,23 @@ inline hl_val_t to_c(const Val &value) {
   return v;
 }
 
+// Structs of identical layout (api_types_check.h asserts it), copied.
+inline hl_call_stats_t to_c(const CallStats &stats) {
+  hl_call_stats_t c;
+  std::memcpy(&c, &stats, sizeof c);
+  return c;
+}
+inline hl_metrics_t to_c(const Metrics &metrics) {
+  hl_metrics_t c;
+  std::memcpy(&c, &metrics, sizeof c);
+  return c;
+}
+inline hl_span_event_t to_c(const SpanEvent &event) {
+  hl_span_event_t c;
+  std::memcpy(&c, &event, sizeof c);
+  return c;
+}
+
 // A caller's arguments as Vals. A call refuses more than the wire carries
 // before it reads any, so only that many are copied; size() stays the
 // caller's count, and data() stays NULL when the caller passed NULL.

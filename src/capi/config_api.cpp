@@ -48,6 +48,31 @@ HL_API hl_error_t *hl_config_set_log_callback(hl_config_t *config, hl_log_fn_t c
   });
 }
 
+HL_API hl_error_t *hl_config_set_print_callback(hl_config_t *config, hl_print_fn_t callback, void *user_data) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_print_callback: config is NULL");
+    config->config.print_callback = nullptr;
+    if (callback == nullptr) return;
+    config->config.print_callback = [callback, user_data](std::string_view text) {
+      callback(user_data, text.data(), text.size());
+    };
+  });
+}
+
+HL_API hl_error_t *hl_config_set_print_limit(hl_config_t *config, uint64_t bytes) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_print_limit: config is NULL");
+    config->config.print_limit = bytes;
+  });
+}
+
+HL_API hl_error_t *hl_config_set_call_cpu_budget_ns(hl_config_t *config, uint64_t budget_ns) {
+  return hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_config_set_call_cpu_budget_ns: config is NULL");
+    config->config.call_cpu_budget_ns = budget_ns;
+  });
+}
+
 HL_API hl_error_t *hl_config_set_max_log_level(hl_config_t *config, hl_log_level_t level) {
   return hl::guarded(__func__, [&] {
     hl::require(config != nullptr, "hl_config_set_max_log_level: config is NULL");

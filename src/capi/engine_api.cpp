@@ -33,6 +33,34 @@ HL_API hl_error_t *hl_engine_config_set_interrupt_retry_delay_ns(hl_engine_confi
   });
 }
 
+HL_API hl_error_t *hl_engine_config_set_span_callback(hl_engine_config_t *config, hl_span_fn_t callback,
+                                                      void *user_data, hl_finalizer_t finalizer) {
+  bool handed_over = false;
+  hl_error_t *err = hl::guarded(__func__, [&] {
+    hl::require(config != nullptr, "hl_engine_config_set_span_callback: config is NULL");
+    config->options.span_callback = nullptr;
+    if (callback == nullptr) return;
+    // Shared by the config and every engine made from it: the finalizer
+    // runs when the last of them lets go.
+    struct UserData {
+      void *data;
+      hl_finalizer_t finalizer;
+      ~UserData() {
+        if (finalizer != nullptr) finalizer(data);
+      }
+    };
+    auto held = std::make_shared<UserData>(UserData{user_data, nullptr});
+    held->finalizer = finalizer;
+    handed_over = true;
+    config->options.span_callback = [callback, held](const hl::SpanEvent &event) {
+      const hl_span_event_t c = hl::to_c(event);
+      callback(held->data, &c);
+    };
+  });
+  if (!handed_over && callback != nullptr && finalizer != nullptr) finalizer(user_data);
+  return err;
+}
+
 HL_API hl_error_t *hl_engine_new(const hl_engine_config_t *config, hl_engine_t **out) {
   return hl::guarded(__func__, [&] {
     hl::require(out != nullptr, "hl_engine_new: out is NULL");

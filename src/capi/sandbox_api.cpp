@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capi/c_host_function.h"
+#include "capi/call_options.h"
 #include "capi/host_function_signature.h"
 #include "capi/shim.h"
 #include "common/regular_file.h"
@@ -179,11 +180,31 @@ HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *funct
     hl::require(sandbox != nullptr, "hl_call_with_timeout: sandbox is NULL");
     hl::require(function != nullptr, "hl_call_with_timeout: function is NULL");
     hl::Val out{};
+    hl::Sandbox::CallSettings settings;
+    settings.timeout_ns = timeout_ns;
     sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
-                           timeout_ns);
+                           settings);
     if (result != nullptr) *result = hl::to_c(out);
   });
 }
+
+HL_API hl_error_t *hl_call_ex(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
+                              hl_val_t *result, const hl_call_options_t *options, hl_call_stats_t *stats) {
+  if (result != nullptr) *result = hl_val_t{};
+  if (stats != nullptr) *stats = hl_call_stats_t{};
+  return hl::guarded(__func__, [&] {
+    hl::require(sandbox != nullptr, "hl_call_ex: sandbox is NULL");
+    hl::require(function != nullptr, "hl_call_ex: function is NULL");
+    const hl::Sandbox::CallSettings settings = hl::call_settings_from_c(options, "hl_call_ex");
+    hl::Val out{};
+    hl::CallStatsOut stats_out(stats);
+    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
+                           settings, stats_out.target());
+    if (result != nullptr) *result = hl::to_c(out);
+  });
+}
+
+HL_API uint64_t hl_sandbox_id(const hl_sandbox_t *sandbox) { return sandbox != nullptr ? sandbox->sandbox->id() : 0; }
 
 HL_API hl_sandbox_status_t hl_sandbox_status(const hl_sandbox_t *sandbox) {
   return sandbox == nullptr || sandbox->sandbox->poisoned() ? HL_SANDBOX_POISONED : HL_SANDBOX_READY;

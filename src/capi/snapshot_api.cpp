@@ -1,5 +1,6 @@
 // hl_sandbox_snapshot / restore, hl_call_and_restore, sandboxes from
 // snapshots and snapshot files.
+#include "capi/call_options.h"
 #include "capi/shim.h"
 #include "snapshot/snapshot_file.h"
 
@@ -42,6 +43,24 @@ HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox, const hl_snapshot_
     hl::Val out{};
     sandbox->sandbox->call_and_restore(snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs,
                                        result != nullptr ? &out : nullptr);
+    if (result != nullptr) *result = hl::to_c(out);
+  });
+}
+
+HL_API hl_error_t *hl_call_and_restore_ex(hl_sandbox_t *sandbox, const hl_snapshot_t *snapshot, const char *function,
+                                          const hl_val_t *args, size_t nargs, hl_val_t *result,
+                                          const hl_call_options_t *options, hl_call_stats_t *stats) {
+  if (result != nullptr) *result = hl_val_t{};
+  if (stats != nullptr) *stats = hl_call_stats_t{};
+  return hl::guarded(__func__, [&] {
+    hl::require(sandbox != nullptr, "hl_call_and_restore_ex: sandbox is NULL");
+    hl::require(snapshot != nullptr, "hl_call_and_restore_ex: snapshot is NULL");
+    hl::require(function != nullptr, "hl_call_and_restore_ex: function is NULL");
+    const hl::Sandbox::CallSettings settings = hl::call_settings_from_c(options, "hl_call_and_restore_ex");
+    hl::Val out{};
+    hl::CallStatsOut stats_out(stats);
+    sandbox->sandbox->call_and_restore(snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs,
+                                       result != nullptr ? &out : nullptr, settings, stats_out.target());
     if (result != nullptr) *result = hl::to_c(out);
   });
 }

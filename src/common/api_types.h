@@ -58,6 +58,49 @@ enum class ErrorCode : uint32_t {
   kDebugger = 36,  // HL_ERROR_DEBUGGER
   kCpuBudgetExceeded = 37,  // HL_ERROR_CPU_BUDGET_EXCEEDED
 };
+// The constant's name without its prefix ("INVALID_ARGUMENT"), or nullptr for a value it does not name.
+constexpr const char *name_of(ErrorCode value) {
+  switch (value) {
+    case ErrorCode::kInvalidArgument: return "INVALID_ARGUMENT";
+    case ErrorCode::kNoHypervisor: return "NO_HYPERVISOR";
+    case ErrorCode::kHypervisor: return "HYPERVISOR";
+    case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
+    case ErrorCode::kIo: return "IO";
+    case ErrorCode::kInvalidElf: return "INVALID_ELF";
+    case ErrorCode::kGuestInitFailed: return "GUEST_INIT_FAILED";
+    case ErrorCode::kGuestFunctionNotFound: return "GUEST_FUNCTION_NOT_FOUND";
+    case ErrorCode::kHostFunctionNotFound: return "HOST_FUNCTION_NOT_FOUND";
+    case ErrorCode::kHostFunctionFailed: return "HOST_FUNCTION_FAILED";
+    case ErrorCode::kCancelled: return "CANCELLED";
+    case ErrorCode::kGuestAborted: return "GUEST_ABORTED";
+    case ErrorCode::kGuestException: return "GUEST_EXCEPTION";
+    case ErrorCode::kGuestError: return "GUEST_ERROR";
+    case ErrorCode::kParameterTypeMismatch: return "PARAMETER_TYPE_MISMATCH";
+    case ErrorCode::kParameterCountMismatch: return "PARAMETER_COUNT_MISMATCH";
+    case ErrorCode::kProtocol: return "PROTOCOL";
+    case ErrorCode::kTooLarge: return "TOO_LARGE";
+    case ErrorCode::kPoisoned: return "POISONED";
+    case ErrorCode::kBusy: return "BUSY";
+    case ErrorCode::kAlreadyRegistered: return "ALREADY_REGISTERED";
+    case ErrorCode::kTripleFault: return "TRIPLE_FAULT";
+    case ErrorCode::kUnexpectedExit: return "UNEXPECTED_EXIT";
+    case ErrorCode::kInternal: return "INTERNAL";
+    case ErrorCode::kMemoryAccessViolation: return "MEMORY_ACCESS_VIOLATION";
+    case ErrorCode::kStackOverflow: return "STACK_OVERFLOW";
+    case ErrorCode::kNotAligned: return "NOT_ALIGNED";
+    case ErrorCode::kRegionOverlap: return "REGION_OVERLAP";
+    case ErrorCode::kRegionNotFound: return "REGION_NOT_FOUND";
+    case ErrorCode::kOutOfRange: return "OUT_OF_RANGE";
+    case ErrorCode::kTimeout: return "TIMEOUT";
+    case ErrorCode::kSnapshotMismatch: return "SNAPSHOT_MISMATCH";
+    case ErrorCode::kSnapshotCorrupt: return "SNAPSHOT_CORRUPT";
+    case ErrorCode::kSnapshotVersion: return "SNAPSHOT_VERSION";
+    case ErrorCode::kHostFunctionsFrozen: return "HOST_FUNCTIONS_FROZEN";
+    case ErrorCode::kDebugger: return "DEBUGGER";
+    case ErrorCode::kCpuBudgetExceeded: return "CPU_BUDGET_EXCEEDED";
+  }
+  return nullptr;
+}
 
 // HL_VAL_*: The type carried by an hl_val_t. Append-only.
 enum class ValKind : uint8_t {
@@ -72,6 +115,22 @@ enum class ValKind : uint8_t {
   kString = 8,  // HL_VAL_STRING
   kBytes = 9,  // HL_VAL_BYTES
 };
+// The constant's name without its prefix ("VOID"), or nullptr for a value it does not name.
+constexpr const char *name_of(ValKind value) {
+  switch (value) {
+    case ValKind::kVoid: return "VOID";
+    case ValKind::kI32: return "I32";
+    case ValKind::kU32: return "U32";
+    case ValKind::kI64: return "I64";
+    case ValKind::kU64: return "U64";
+    case ValKind::kF32: return "F32";
+    case ValKind::kF64: return "F64";
+    case ValKind::kBool: return "BOOL";
+    case ValKind::kString: return "STRING";
+    case ValKind::kBytes: return "BYTES";
+  }
+  return nullptr;
+}
 
 // HL_KILL_*: What hl_kill() did.
 enum class KillResult : uint32_t {
@@ -79,6 +138,15 @@ enum class KillResult : uint32_t {
   kInterrupted = 1,  // HL_KILL_INTERRUPTED
   kSandboxGone = 2,  // HL_KILL_SANDBOX_GONE
 };
+// The constant's name without its prefix ("NOT_RUNNING"), or nullptr for a value it does not name.
+constexpr const char *name_of(KillResult value) {
+  switch (value) {
+    case KillResult::kNotRunning: return "NOT_RUNNING";
+    case KillResult::kInterrupted: return "INTERRUPTED";
+    case KillResult::kSandboxGone: return "SANDBOX_GONE";
+  }
+  return nullptr;
+}
 
 // HL_LOG_*: Severity of a guest log record; also the maximum level a guest
 // sends. Append-only.
@@ -90,12 +158,32 @@ enum class LogLevel : uint32_t {
   kDebug = 4,  // HL_LOG_DEBUG
   kTrace = 5,  // HL_LOG_TRACE
 };
+// The constant's name without its prefix ("OFF"), or nullptr for a value it does not name.
+constexpr const char *name_of(LogLevel value) {
+  switch (value) {
+    case LogLevel::kOff: return "OFF";
+    case LogLevel::kError: return "ERROR";
+    case LogLevel::kWarn: return "WARN";
+    case LogLevel::kInfo: return "INFO";
+    case LogLevel::kDebug: return "DEBUG";
+    case LogLevel::kTrace: return "TRACE";
+  }
+  return nullptr;
+}
 
 // HL_SANDBOX_*: What hl_sandbox_status() reports. Append-only.
 enum class SandboxStatus : uint32_t {
   kReady = 0,  // HL_SANDBOX_READY
   kPoisoned = 1,  // HL_SANDBOX_POISONED
 };
+// The constant's name without its prefix ("READY"), or nullptr for a value it does not name.
+constexpr const char *name_of(SandboxStatus value) {
+  switch (value) {
+    case SandboxStatus::kReady: return "READY";
+    case SandboxStatus::kPoisoned: return "POISONED";
+  }
+  return nullptr;
+}
 
 // HL_MAP_*: Guest access to a mapped region (hl_sandbox_map_region).
 // Append-only.
@@ -132,14 +220,24 @@ struct CallOption {
   static constexpr uint32_t kCpuBudget = 2;  // HL_CALL_OPTION_CPU_BUDGET
 };
 
-// HL_ORIGIN_*: How a sandbox was made; indexes
-// hl_engine_metrics_t.sandboxes_created. Append-only.
+// HL_ORIGIN_*: How a sandbox was made; indexes hl_metrics_t.sandboxes_created.
+// Append-only.
 enum class SandboxOrigin : uint32_t {
   kCold = 0,  // HL_ORIGIN_COLD
   kSnapshot = 1,  // HL_ORIGIN_SNAPSHOT
   kPool = 2,  // HL_ORIGIN_POOL
   kSpare = 3,  // HL_ORIGIN_SPARE
 };
+// The constant's name without its prefix ("COLD"), or nullptr for a value it does not name.
+constexpr const char *name_of(SandboxOrigin value) {
+  switch (value) {
+    case SandboxOrigin::kCold: return "COLD";
+    case SandboxOrigin::kSnapshot: return "SNAPSHOT";
+    case SandboxOrigin::kPool: return "POOL";
+    case SandboxOrigin::kSpare: return "SPARE";
+  }
+  return nullptr;
+}
 
 // HL_SPAN_*: What an hl_span_event_t reports. Append-only.
 enum class SpanKind : uint32_t {
@@ -148,13 +246,32 @@ enum class SpanKind : uint32_t {
   kHostCallStart = 3,  // HL_SPAN_HOST_CALL_START
   kHostCallEnd = 4,  // HL_SPAN_HOST_CALL_END
 };
+// The constant's name without its prefix ("CALL_START"), or nullptr for a value it does not name.
+constexpr const char *name_of(SpanKind value) {
+  switch (value) {
+    case SpanKind::kCallStart: return "CALL_START";
+    case SpanKind::kCallEnd: return "CALL_END";
+    case SpanKind::kHostCallStart: return "HOST_CALL_START";
+    case SpanKind::kHostCallEnd: return "HOST_CALL_END";
+  }
+  return nullptr;
+}
 
-// HL_METRICS_*: Array sizes in hl_engine_metrics_t.
+// HL_METRICS_*: Array sizes in hl_metrics_t.
 enum class MetricsSize : uint32_t {
   kHistogramBuckets = 20,  // HL_METRICS_HISTOGRAM_BUCKETS
   kErrorCodes = 64,  // HL_METRICS_ERROR_CODES
   kOrigins = 4,  // HL_METRICS_ORIGINS
 };
+// The constant's name without its prefix ("HISTOGRAM_BUCKETS"), or nullptr for a value it does not name.
+constexpr const char *name_of(MetricsSize value) {
+  switch (value) {
+    case MetricsSize::kHistogramBuckets: return "HISTOGRAM_BUCKETS";
+    case MetricsSize::kErrorCodes: return "ERROR_CODES";
+    case MetricsSize::kOrigins: return "ORIGINS";
+  }
+  return nullptr;
+}
 
 // hl_val_t, as hl::Val: A typed value: an argument or a result. Strings and
 // bytes are (pointer, length) pairs; the pointer may be NULL when the length is
@@ -224,12 +341,11 @@ struct CallStats {
 };
 static_assert(sizeof(CallStats) == 128 && alignof(CallStats) == 8);
 
-// hl_engine_metrics_t, as hl::EngineMetrics: An engine's counters and
-// histograms since it was made, read at one moment by hl_engine_metrics().
-// Counters only grow. Durations are wall-clock nanoseconds.
-// hl_engine_metrics_write_prometheus() gives the same in the Prometheus text
-// format (docs/observability.md).
-struct EngineMetrics {
+// hl_metrics_t, as hl::Metrics: An engine's counters and histograms since it
+// was made, read at one moment by hl_engine_metrics(). Counters only grow.
+// Durations are wall-clock nanoseconds. hl_engine_metrics_write_prometheus()
+// gives the same in the Prometheus text format (docs/observability.md).
+struct Metrics {
   uint64_t calls;
   uint64_t call_failures;
   uint64_t kills;
@@ -260,7 +376,7 @@ struct EngineMetrics {
   } create_duration;
   uint64_t reserved[15];
 };
-static_assert(sizeof(EngineMetrics) == 1280 && alignof(EngineMetrics) == 8);
+static_assert(sizeof(Metrics) == 1280 && alignof(Metrics) == 8);
 
 // hl_span_event_t, as hl::SpanEvent: One event for a span callback
 // (hl_engine_config_set_span_callback): a call or host call starting or ending.
@@ -273,7 +389,7 @@ struct SpanEvent {
   uint64_t sandbox_id;
   uint64_t start_ns;
   uint64_t duration_ns;
-  const hl_call_stats_t *stats;
+  const CallStats *stats;
   uint64_t reserved;
 };
 static_assert(sizeof(SpanEvent) == 64 && alignof(SpanEvent) == 8);

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "common/error.h"
+#include "sandbox/call_accounting.h"
 #include "x86/cpu_state.h"
 
 namespace hl {
@@ -22,7 +23,8 @@ Engine::Engine(const EngineOptions &options, const char *kvm_device)
     : options_(validated(options)),
       kvm_(kvm::KvmSystem::open(kvm_device)),
       vm_pool_(kvm_, options.vm_pool_size),
-      services_{kvm_, &vm_pool_, &deadline_timer_, options.interrupts},
+      services_{kvm_,         &vm_pool_, &deadline_timer_, options.interrupts, metrics_, &options_.span_callback,
+                &sandbox_ids_},
       spares_(options.vm_pool_size, [this](const std::shared_ptr<const Snapshot> &snapshot) {
         return Sandbox::create_cold_from_snapshot(services_, SandboxConfig{}, snapshot);
       }) {}
@@ -38,7 +40,10 @@ std::shared_ptr<Engine> Engine::default_engine() {
 }
 
 std::unique_ptr<Sandbox> Engine::create_sandbox(const SandboxConfig &config, std::span<const uint8_t> elf) {
-  return Sandbox::create(services_, config, elf);
+  const uint64_t start = monotonic_ns();
+  std::unique_ptr<Sandbox> sb = Sandbox::create(services_, config, elf);
+  metrics_->record_created(SandboxOrigin::kCold, monotonic_ns() - start);
+  return sb;
 }
 
 std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfig &config,
@@ -50,6 +55,7 @@ std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfi
                                   "the config's host-function set (hl_config_set_host_functions) does not have",
                                   "make a set that has it as it was when the snapshot was taken (a set cannot change "
                                   "once a sandbox was made with it)");
+  const uint64_t start = monotonic_ns();
   // A sandbox gdb debugs is built for it: its stub listens from creation.
   std::unique_ptr<Sandbox> sb = config.effective_gdb_port() == 0 ? spares_.take(snapshot) : nullptr;
   if (sb != nullptr) {
@@ -59,12 +65,20 @@ std::unique_ptr<Sandbox> Engine::create_sandbox_from_snapshot(const SandboxConfi
       sb.reset();  // KVM refused something: build a new one instead
     }
   }
-  if (sb == nullptr) sb = Sandbox::create_cold_from_snapshot(services_, config, snapshot);
+  SandboxOrigin origin = SandboxOrigin::kSpare;
+  if (sb == nullptr) {
+    sb = Sandbox::create_cold_from_snapshot(services_, config, snapshot);
+    origin = sb->machine_from_pool() ? SandboxOrigin::kPool : SandboxOrigin::kSnapshot;
+  }
+  metrics_->record_created(origin, monotonic_ns() - start);
   spares_.prefill(snapshot);  // so that the next one is a restore away too
   return sb;
 }
 
-void Engine::retire(std::unique_ptr<Sandbox> sandbox) noexcept { spares_.retire(std::move(sandbox)); }
+void Engine::retire(std::unique_ptr<Sandbox> sandbox) noexcept {
+  if (sandbox != nullptr) metrics_->record_deleted();
+  spares_.retire(std::move(sandbox));
+}
 
 void Engine::evict_expired_spares() { spares_.evict_expired(); }
 

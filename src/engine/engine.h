@@ -1,6 +1,6 @@
 // An engine: what sandboxes share. It owns the KVM handle, the VM pool, the
-// deadline timer, the sandboxes kept warm for snapshots and the interrupt
-// settings; sandboxes are made against one (hl_engine_t, like wasmtime's
+// deadline timer, the sandboxes kept warm for snapshots, the interrupt
+// settings and the metrics; sandboxes are made against one (hl_engine_t, like wasmtime's
 // Engine).
 //
 // Lifetime: shared. The C handle, every config that names the engine and
@@ -12,6 +12,7 @@
 // Thread-safety: every member may be called from any thread at once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -22,6 +23,7 @@
 #include "sandbox/config.h"
 #include "sandbox/deadline_timer.h"
 #include "sandbox/interrupt.h"
+#include "sandbox/metrics_recorder.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/sandbox_services.h"
 #include "snapshot/snapshot.h"
@@ -32,6 +34,8 @@ struct EngineOptions {
   // Ready VMs kept in the pool, and sandboxes kept warm per engine.
   uint32_t vm_pool_size = kvm::VmPool::kDefaultSize;
   InterruptSettings interrupts;
+  // Start and end of every call and host call (empty: none).
+  SpanCallback span_callback;
 };
 
 class Engine {
@@ -57,6 +61,9 @@ class Engine {
   // Destroys the spares of snapshots that are gone.
   void evict_expired_spares();
 
+  // The counters and histograms (hl_engine_metrics); lock-free.
+  Metrics metrics() const { return metrics_->read(); }
+
   // CR4 for vCPUs of this machine (UMIP where KVM offers it).
   uint64_t host_cr4() const;
   const EngineOptions &options() const { return options_; }
@@ -65,6 +72,9 @@ class Engine {
  private:
   const EngineOptions options_;
   const std::shared_ptr<const kvm::KvmSystem> kvm_;
+  // Before services_, which points at them.
+  const std::shared_ptr<MetricsRecorder> metrics_ = std::make_shared<MetricsRecorder>();
+  std::atomic<uint64_t> sandbox_ids_{0};
   // Destroyed in reverse: the spares first (their VMs go back to the pool),
   // then the timer, then the pool; each joins its own thread.
   kvm::VmPool vm_pool_;

@@ -82,7 +82,7 @@ Machine KvmSystem::create_machine() const {
   Vm vm = create_vm();
   if (dirty_ring_entries_ != 0) vm.enable_dirty_ring(dirty_ring_entries_);
   Vcpu vcpu = vm.create_vcpu(cpuid_);
-  return Machine{std::move(vm), std::move(vcpu)};
+  return Machine{std::move(vm), std::move(vcpu), false};
 }
 
 }  // namespace hl::kvm

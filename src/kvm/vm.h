@@ -34,6 +34,7 @@ class Vm {
 struct Machine {
   Vm vm;
   Vcpu vcpu;
+  bool from_pool = false;  // handed out ready by VmPool::take (for the engine's metrics)
 };
 
 }  // namespace hl::kvm

@@ -88,6 +88,7 @@ Machine VmPool::take() {
     if (!ready_.empty()) {
       Machine m = std::move(ready_.front());
       ready_.pop_front();
+      m.from_pool = true;
       return m;
     }
   }

@@ -61,12 +61,16 @@ Sandbox::Sandbox(const SandboxServices &services, const SandboxConfig &config, c
       machine_(services_.vm_pool->take()),
       tracker_(layout_.memory_size / mem::kPageSize),
       mapped_regions_(vm_, memory_.span(layout_.page_tables, layout_.page_tables_size), layout_, tracker_),
-      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts)),
+      interrupt_(std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts, services_.metrics)),
       host_functions_(config.host_function_registry()),
       log_callback_(config.log_callback),
       max_log_level_(config.effective_max_log_level()),
       init_data_bytes_(config.init_data.size()),
-      default_timeout_ns_(config.call_timeout_ns) {
+      default_timeout_ns_(config.call_timeout_ns),
+      default_cpu_budget_ns_(config.call_cpu_budget_ns) {
+  id_ = services_.sandbox_ids != nullptr ? services_.sandbox_ids->fetch_add(1) + 1 : 0;
+  print_callback_ = config.print_callback;
+  print_limit_ = config.print_limit;
   install_interrupt_signal_handler(services_.interrupts.signal());
 }
 
@@ -148,8 +152,17 @@ void Sandbox::boot(const mem::ElfImage &image) {
 void Sandbox::initialise_guest(uint64_t timeout_ns) {
   current_function_.clear();
   reply_offset_ = 0;
+  counts_ = CallCounts{};  // the print limit holds for the initialisation as for a call
+  struct RecordPrints {
+    Sandbox &sandbox;
+    ~RecordPrints() {
+      sandbox.services_.metrics->record_print(sandbox.counts_.print_bytes, sandbox.counts_.print_bytes_dropped);
+    }
+  } record_prints{*this};
+  Limits limits;
+  limits.timeout_ns = timeout_ns < SandboxConfig::kUnlimitedFromNs ? timeout_ns : 0;
   try {
-    run_until_done(timeout_ns);  // a guest stuck in its init cannot hang hl_sandbox_new
+    run_until_done(limits);  // a guest stuck in its init cannot hang hl_sandbox_new
     hl_wire_reader r;
     std::span<const uint8_t> out = output_buffer();
     uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));

@@ -25,6 +25,8 @@ struct GuestLogRecord {
   std::string_view message;
 };
 using GuestLogCallback = std::function<void(const GuestLogRecord &)>;
+// Receives what the guest prints (untrusted bytes, valid during the call).
+using GuestPrintCallback = std::function<void(std::string_view text)>;
 
 struct SandboxConfig {
   static constexpr uint64_t kMinHeap = mem::kMinHeap, kMaxHeap = mem::kMaxHeap;
@@ -42,6 +44,9 @@ struct SandboxConfig {
   static constexpr uint64_t kDefaultInitTimeoutNs = 10'000'000'000ull;  // 10 s
 
   uint64_t call_timeout_ns = 0;  // 0: calls have no time limit
+  // Guest CPU time per call, host functions not counted (0: none; from
+  // kUnlimitedFromNs on, none too).
+  uint64_t call_cpu_budget_ns = 0;
   // The guest's initialisation in hl_sandbox_new (0: none). A guest stuck
   // there would otherwise block its creator forever: nobody holds a handle
   // to kill it with yet.
@@ -52,6 +57,11 @@ struct SandboxConfig {
 
   // Guest log records go here; empty means the default (stderr).
   GuestLogCallback log_callback;
+  // Guest prints go here, at most print_limit bytes per call; empty means
+  // stdout, uncapped.
+  static constexpr uint64_t kDefaultPrintLimit = 64 * 1024;
+  GuestPrintCallback print_callback;
+  uint64_t print_limit = kDefaultPrintLimit;
   // Host functions every sandbox made with this config starts with; null
   // for none. Making a sandbox freezes the set (host_function_set.h).
   std::shared_ptr<HostFunctionSet> host_functions;

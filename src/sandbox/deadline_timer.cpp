@@ -16,19 +16,29 @@ DeadlineTimer::~DeadlineTimer() {
 uint64_t DeadlineTimer::schedule(Clock::time_point deadline, std::weak_ptr<InterruptControl> target,
                                  uint64_t generation) {
   std::lock_guard<std::mutex> lock(mu_);
+  return add_locked(deadline, Entry{std::move(target), generation, Kind::kDeadline}, next_id_++);
+}
+
+uint64_t DeadlineTimer::schedule_cpu_budget_check(Clock::time_point first_check, std::weak_ptr<InterruptControl> target,
+                                                  uint64_t generation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return add_locked(first_check, Entry{std::move(target), generation, Kind::kCpuBudget}, next_id_++);
+}
+
+uint64_t DeadlineTimer::add_locked(Clock::time_point when, Entry entry, uint64_t id) {
   if (!thread_.joinable()) {
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "hl-deadlines");  // named for debuggers and tests
   }
-  uint64_t id = next_id_++;
-  auto it = by_time_.emplace(deadline, id);
-  by_id_.emplace(id, std::make_pair(it, Entry{std::move(target), generation}));
+  auto it = by_time_.emplace(when, id);
+  by_id_.emplace(id, std::make_pair(it, std::move(entry)));
   wake_.notify_one();
   return id;
 }
 
 void DeadlineTimer::cancel(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (id == in_flight_id_) in_flight_cancelled_ = true;
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   by_time_.erase(it->second.first);
@@ -49,13 +59,25 @@ void DeadlineTimer::run() {
       wake_.wait_until(lock, next);
       continue;
     }
-    auto entry = by_id_.find(first->second);
+    const uint64_t id = first->second;
+    auto entry = by_id_.find(id);
     Entry due = entry->second.second;
     by_id_.erase(entry);
     by_time_.erase(first);
-    lock.unlock();  // time_out takes the sandbox's own mutex
-    if (auto target = due.target.lock()) target->time_out(due.generation);
+    in_flight_id_ = id;
+    in_flight_cancelled_ = false;
+    lock.unlock();  // time_out and check_cpu_budget take the sandbox's own mutex
+    uint64_t check_again_ns = 0;
+    if (auto target = due.target.lock()) {
+      if (due.kind == Kind::kDeadline)
+        target->time_out(due.generation);
+      else
+        check_again_ns = target->check_cpu_budget(due.generation);
+    }
     lock.lock();
+    if (check_again_ns != 0 && !in_flight_cancelled_ && !stopping_)
+      add_locked(Clock::now() + std::chrono::nanoseconds(check_again_ns), std::move(due), id);
+    in_flight_id_ = 0;
   }
 }
 

@@ -2,7 +2,9 @@
 // (started on first use, joined by the destructor); an engine owns one.
 // A call registers (deadline, its InterruptControl, its generation) and
 // unregisters when it ends; an expired entry calls time_out(generation),
-// which does nothing if that call has already finished.
+// which does nothing if that call has already finished. CPU budgets use the
+// same thread: a budget entry asks check_cpu_budget(generation) and comes
+// back as often as that says (the earliest the budget could run out).
 #pragma once
 
 #include <chrono>
@@ -27,20 +29,29 @@ class DeadlineTimer {
 
   // Returns an id for cancel().
   uint64_t schedule(Clock::time_point deadline, std::weak_ptr<InterruptControl> target, uint64_t generation);
+  uint64_t schedule_cpu_budget_check(Clock::time_point first_check, std::weak_ptr<InterruptControl> target,
+                                     uint64_t generation);
   void cancel(uint64_t id);
 
  private:
   void run();
 
+  enum class Kind { kDeadline, kCpuBudget };
   struct Entry {
     std::weak_ptr<InterruptControl> target;
     uint64_t generation;
+    Kind kind;
   };
+  uint64_t add_locked(Clock::time_point when, Entry entry, uint64_t id);
   std::mutex mu_;
   std::condition_variable wake_;
   std::multimap<Clock::time_point, uint64_t> by_time_;
   std::map<uint64_t, std::pair<std::multimap<Clock::time_point, uint64_t>::iterator, Entry>> by_id_;
   uint64_t next_id_ = 1;
+  // The entry run() is acting on with mu_ released, and whether cancel()
+  // asked for it meanwhile (then a budget check is not put back).
+  uint64_t in_flight_id_ = 0;
+  bool in_flight_cancelled_ = false;
   bool stopping_ = false;
   std::thread thread_;  // last: joined before the rest is destroyed
 };

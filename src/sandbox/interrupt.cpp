@@ -1,9 +1,11 @@
 #include "sandbox/interrupt.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -106,11 +108,15 @@ KillResult InterruptControl::kill() {
   uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (gone_) return KillResult::kSandboxGone;
-    if (!running_) return KillResult::kNotRunning;
+    const KillResult stale = gone_ ? KillResult::kSandboxGone : KillResult::kNotRunning;
+    if (gone_ || !running_) {
+      metrics_->record_kill(stale);
+      return stale;
+    }
     generation = generation_;
     cancel_locked(CancelReason::kKilled);
   }
+  metrics_->record_kill(KillResult::kInterrupted);
   // Keep kicking while that same call is still inside KVM_RUN. Outside it
   // (host function, between exits) the run loop checks the reason itself.
   const auto give_up = std::chrono::steady_clock::now() + kMaxResendTime;
@@ -137,9 +143,49 @@ void InterruptControl::time_out(uint64_t generation) {
   cancel_locked(CancelReason::kTimedOut);
 }
 
+void InterruptControl::arm_cpu_budget(uint64_t budget_ns, uint64_t thread_cpu_ns) {
+  clockid_t clock = 0;
+  // The checker reads this thread's CPU clock from the timer thread.
+  if (pthread_getcpuclockid(pthread_self(), &clock) != 0)
+    throw Error(ErrorCode::kHypervisor, "pthread_getcpuclockid failed: the CPU budget cannot be measured");
+  std::lock_guard<std::mutex> lock(mu_);
+  budget_ns_ = budget_ns;
+  budget_start_cpu_ns_ = thread_cpu_ns;
+  vcpu_thread_clock_ = clock;
+  host_cpu_ns_.store(0);
+  host_since_cpu_ns_.store(0);
+}
+
+void InterruptControl::leave_host_function(uint64_t thread_cpu_ns) {
+  // Added before the start is cleared: a checker that sees no host function
+  // running also sees its time excluded, so it never counts it as the guest's.
+  const uint64_t since = host_since_cpu_ns_.load();
+  host_cpu_ns_.fetch_add(thread_cpu_ns > since ? thread_cpu_ns - since : 0);
+  host_since_cpu_ns_.store(0);
+}
+
+uint64_t InterruptControl::check_cpu_budget(uint64_t generation) {
+  constexpr uint64_t kMinRecheckNs = 100'000;  // no busy polling while a host function runs
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || !running_ || generation_ != generation || budget_ns_ == 0) return 0;
+  struct timespec ts {};
+  if (clock_gettime(vcpu_thread_clock_, &ts) != 0) return 0;  // the thread is gone: so is the call
+  const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  const uint64_t since = host_since_cpu_ns_.load();
+  const uint64_t end = since != 0 ? since : now;  // a running host function's time is not the guest's
+  const uint64_t excluded = budget_start_cpu_ns_ + host_cpu_ns_.load();
+  const uint64_t used = end > excluded ? end - excluded : 0;
+  if (used >= budget_ns_) {
+    cancel_locked(CancelReason::kCpuBudget);
+    return 0;
+  }
+  return std::max(budget_ns_ - used, kMinRecheckNs);
+}
+
 uint64_t InterruptControl::begin_run() {
   std::lock_guard<std::mutex> lock(mu_);
   running_ = true;
+  budget_ns_ = 0;
   generation_++;
   cancel_reason_.store(0, std::memory_order_seq_cst);
   tid_ = static_cast<pid_t>(::syscall(SYS_gettid));
@@ -150,6 +196,7 @@ uint64_t InterruptControl::begin_run() {
 void InterruptControl::end_run() {
   std::lock_guard<std::mutex> lock(mu_);
   running_ = false;
+  budget_ns_ = 0;
   in_guest_.store(false);
   cancel_reason_.store(0, std::memory_order_seq_cst);
   store_immediate_exit(run_, 0);

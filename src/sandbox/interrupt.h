@@ -13,10 +13,14 @@
 #include <linux/kvm.h>
 #include <sys/types.h>
 
+#include <time.h>
+
 #include <atomic>
+#include <memory>
 #include <mutex>
 
 #include "common/api_types.h"
+#include "sandbox/metrics_recorder.h"
 
 namespace hl {
 
@@ -43,12 +47,13 @@ struct InterruptSettings {
 // for signals that other senders send.
 void install_interrupt_signal_handler(int signal);
 
-enum class CancelReason : uint32_t { kNone = 0, kKilled = 1, kTimedOut = 2 };
+enum class CancelReason : uint32_t { kNone = 0, kKilled = 1, kTimedOut = 2, kCpuBudget = 3 };
 
 class InterruptControl {
  public:
-  InterruptControl(kvm_run *run, const InterruptSettings &settings)
-      : run_(run), signal_(settings.signal()), retry_delay_ns_(settings.retry_delay_ns) {}
+  // metrics (the engine's) counts kills; it may outlive the engine, like this.
+  InterruptControl(kvm_run *run, const InterruptSettings &settings, std::shared_ptr<MetricsRecorder> metrics)
+      : run_(run), signal_(settings.signal()), retry_delay_ns_(settings.retry_delay_ns), metrics_(std::move(metrics)) {}
 
   KillResult kill();
   // For the debugger's Ctrl-C: makes a running KVM_RUN return (EINTR)
@@ -61,6 +66,20 @@ class InterruptControl {
   void stop_next_run();
   // From the deadline timer: cancels only if `generation` is still running.
   void time_out(uint64_t generation);
+
+  // CPU-time budgets. On the vCPU thread, after begin_run(): the call may
+  // use budget_ns of this thread's CPU time from thread_cpu_ns (its CPU
+  // clock now), not counting host functions, which enter_host_function()
+  // and leave_host_function() bracket (with the CPU clock at each).
+  void arm_cpu_budget(uint64_t budget_ns, uint64_t thread_cpu_ns);
+  bool cpu_budget_armed() const { return budget_ns_ != 0; }
+  void enter_host_function(uint64_t thread_cpu_ns) { host_since_cpu_ns_.store(thread_cpu_ns); }
+  void leave_host_function(uint64_t thread_cpu_ns);
+  // From the deadline timer: reads the vCPU thread's CPU clock and cancels
+  // the call if `generation` is still running and over its budget. Returns
+  // how long to wait before checking again (the least time in which the
+  // budget can run out), or 0 when no further check is needed.
+  uint64_t check_cpu_budget(uint64_t generation);
 
   // On the vCPU thread, around one call (or the guest's initialisation).
   // begin_run returns the call's generation.
@@ -95,6 +114,16 @@ class InterruptControl {
   uint64_t generation_ = 0;
   std::atomic<uint32_t> cancel_reason_{0};
   std::atomic<bool> in_guest_{false};
+  const std::shared_ptr<MetricsRecorder> metrics_;
+
+  // The running call's CPU budget (0: none), set by its thread under mu_.
+  uint64_t budget_ns_ = 0;
+  uint64_t budget_start_cpu_ns_ = 0;
+  clockid_t vcpu_thread_clock_ = 0;
+  // Host functions' CPU time so far, and where the one running began (0
+  // when none runs); written by the vCPU thread, read by the checker.
+  std::atomic<uint64_t> host_cpu_ns_{0};
+  std::atomic<uint64_t> host_since_cpu_ns_{0};
 };
 
 }  // namespace hl

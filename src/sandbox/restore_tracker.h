@@ -48,11 +48,15 @@ class RestoreTracker {
   void note_page_tables_edited() { page_tables_edited_ = true; }
 
   // Copies back from baseline (the tracker's, which the caller holds) every
-  // page that may differ. Returns true
-  // when the caller should also re-protect the pages the guest writes
-  // (KVM's dirty-ring reset): every kResetInterval restores the working set
-  // is forgotten, so pages one request wrote are not copied forever.
-  bool restore(const Snapshot &baseline, const mem::GuestMemory &memory, const mem::Layout &layout);
+  // page that may differ. reprotect says when the caller should also
+  // re-protect the pages the guest writes (KVM's dirty-ring reset): every
+  // kResetInterval restores the working set is forgotten, so pages one
+  // request wrote are not copied forever.
+  struct Restored {
+    uint64_t pages;  // copied
+    bool reprotect;
+  };
+  Restored restore(const Snapshot &baseline, const mem::GuestMemory &memory, const mem::Layout &layout);
 
   // Guest pages kept writable between restores, for a steady working set.
   static constexpr uint32_t kResetInterval = 256;

@@ -1,10 +1,12 @@
 // Calls into the guest and the exit loop that serves the guest's requests.
 #include "sandbox/sandbox.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "abi/hl_abi.h"
@@ -14,6 +16,7 @@
 #include "protocol/message_header.h"
 #include "protocol/values.h"
 #include "sandbox/busy_guard.h"
+#include "sandbox/call_scope.h"
 #include "sandbox/deadline_timer.h"
 #include "sandbox/fault_report.h"
 #include "x86/system_tables.h"
@@ -23,17 +26,25 @@ namespace {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
-// One run of the vCPU: its generation, and its deadline while it lasts.
+// One run of the vCPU: its generation, and its deadline and CPU budget
+// while it lasts (limits of 0 are none).
 class RunGuard {
  public:
-  RunGuard(const std::shared_ptr<InterruptControl> &ic, DeadlineTimer &timer, uint64_t timeout_ns)
+  RunGuard(const std::shared_ptr<InterruptControl> &ic, DeadlineTimer &timer, uint64_t timeout_ns,
+           uint64_t cpu_budget_ns)
       : ic_(*ic), timer_(timer) {
-    uint64_t generation = ic_.begin_run();
-    if (timeout_ns != 0 && timeout_ns < SandboxConfig::kUnlimitedFromNs)
-      timer_id_ = timer_.schedule(DeadlineTimer::Clock::now() + std::chrono::nanoseconds(timeout_ns), ic, generation);
+    const uint64_t generation = ic_.begin_run();
+    const auto now = DeadlineTimer::Clock::now();
+    if (timeout_ns != 0) deadline_id_ = timer_.schedule(now + std::chrono::nanoseconds(timeout_ns), ic, generation);
+    if (cpu_budget_ns != 0) {
+      ic_.arm_cpu_budget(cpu_budget_ns, thread_cpu_ns());
+      // CPU time never runs faster than the wall clock: nothing to check before.
+      budget_id_ = timer_.schedule_cpu_budget_check(now + std::chrono::nanoseconds(cpu_budget_ns), ic, generation);
+    }
   }
   ~RunGuard() {
-    if (timer_id_ != 0) timer_.cancel(timer_id_);
+    if (deadline_id_ != 0) timer_.cancel(deadline_id_);
+    if (budget_id_ != 0) timer_.cancel(budget_id_);
     ic_.end_run();
   }
   RunGuard(const RunGuard &) = delete;
@@ -42,8 +53,12 @@ class RunGuard {
  private:
   InterruptControl &ic_;
   DeadlineTimer &timer_;
-  uint64_t timer_id_ = 0;
+  uint64_t deadline_id_ = 0;
+  uint64_t budget_id_ = 0;
 };
+
+// A limit of kUnlimitedFromNs or more is none, like 0.
+uint64_t effective_limit(uint64_t ns) { return ns < SandboxConfig::kUnlimitedFromNs ? ns : 0; }
 
 std::string what_ran(const std::string &function) {
   return function.empty() ? std::string("guest initialisation") : format("call to '%s'", function.c_str());
@@ -82,18 +97,29 @@ std::span<const uint8_t> Sandbox::output_buffer() const {
   return memory_.span(layout_.output_buffer, size);
 }
 
-void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result) {
-  call(function, args, nargs, result, default_timeout_ns_);
+Sandbox::Limits Sandbox::limits_for(const CallSettings &settings) const {
+  return Limits{effective_limit(settings.timeout_ns.value_or(default_timeout_ns_)),
+                effective_limit(settings.cpu_budget_ns.value_or(default_cpu_budget_ns_))};
 }
 
-void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns) {
+void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result, const CallSettings &settings,
+                   CallStats *stats) {
   if (result != nullptr) *result = Val{};
-  BusyGuard busy(busy_);
-  call_while_busy(function, args, nargs, result, timeout_ns);
+  const Limits limits = limits_for(settings);
+  std::optional<BusyGuard> busy;  // released after the scope has recorded the call
+  CallScope scope(*this, function, limits, stats);
+  try {
+    busy.emplace(busy_);
+    scope.begin();
+    call_while_busy(function, args, nargs, result, limits);
+  } catch (...) {
+    scope.fail(error_code_of(std::current_exception()));
+    throw;
+  }
 }
 
 void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
-                              uint64_t timeout_ns) {
+                              const Limits &limits) {
   if (!poisoned_reason_.empty())
     throw Error(ErrorCode::kPoisoned,
                 "sandbox is poisoned (" + poisoned_reason_ +
@@ -143,7 +169,7 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
   regs.rsp = layout_.stack_top - 8;
   regs.rflags = 0x2;
   vcpu_.mark_sync_regs_dirty();
-  run_until_done(timeout_ns);
+  run_until_done(limits);
 
   hl_wire_reader r;
   std::span<const uint8_t> out = output_buffer();
@@ -204,10 +230,11 @@ void Sandbox::check_call_against_signature(const std::string &name, const Val *a
 
 std::string Sandbox::what_is_running() const { return what_ran(current_function_); }
 
-void Sandbox::run_until_done(uint64_t timeout_ns) {
-  // Time spent stopped in gdb is not the guest's: no deadline while debugging.
+void Sandbox::run_until_done(const Limits &limits) {
+  // Time spent stopped in gdb is not the guest's: no limits while debugging.
   const bool debugging = gdb_ != nullptr && gdb_->session_active();
-  RunGuard running(interrupt_, *services_.deadline_timer, debugging ? 0 : timeout_ns);
+  const uint64_t timeout_ns = debugging ? 0 : limits.timeout_ns;
+  RunGuard running(interrupt_, *services_.deadline_timer, timeout_ns, debugging ? 0 : limits.cpu_budget_ns);
   if (debugging) prepare_debug_stops();
   kvm_run *run = vcpu_.run_state();
   for (;;) {
@@ -220,6 +247,11 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
             ErrorCode::kTimeout,
             format("%s exceeded its time limit of %.3f ms%s", what_ran(current_function_).c_str(), timeout_ns / 1e6,
                    current_function_.empty() ? "; raise it with hl_config_set_init_timeout_ns" : ""));
+      case CancelReason::kCpuBudget:
+        poison_and_throw(ErrorCode::kCpuBudgetExceeded,
+                         format("%s used up its CPU budget of %.3f ms (guest CPU time; host functions do not count); "
+                                "raise it with hl_config_set_call_cpu_budget_ns or per call with hl_call_ex",
+                                what_ran(current_function_).c_str(), limits.cpu_budget_ns / 1e6));
     }
     interrupt_->set_in_guest(true);
     int rc = vcpu_.run();
@@ -230,6 +262,7 @@ void Sandbox::run_until_done(uint64_t timeout_ns) {
       continue;                                           // the cancel check above decides; EINTR alone means nothing
     }
     if (rc < 0) poison_and_throw(ErrorCode::kHypervisor, errno_message("KVM_RUN", -rc));
+    counts_.vm_exits++;
 
     switch (run->exit_reason) {
       case KVM_EXIT_IO: {
@@ -360,14 +393,18 @@ void Sandbox::serve_host_call() {
     Val &value;
     ~ReleaseResult() { release_value(&value); }
   } release_result{result};
+  std::string failure;
+  const HostCallMark mark = begin_host_call(name);
   try {
     fn->invoke(std::span<const Val>(args, nargs), result);
   } catch (const Error &e) {
-    write_error(ErrorCode::kHostFunctionFailed, format("host function '%s' failed: %s", name.c_str(), e.what()));
-    return;
+    failure = format("host function '%s' failed: %s", name.c_str(), e.what());
   } catch (...) {
-    write_error(ErrorCode::kHostFunctionFailed,
-                format("host function '%s' failed: host function threw a C++ exception", name.c_str()));
+    failure = format("host function '%s' failed: host function threw a C++ exception", name.c_str());
+  }
+  end_host_call(mark, name, !failure.empty());
+  if (!failure.empty()) {
+    write_error(ErrorCode::kHostFunctionFailed, failure);
     return;
   }
   if (result.kind != fn->result_kind()) {
@@ -398,8 +435,23 @@ void Sandbox::serve_print() {
   uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));
   if (type != HL_MSG_PRINT || !hl_wire_get_str(&r, &ptr, &len) || !hl_wire_done(&r))
     poison_and_throw(ErrorCode::kProtocol, "guest sent a malformed print message" + output_header_fault(type, out));
-  std::fwrite(ptr, 1, len, stdout);
-  std::fflush(stdout);
+  counts_.print_bytes += len;
+  if (!print_callback_) {
+    std::fwrite(ptr, 1, len, stdout);
+    std::fflush(stdout);
+    return;
+  }
+  // Up to the limit per call, to the byte; the rest is only counted.
+  const uint64_t delivered = counts_.print_bytes - len - counts_.print_bytes_dropped;
+  const uint64_t room = print_limit_ > delivered ? print_limit_ - delivered : 0;
+  const uint64_t passed = std::min<uint64_t>(len, room);
+  counts_.print_bytes_dropped += len - passed;
+  if (passed == 0) return;
+  try {
+    print_callback_(std::string_view(reinterpret_cast<const char *>(ptr), passed));
+  } catch (...) {
+    // Where the embedder's output goes is its business: never the call's failure.
+  }
 }
 
 void Sandbox::serve_log() {

@@ -26,6 +26,7 @@
 #include "mem/layout.h"
 #include "mem/mapped_memory.h"
 #include "protocol/guest_interface.h"
+#include "sandbox/call_accounting.h"
 #include "sandbox/config.h"
 #include "sandbox/host_functions.h"
 #include "sandbox/interrupt.h"
@@ -53,11 +54,20 @@ class Sandbox {
 
   void register_host_function(std::unique_ptr<HostFunction> fn);
 
-  // result may be null. Throws Error; result is left void on error. The
-  // first form uses the config's default time limit; 0 means none.
-  void call(std::string_view function, const Val *args, size_t nargs, Val *result);
-  void call(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns);
+  // One call's limits; unset ones take the config's. 0 means none.
+  struct CallSettings {
+    std::optional<uint64_t> timeout_ns;
+    std::optional<uint64_t> cpu_budget_ns;
+  };
+  // result may be null. Throws Error; result is left void on error. stats,
+  // when not null, receives what the call cost (also when it fails).
+  void call(std::string_view function, const Val *args, size_t nargs, Val *result, const CallSettings &settings = {},
+            CallStats *stats = nullptr);
   bool poisoned() const { return !poisoned_reason_.empty(); }
+  // Unique among the sandboxes of its engine; a reused sandbox gets a new one.
+  uint64_t id() const { return id_; }
+  // Whether its VM came ready from the engine's pool (for the metrics).
+  bool machine_from_pool() const { return machine_.from_pool; }
 
   // Snapshots (snapshot_restore.cpp). snapshot() makes the new snapshot this
   // sandbox's restore baseline; restore() throws SNAPSHOT_MISMATCH before
@@ -70,7 +80,7 @@ class Sandbox {
   static void check_host_functions(const Snapshot &snapshot, const HostFunctionRegistry &functions,
                                    const char *operation, const char *where, const char *remedy);
   void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function, const Val *args,
-                        size_t nargs, Val *result);
+                        size_t nargs, Val *result, const CallSettings &settings = {}, CallStats *stats = nullptr);
   // For SpareSandboxes (src/engine): park() strips everything that belonged to the
   // user (host functions, log callback, interrupt handles) and returns the
   // baseline snapshot, or returns null if this sandbox cannot be reused.
@@ -127,11 +137,17 @@ class Sandbox {
   void boot(const mem::ElfImage &image);
   void initialise_guest(uint64_t timeout_ns);
 
+  // A run's limits in nanoseconds; 0: none.
+  struct Limits {
+    uint64_t timeout_ns = 0;
+    uint64_t cpu_budget_ns = 0;
+  };
+  Limits limits_for(const CallSettings &settings) const;
   // call() once busy_ is held (call_and_restore holds it for the whole request).
-  void call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result, uint64_t timeout_ns);
+  void call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result, const Limits &limits);
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
   // and prints on the way. Throws (and poisons) on any other stop.
-  void run_until_done(uint64_t timeout_ns);
+  void run_until_done(const Limits &limits);
   void serve_host_call();
   void serve_print();
   void serve_log();
@@ -172,6 +188,29 @@ class Sandbox {
   void write_error(ErrorCode code, const std::string &message);
   std::span<const uint8_t> output_buffer() const;
 
+  // Accounting (call_accounting.cpp): what the running call did, for its
+  // stats, the engine's metrics and span events. A CallScope brackets each
+  // call; "detailed" (stats asked for, a CPU budget, or a span callback)
+  // adds the thread's CPU clock and host-function timings.
+  class CallScope;
+  CallCounts counts_;
+  bool detailed_accounting_ = false;
+  uint64_t id_ = 0;
+  struct HostCallMark {
+    uint64_t wall_ns = 0;
+    uint64_t cpu_ns = 0;
+  };
+  bool span_enabled() const;
+  HostCallMark begin_host_call(const std::string &name);
+  void end_host_call(const HostCallMark &mark, const std::string &name, bool failed);
+  void emit_span(SpanKind kind, const std::string &name, uint64_t start_ns, uint64_t duration_ns, ErrorCode error,
+                 const CallStats *stats) const;
+  // Guest output: to the print callback up to print_limit_ per call, or stdout.
+  GuestPrintCallback print_callback_;
+  uint64_t print_limit_ = SandboxConfig::kDefaultPrintLimit;
+  // A restore that counts in the metrics and the running call's counts.
+  void restore_recorded(const std::shared_ptr<const Snapshot> &snapshot);
+
   // Declaration order = reverse destruction order. The machine (VM and
   // vCPU) goes back to the pool in ~Sandbox, before the memory it maps.
   SandboxServices services_;
@@ -190,8 +229,9 @@ class Sandbox {
   bool vcpu_state_unknown_ = true;  // only CPL3 code ran since the vCPU state was last set wholesale
   void harvest_dirty_ring();
   void start_tracking_from(const std::shared_ptr<const Snapshot> &baseline);
-  void restore_memory(const Snapshot &baseline);
-  void apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
+  // Both return the pages copied.
+  uint64_t restore_memory(const Snapshot &baseline);
+  uint64_t apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot);
   // Throws SNAPSHOT_MISMATCH if snapshot cannot be restored here.
   void check_fits(const Snapshot &snapshot) const;
 
@@ -216,6 +256,7 @@ class Sandbox {
   LogLevel max_log_level_;
   uint64_t init_data_bytes_;
   uint64_t default_timeout_ns_;
+  uint64_t default_cpu_budget_ns_;
   std::atomic<uint64_t> counter_{0};  // authoritative; mirrored into the PEB
   std::mutex counter_publish_mu_;
   void publish_counter();

@@ -10,11 +10,13 @@
 // and the pages protected again, so pages a request touched once stop being
 // copied.
 #include <cstring>
+#include <optional>
 
 #include "abi/hl_abi.h"
 #include "common/error.h"
 #include "protocol/values.h"
 #include "sandbox/busy_guard.h"
+#include "sandbox/call_scope.h"
 #include "sandbox/sandbox.h"
 
 namespace hl {
@@ -72,9 +74,11 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   return shared;
 }
 
-void Sandbox::restore_memory(const Snapshot &baseline) {
+uint64_t Sandbox::restore_memory(const Snapshot &baseline) {
   harvest_dirty_ring();
-  if (tracker_.restore(baseline, memory_, layout_)) vm_.reset_dirty_rings();  // and protect the pages again
+  const RestoreTracker::Restored restored = tracker_.restore(baseline, memory_, layout_);
+  if (restored.reprotect) vm_.reset_dirty_rings();  // and protect the pages again
+  return restored.pages;
 }
 
 void Sandbox::check_fits(const Snapshot &snap) const {
@@ -104,22 +108,24 @@ void Sandbox::check_host_functions(const Snapshot &snap, const HostFunctionRegis
 void Sandbox::restore(const std::shared_ptr<const Snapshot> &snapshot) {
   BusyGuard busy(busy_);
   check_fits(*snapshot);  // refuse before changing anything
-  apply_snapshot(snapshot);
+  restore_recorded(snapshot);
 }
 
 // Every check has passed: from here on a failure poisons the sandbox.
-void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
+uint64_t Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
   const Snapshot &snap = *snapshot;
+  uint64_t pages = 0;
   try {
     const bool tracked = tracker_.baseline() == snapshot && logging_writes_;
     {
       std::lock_guard<std::mutex> lock(counter_publish_mu_);  // the PEB holds the counter
       counter_.store(snap.counter);
       if (tracked) {
-        restore_memory(snap);
+        pages = restore_memory(snap);
       } else {
         memory_.discard_all();
         snap.memory.copy_into_blank(memory_);
+        pages = snap.memory.populated_bytes() / mem::kPageSize;
       }
     }
     if (!mapped_regions_.matches(snap)) mapped_regions_.replace_with(snap);
@@ -148,27 +154,38 @@ void Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot) {
     tracker_.forget();  // nothing is known about memory any more: the next restore copies everything
     throw;
   }
+  return pages;
 }
 
 void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
-                               const Val *args, size_t nargs, Val *result) {
+                               const Val *args, size_t nargs, Val *result, const CallSettings &settings,
+                               CallStats *stats) {
   if (result != nullptr) *result = Val{};
+  const Limits limits = limits_for(settings);
   // Busy for the whole request: the check, the call and the restore. Another
   // thread's call can neither slip in between them (and see this one's
   // poisoning, or have its own state restored away) nor race with them.
-  BusyGuard busy(busy_);
-  check_fits(*snapshot);  // once, and before the call runs
-  if (poisoned()) apply_snapshot(snapshot);
+  std::optional<BusyGuard> busy;  // released after the scope has recorded the request
+  CallScope scope(*this, function, limits, stats);
   try {
-    call_while_busy(function, args, nargs, result, default_timeout_ns_);
-  } catch (const Error &) {
-    apply_snapshot(snapshot);
-    throw;
-  }
-  try {
-    apply_snapshot(snapshot);
+    busy.emplace(busy_);
+    scope.begin();
+    check_fits(*snapshot);  // once, and before the call runs
+    if (poisoned()) restore_recorded(snapshot);
+    try {
+      call_while_busy(function, args, nargs, result, limits);
+    } catch (const Error &) {
+      restore_recorded(snapshot);
+      throw;
+    }
+    try {
+      restore_recorded(snapshot);
+    } catch (...) {
+      release_value(result);
+      throw;
+    }
   } catch (...) {
-    release_value(result);
+    scope.fail(error_code_of(std::current_exception()));
     throw;
   }
 }
@@ -181,19 +198,24 @@ std::shared_ptr<const Snapshot> Sandbox::park() {
   interrupt_->detach();                      // the user's handles report HL_KILL_SANDBOX_GONE from now on
   host_functions_ = HostFunctionRegistry();  // finalizers run now, as on delete
   log_callback_ = nullptr;
+  print_callback_ = nullptr;
   tracker_.release_baseline();
   return baseline;  // parked sandboxes do not keep their snapshot alive
 }
 
 void Sandbox::unpark(const SandboxConfig &config, const std::shared_ptr<const Snapshot> &snapshot) {
-  interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts);
+  interrupt_ = std::make_shared<InterruptControl>(vcpu_.run_state(), services_.interrupts, services_.metrics);
+  id_ = services_.sandbox_ids != nullptr ? services_.sandbox_ids->fetch_add(1) + 1 : 0;  // a new user's sandbox
   host_functions_ = config.host_function_registry();
   log_callback_ = config.log_callback;
+  print_callback_ = config.print_callback;
+  print_limit_ = config.print_limit;
   max_log_level_ = config.effective_max_log_level();
   default_timeout_ns_ = config.call_timeout_ns;
+  default_cpu_budget_ns_ = config.call_cpu_budget_ns;
   crashdump_dir_ = config.effective_crashdump_dir();
-  tracker_.resume(snapshot);  // the snapshot it was parked for: its tracked pages still stand
-  apply_snapshot(snapshot);   // exact: the last user's pages and registers are gone
+  tracker_.resume(snapshot);   // the snapshot it was parked for: its tracked pages still stand
+  restore_recorded(snapshot);  // exact: the last user's pages and registers are gone
 }
 
 std::unique_ptr<Sandbox> Sandbox::create_cold_from_snapshot(const SandboxServices &services,

@@ -73,7 +73,9 @@ void run_rounds(hl::Sandbox &sb, const std::shared_ptr<const hl::Snapshot> &snap
     const int32_t how = static_cast<int32_t>(rng() % 4);
     hl::Val args[] = {u64(rng()), i32(how)};
     try {
-      sb.call("Scribble", args, 2, nullptr, how == 3 ? 20'000'000 : 0);
+      hl::Sandbox::CallSettings settings;
+      settings.timeout_ns = how == 3 ? 20'000'000 : 0;
+      sb.call("Scribble", args, 2, nullptr, settings);
       EXPECT_EQ(how, 0) << "round " << round << ": the scribble that should fail returned";
     } catch (const hl::Error &e) {
       // Returning can fail too (the guest wrecked its own function table),

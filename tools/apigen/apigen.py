@@ -531,6 +531,15 @@ class Validator:
                     self.fail("type '%s'" % type_name,
                               "declared in both %s and %s" % (type_owners[type_name], key))
                 type_owners.setdefault(type_name, key)
+        # struct hl_foo (the tag of hl_foo_t) and a function hl_foo() clash
+        # in C++: the function hides the struct's name (-Wshadow).
+        tags = {entry.get("name")[: -len("_t")]: entry.get("name")
+                for key in ("opaque_types", "structs") for entry in self.lists[key]
+                if isinstance(entry.get("name"), str) and entry.get("name").endswith("_t")}
+        for function in self.lists["functions"]:
+            if function.get("name") in tags:
+                self.fail("function '%s'" % function["name"],
+                          "has the name of the struct tag of %s; rename one of them" % tags[function["name"]])
 
 
 def integer_range(integer_type):
@@ -649,10 +658,17 @@ def build_model(spec, spec_name):
         if group["c_type"] in typedef_targets and not group_is_flags(group)
     }
 
+    # Structs keep their inner-layer names behind pointers too
+    # (const hl_call_stats_t * -> const CallStats *).
+    struct_cpp_names = {s["name"]: camel_case(s["name"][len("hl_") : -len("_t")]) for s in spec.get("structs") or []}
+
     def cpp_type(c_type):
         element, count = split_array(c_type)
         if element in cpp_names:
             return cpp_names[element] + ("[%d]" % count if count is not None else "")
+        pointee = re.fullmatch(r"(const\s+)?(hl_\w+_t)\s*\*", c_type.strip())
+        if pointee and pointee.group(2) in struct_cpp_names:
+            return (pointee.group(1) or "") + struct_cpp_names[pointee.group(2)] + " *"
         return c_type
 
     groups = []

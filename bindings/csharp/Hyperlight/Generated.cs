@@ -411,8 +411,7 @@ public enum CallOptions : uint
 }
 
 /// <summary>
-/// How a sandbox was made; indexes hl_engine_metrics_t.sandboxes_created.
-/// Append-only.
+/// How a sandbox was made; indexes hl_metrics_t.sandboxes_created. Append-only.
 /// C: HL_ORIGIN_* (uint32_t).
 /// </summary>
 public enum SandboxOrigin : uint
@@ -470,7 +469,7 @@ public enum SpanKind : uint
 }
 
 /// <summary>
-/// Array sizes in hl_engine_metrics_t.
+/// Array sizes in hl_metrics_t.
 /// C: HL_METRICS_* (uint32_t).
 /// </summary>
 public enum MetricsSize : uint
@@ -678,10 +677,10 @@ public struct HlCallStats
 /// hl_engine_metrics(). Counters only grow. Durations are wall-clock
 /// nanoseconds. hl_engine_metrics_write_prometheus() gives the same in the
 /// Prometheus text format (docs/observability.md).
-/// C: hl_engine_metrics_t, 1280 bytes; union members share an offset.
+/// C: hl_metrics_t, 1280 bytes; union members share an offset.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 1280)]
-public unsafe struct HlEngineMetrics
+public unsafe struct HlMetrics
 {
     /// <summary>
     /// Guest calls made (hl_call and its variants; refused ones too).
@@ -870,8 +869,8 @@ public static class AbiInfo
     /// <summary>sizeof(hl_call_stats_t).</summary>
     public const int HlCallStatsSize = 128;
 
-    /// <summary>sizeof(hl_engine_metrics_t).</summary>
-    public const int HlEngineMetricsSize = 1280;
+    /// <summary>sizeof(hl_metrics_t).</summary>
+    public const int HlMetricsSize = 1280;
 
     /// <summary>sizeof(hl_span_event_t).</summary>
     public const int HlSpanEventSize = 64;

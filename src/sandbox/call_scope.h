@@ -1,0 +1,41 @@
+// Sandbox::CallScope: brackets one call for its accounting
+// (call_accounting.cpp). Made before the sandbox is marked busy and
+// destroyed while it still is: begin() once the call owns the sandbox
+// (counts are reset, the CPU clock read, the span started); the destructor
+// fills the caller's stats, adds to the engine's metrics and ends the span.
+// A call refused before begin() (HL_ERROR_BUSY) counts in the metrics only.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "sandbox/sandbox.h"
+
+namespace hl {
+
+class Sandbox::CallScope {
+ public:
+  CallScope(Sandbox &sandbox, std::string_view function, const Limits &limits, CallStats *stats);
+  ~CallScope();
+  CallScope(const CallScope &) = delete;
+  CallScope &operator=(const CallScope &) = delete;
+
+  void begin();
+  void fail(ErrorCode code) {
+    failed_ = true;
+    failure_ = code;
+  }
+
+ private:
+  Sandbox &sandbox_;
+  const std::string function_;
+  CallStats *const stats_;
+  const bool detailed_;
+  const uint64_t start_ns_;
+  uint64_t cpu_start_ns_ = 0;
+  bool began_ = false;
+  bool failed_ = false;
+  ErrorCode failure_{};
+};
+
+}  // namespace hl
