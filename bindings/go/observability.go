@@ -216,7 +216,7 @@ func histogramFromC(count, sumNs C.uint64_t, buckets []C.uint64_t) Histogram {
 	return h
 }
 
-func metricsFromC(m *C.hl_engine_metrics_t) Metrics {
+func metricsFromC(m *C.hl_metrics_t) Metrics {
 	out := Metrics{
 		Calls:             uint64(m.calls),
 		CallFailures:      uint64(m.call_failures),
@@ -289,7 +289,7 @@ func (e *Engine) usePtr(what string, use func(*C.hl_engine_t) error) error {
 // did since it was made. It fails with ErrorInvalidArgument once the engine
 // is closed (the library drops the engine with its last sandbox).
 func (e *Engine) Metrics() (Metrics, error) {
-	var m C.hl_engine_metrics_t
+	var m C.hl_metrics_t
 	err := e.usePtr("Metrics", func(ptr *C.hl_engine_t) error {
 		return takeError(C.hl_engine_metrics(ptr, &m))
 	})

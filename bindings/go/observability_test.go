@@ -636,15 +636,16 @@ func TestPublishExpvar(t *testing.T) {
 	sb := newConfiguredSandbox(t, guestPath(), &Config{Engine: e})
 	mustCall(t, sb, "Add", int32(1), int32(2))
 	mustCall(t, sb, "Add", int32(3), int32(4))
-	_, _, err = sb.CallWithOptions(CallOptions{Timeout: 50 * time.Millisecond}, "Spin")
+	poisoned := newConfiguredSandbox(t, guestPath(), &Config{Engine: e})
+	_, _, err = poisoned.CallWithOptions(CallOptions{Timeout: 50 * time.Millisecond}, "Spin")
 	wantCode(t, err, ErrorTimeout)
 
 	name := fmt.Sprintf("hyperlight_test_engine_%d", expvarNames.Add(1))
 	e.PublishExpvar(name)
 	m := readExpvar(t, name)
 	if m.Calls != 3 || m.FailuresByCode["TIMEOUT"] != 1 || len(m.FailuresByCode) != 1 ||
-		m.SandboxesCreated["cold"] != 1 || m.SandboxesCreated["snapshot"] != 0 || len(m.SandboxesCreated) != 4 {
-		t.Errorf("expvar %s = %+v; want 3 calls, 1 TIMEOUT, 1 cold sandbox of 4 origins", name, m)
+		m.SandboxesCreated["cold"] != 2 || m.SandboxesCreated["snapshot"] != 0 || len(m.SandboxesCreated) != 4 {
+		t.Errorf("expvar %s = %+v; want 3 calls, 1 TIMEOUT, 2 cold sandboxes of 4 origins", name, m)
 	}
 	if n := len(m.CallDuration.Buckets); m.CallDuration.Count != 3 || n != int(MetricsHistogramBuckets) ||
 		m.CallDuration.Buckets[n-1].UpperBound != math.MaxInt64 {
