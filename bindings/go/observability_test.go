@@ -297,8 +297,14 @@ func TestCPUBudgetStopsASpinningGuest(t *testing.T) {
 	_, err = other.Call("Spin")
 	wantCode(t, err, ErrorCpuBudgetExceeded)
 
-	if m := readMetrics(t, e); m.FailuresByCode[ErrorCpuBudgetExceeded] != 2 || m.CallFailures != 2 {
-		t.Errorf("FailuresByCode = %v, CallFailures %d; want 2 of ErrorCpuBudgetExceeded", m.FailuresByCode,
+	// So do sandboxes made from snapshots.
+	snap := takeSnapshot(t, newConfiguredSandbox(t, guestPath(), &Config{Engine: e}))
+	fromSnap := newSandboxFromSnapshot(t, snap, cfg)
+	_, err = fromSnap.Call("Spin")
+	wantCode(t, err, ErrorCpuBudgetExceeded)
+
+	if m := readMetrics(t, e); m.FailuresByCode[ErrorCpuBudgetExceeded] != 3 || m.CallFailures != 3 {
+		t.Errorf("FailuresByCode = %v, CallFailures %d; want 3 of ErrorCpuBudgetExceeded", m.FailuresByCode,
 			m.CallFailures)
 	}
 
