@@ -96,14 +96,6 @@ static uint32_t spin(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   return HLG_OK;
 }
 
-/* Prints text n times, one print (one VM exit) each: for print capture. */
-static uint32_t print_repeated(const hlg_val *args, uint32_t nargs, hlg_val *result) {
-  (void)nargs;
-  for (int32_t i = 0; i < args[1].of.i32; i++) hlg_print_n((const char *)args[0].of.buf.ptr, args[0].of.buf.len);
-  *result = hlg_void();
-  return HLG_OK;
-}
-
 static uint32_t fail_with_message(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   (void)nargs;
   (void)result;
@@ -274,8 +266,6 @@ void hyperlight_main(void) {
   hlg_register("NotifyViaHost", notify_via_host, HLG_I32, 1, one_i32);
   hlg_register("GetCpl", get_cpl, HLG_I32, 0, 0);
   hlg_register("PrintHello", print_hello, HLG_VOID, 0, 0);
-  static const uint8_t string_i32[] = {HLG_STRING, HLG_I32};
-  hlg_register("PrintRepeated", print_repeated, HLG_VOID, 2, string_i32);
   hlg_register("Spin", spin, HLG_VOID, 0, 0);
   hlg_register("FailWithMessage", fail_with_message, HLG_VOID, 1, one_string);
   hlg_register("Abort", abort_with_code, HLG_VOID, 1, one_i32);

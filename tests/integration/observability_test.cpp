@@ -278,52 +278,64 @@ void collect_print(void *user_data, const char *text, size_t len) {
   printed->calls++;
 }
 
+SandboxPtr sdk_sandbox(const hl_config_t *config) {
+  hl_sandbox_t *sb = nullptr;
+  ErrorPtr err(hl_sandbox_new(config, HL_SDKGUEST_PATH, &sb));
+  EXPECT_FALSE(err) << describe(err);
+  return SandboxPtr(sb);
+}
+
+// What sdkguest's PrintLong(len) prints: a, b, ..., z, a, ... (in 1 KiB prints).
+std::string alphabet(size_t len) {
+  std::string s;
+  for (size_t i = 0; i < len; i++) s += static_cast<char>('a' + i % 26);
+  return s;
+}
+
 TEST(Observability, PrintCaptureGetsEveryByteUpToTheLimit) {
   Engine e;
   Printed printed;
   ASSERT_FALSE(ErrorPtr(hl_config_set_print_callback(e.config.get(), collect_print, &printed)));
-  ASSERT_FALSE(ErrorPtr(hl_config_set_print_limit(e.config.get(), 250)));
-  SandboxPtr sb = new_sandbox(e.config.get());
-  hl_val_t args[] = {str("0123456789"), i32(100)};
+  ASSERT_FALSE(ErrorPtr(hl_config_set_print_limit(e.config.get(), 2500)));
+  SandboxPtr sb = sdk_sandbox(e.config.get());
+  hl_val_t len = i32(5000);
   hl_call_stats_t stats{};
-  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintRepeated", args, 2, nullptr, nullptr, &stats)));
-  std::string want;
-  for (int i = 0; i < 25; i++) want += "0123456789";
-  EXPECT_EQ(printed.text, want);
-  EXPECT_EQ(printed.calls, 25);
-  EXPECT_EQ(stats.print_bytes, 1000u);
-  EXPECT_EQ(stats.print_bytes_dropped, 750u);
+  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintLong", &len, 1, nullptr, nullptr, &stats)));
+  EXPECT_EQ(printed.text, alphabet(2500));  // cut inside the third print
+  EXPECT_EQ(printed.calls, 3);
+  EXPECT_EQ(stats.print_bytes, 5000u);
+  EXPECT_EQ(stats.print_bytes_dropped, 2500u);
 
-  // The limit is per call, and cuts inside a print.
+  // The limit is per call.
   printed = Printed{};
-  hl_val_t odd[] = {str("abcdefghijklmnopqrstuvwxyz"), i32(10)};
-  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintRepeated", odd, 2, nullptr, nullptr, &stats)));
-  EXPECT_EQ(printed.text.size(), 250u);
-  EXPECT_EQ(printed.text.substr(234), "abcdefghijklmnop");
-  EXPECT_EQ(stats.print_bytes_dropped, 10u);
+  len = i32(100);
+  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintLong", &len, 1, nullptr, nullptr, &stats)));
+  EXPECT_EQ(printed.text, alphabet(100));
+  EXPECT_EQ(stats.print_bytes_dropped, 0u);
 
   const hl_metrics_t m = e.metrics();
-  EXPECT_EQ(m.print_bytes, 1260u);
-  EXPECT_EQ(m.print_bytes_dropped, 760u);
+  EXPECT_EQ(m.print_bytes, 5100u);
+  EXPECT_EQ(m.print_bytes_dropped, 2500u);
 }
 
 TEST(Observability, PrintCaptureDefaultLimitAndZero) {
   Printed printed;
   ConfigPtr config(hl_config_new());
   ASSERT_FALSE(ErrorPtr(hl_config_set_print_callback(config.get(), collect_print, &printed)));
-  SandboxPtr sb = new_sandbox(config.get());
-  std::string line(1000, 'x');
-  hl_val_t args[] = {str(line), i32(70)};  // 70,000 bytes: over 64 KiB
+  SandboxPtr sb = sdk_sandbox(config.get());
+  hl_val_t len = i32(70000);  // over 64 KiB
   hl_call_stats_t stats{};
-  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintRepeated", args, 2, nullptr, nullptr, &stats)));
-  EXPECT_EQ(printed.text.size(), 65536u);
+  ASSERT_FALSE(ErrorPtr(hl_call_ex(sb.get(), "PrintLong", &len, 1, nullptr, nullptr, &stats)));
+  EXPECT_EQ(printed.text, alphabet(65536));
   EXPECT_EQ(stats.print_bytes_dropped, 70000u - 65536u);
 
   ASSERT_FALSE(ErrorPtr(hl_config_set_print_limit(config.get(), 0)));
   printed = Printed{};
   SandboxPtr silent = new_sandbox(config.get());
-  ASSERT_FALSE(ErrorPtr(hl_call(silent.get(), "PrintHello", nullptr, 0, nullptr)));
+  ASSERT_FALSE(ErrorPtr(hl_call_ex(silent.get(), "PrintHello", nullptr, 0, nullptr, nullptr, &stats)));
   EXPECT_EQ(printed.calls, 0);
+  EXPECT_EQ(stats.print_bytes, 22u);
+  EXPECT_EQ(stats.print_bytes_dropped, 22u);
 }
 
 struct Spans {
