@@ -25,8 +25,8 @@ func TestGuestFunctionsListsTheTableWithItsKinds(t *testing.T) {
 	if flags != GuestTableDeclared {
 		t.Fatalf("flags = %v, want %v", flags, GuestTableDeclared)
 	}
-	if len(functions) != 23 {
-		t.Fatalf("%d functions, want 23", len(functions))
+	if len(functions) != 22 {
+		t.Fatalf("%d functions, want 22", len(functions))
 	}
 	if !sort.SliceIsSorted(functions, func(i, j int) bool { return functions[i].Name < functions[j].Name }) {
 		t.Fatal("functions are not in name order")
@@ -69,8 +69,8 @@ func TestGuestFunctionsOfAGuestWithoutATable(t *testing.T) {
 	}
 	big := newConfiguredSandbox(t, guestPath(), &Config{InitData: []byte("many-functions"), OutputBufferSize: 1 << 20})
 	functions, flags, err = big.GuestFunctions()
-	if err != nil || flags != GuestTableDeclared || len(functions) != 323 {
-		t.Fatalf("GuestFunctions() = %d functions, flags %d, %v; want 323 declared", len(functions), flags, err)
+	if err != nil || flags != GuestTableDeclared || len(functions) != 322 {
+		t.Fatalf("GuestFunctions() = %d functions, flags %d, %v; want 322 declared", len(functions), flags, err)
 	}
 	filler := findGuestFunction(functions, "Filler299"+strings.Repeat("x", 241))
 	if filler == nil || filler.Result != KindI64 || filler.Params != nil {
