@@ -243,6 +243,24 @@ void BM_InterleavedTypedVsUniformHost(benchmark::State &state) {
 }
 BENCHMARK(BM_InterleavedTypedVsUniformHost)->UseRealTime()->MinTime(2.0);
 
+// What per-call statistics cost (docs/observability.md): hl_call_ex with
+// stats reads the thread's CPU clock twice more per call (and twice per host
+// call) than hl_call, which counts the engine's metrics only.
+void BM_InterleavedStatsVsHlCall(benchmark::State &state) {
+  hl_sandbox_t *sb = make_sandbox();
+  hl_val_t args[2] = {};
+  args[0].kind = args[1].kind = HL_VAL_I32;
+  args[0].of.i32 = 40;
+  args[1].of.i32 = 2;
+  hl_val_t result;
+  hl_call_stats_t stats;
+  interleave(
+      state, [&] { hl_error_delete(hl_call(sb, "Add", args, 2, &result)); },
+      [&] { hl_error_delete(hl_call_ex(sb, "Add", args, 2, &result, nullptr, &stats)); });
+  hl_sandbox_delete(sb);
+}
+BENCHMARK(BM_InterleavedStatsVsHlCall)->UseRealTime()->MinTime(2.0);
+
 // From hl_kill() to the killed hl_call() returning, for a guest spinning
 // in ring 3 (one fresh sandbox per iteration: a killed sandbox is poisoned).
 void BM_KillLatency(benchmark::State &state) {
@@ -313,6 +331,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
     double pointer_interleaved = counted_ratio("BM_InterleavedPointerVsHlCall");
     if (pointer_interleaved > 0)
       std::printf("  ... interleaved, pointer / hl_call:                 %5.3fx\n", pointer_interleaved);
+    double stats_interleaved = counted_ratio("BM_InterleavedStatsVsHlCall");
+    if (stats_interleaved > 0)
+      std::printf("\nobservability: hl_call_ex with stats / hl_call, interleaved: %5.3fx\n", stats_interleaved);
     std::printf("\nsnapshots (a request writing 16 pages; heap size in MiB after the slash):\n");
     for (const char *size : {"16", "256"}) {
       double call = find(std::string("BM_CallTouch16/") + size);

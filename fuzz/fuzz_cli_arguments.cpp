@@ -5,7 +5,8 @@
 //    else, and what it returns must keep its promises: at most 32 call
 //    arguments, a function name of 1 to 255 bytes, --repeat within 1 to
 //    1000000, no memory sizes or init data beside --snapshot-in, never
-//    --json with --raw.
+//    --json with --raw, never --metrics with --raw, time limits and CPU
+//    budgets within the duration bound.
 // 2. Every call argument is converted to each kind it could get (its own
 //    prefix, else all nine) with a file reader that returns bytes or fails:
 //    a value comes back of that kind, or ArgumentError; a number printed
@@ -106,6 +107,9 @@ void check_run(const RunCommand &run) {
   if (run.function) FUZZ_CHECK(!run.function->empty() && run.function->size() <= kMaxFunctionNameBytes);
   FUZZ_CHECK(run.repeat >= 1 && run.repeat <= kMaxRepeat);
   FUZZ_CHECK(!(run.json && run.raw));
+  FUZZ_CHECK(!(run.metrics && run.raw));
+  if (run.sandbox.timeout_ns) FUZZ_CHECK(*run.sandbox.timeout_ns <= kMaxDurationNs);
+  if (run.sandbox.cpu_budget_ns) FUZZ_CHECK(*run.sandbox.cpu_budget_ns <= kMaxDurationNs);
   FUZZ_CHECK(run.guest.has_value() != run.sandbox.snapshot_in.has_value());
   if (run.sandbox.snapshot_in) FUZZ_CHECK(!run.sandbox.heap_size && !run.sandbox.init_data);
   for (const std::string &argument : run.arguments) check_argument(argument);

@@ -83,6 +83,19 @@
 //
 // A Snapshot may be used by any number of goroutines and sandboxes at once.
 //
+// # Observability
+//
+// CallWithOptions and CallAndRestoreWithOptions take one call's time limit
+// and guest CPU-time budget (CallOptions) and return what the call cost
+// (CallStats); Config.CallCPUBudget sets a default budget, and Config.Print
+// takes what the guest prints instead of stdout. Each Engine counts what
+// its sandboxes do (Metrics), served to Prometheus by MetricsHandler and
+// to expvar by PublishExpvar:
+//
+//	result, stats, err := sb.CallWithOptions(hyperlight.CallOptions{CPUBudget: 50 * time.Millisecond}, "Handle", request)
+//	http.Handle("/metrics", engine.MetricsHandler())
+//	engine.PublishExpvar("hyperlight")
+//
 // # Engines and signals
 //
 // An Engine holds what sandboxes share: the KVM handle, a pool of
@@ -123,6 +136,7 @@ import "C"
 
 import (
 	"context"
+	"io"
 	"math"
 	"runtime"
 	"runtime/cgo"
@@ -191,6 +205,27 @@ type Config struct {
 	// Logger stays referenced until the sandbox is closed.
 	Logger func(level LogLevel, file string, line uint32, message string)
 
+	// Print receives what the guest prints (printf, puts, hlg_print),
+	// instead of the process's stdout (nil, the default), up to PrintLimit
+	// bytes per call; the rest is dropped and counted
+	// (CallStats.PrintBytesDropped). Each Write gets a copy of the guest's
+	// untrusted bytes; its error is ignored, and a panic in it is
+	// recovered and that output dropped.
+	//
+	// Print is written like Logger is called: synchronously on the
+	// goroutine that called Call (or NewSandbox, for what the guest's
+	// initialisation prints), inside that call. Sandboxes made with the
+	// same Config share it, so it may then be written on several
+	// goroutines at once: make it safe for that (a bytes.Buffer is not) or
+	// give each sandbox its own Config. Print stays referenced until the
+	// sandbox is closed.
+	Print io.Writer
+	// PrintLimit is the most bytes Print gets per call (and for the
+	// guest's initialisation); 0 keeps the library's default of 64 KiB.
+	// It applies only with a Print writer (output to stdout is not
+	// capped); to drop everything, use io.Discard as Print.
+	PrintLimit uint64
+
 	// InitData is copied into the memory of each sandbox made with this
 	// Config, where the guest reads it (hlg_init_data) from its first
 	// instruction on; at most 256 MiB. Empty means none.
@@ -204,9 +239,17 @@ type Config struct {
 	// made with this Config (not of the guest's initialisation: see
 	// InitTimeout); 0 (the default) and NoTimeLimit mean none, a negative
 	// value fails with ErrorInvalidArgument. A call that exceeds it fails
-	// with ErrorTimeout and poisons the sandbox. CallWithTimeout overrides
-	// it per call.
+	// with ErrorTimeout and poisons the sandbox. CallWithTimeout and
+	// CallWithOptions override it per call.
 	CallTimeout time.Duration
+	// CallCPUBudget is the default guest CPU-time budget of every Call on
+	// sandboxes made with this Config: a call whose guest uses more CPU
+	// time fails with ErrorCpuBudgetExceeded and poisons the sandbox. Time
+	// spent in host functions does not count (CallTimeout limits the wall
+	// clock). 0 (the default) and NoTimeLimit mean none, a negative value
+	// fails with ErrorInvalidArgument. The library checks budgets about
+	// every millisecond. CallWithOptions overrides it per call.
+	CallCPUBudget time.Duration
 	// InitTimeout is the time limit of the guest's initialisation in
 	// NewSandbox and NewSandboxFromBytes: a guest still initialising when
 	// it passes is stopped and the call fails with ErrorTimeout, so a guest
@@ -254,8 +297,9 @@ type Config struct {
 	CrashdumpDir string
 }
 
-// NoTimeLimit, as Config.CallTimeout, Config.InitTimeout or the timeout of
-// CallWithTimeout, means no time limit. It is the longest time.Duration
+// NoTimeLimit, as Config.CallTimeout, Config.InitTimeout,
+// Config.CallCPUBudget, the timeout of CallWithTimeout or a field of
+// CallOptions, means no time limit. It is the longest time.Duration
 // (about 292 years); the library treats every limit of 2^62 ns (about 146
 // years) or more as none, so any such duration works the same.
 const NoTimeLimit = time.Duration(math.MaxInt64)
@@ -266,13 +310,14 @@ const NoTimeLimit = time.Duration(math.MaxInt64)
 // A Sandbox runs one call at a time; see the package documentation on
 // concurrency.
 type Sandbox struct {
-	// mu protects ptr and logger: every method that uses ptr holds it for
-	// reading; Close takes it for writing without waiting (see Close).
+	// mu protects ptr and callbacks: every method that uses ptr holds it
+	// for reading; Close takes it for writing without waiting (see Close).
 	mu  sync.RWMutex
 	ptr *C.hl_sandbox_t
-	// logger is the cgo.Handle of Config.Logger, the log callback's
-	// user_data; 0 for none. Close deletes it after the sandbox.
-	logger cgo.Handle
+	// callbacks are the cgo.Handles of Config.Logger and Config.Print, the
+	// user_data of the log and print callbacks. Close deletes them after
+	// the sandbox.
+	callbacks configCallbacks
 
 	// calling is set while a call, Snapshot or Restore runs (under
 	// mu.RLock): a second one fails with ErrorBusy, and hl_sandbox_status,
@@ -319,9 +364,9 @@ func NewSandboxFromBytes(elf []byte, cfg *Config) (*Sandbox, error) {
 
 // createSandbox converts cfg into a C config of its own, which create turns
 // into a sandbox. The config is deleted at once (the sandbox keeps a copy);
-// the Logger's handle lives as long as the sandbox.
+// the handles of the Logger and Print live as long as the sandbox.
 func createSandbox(cfg *Config, create func(*C.hl_config_t, **C.hl_sandbox_t) *C.hl_error_t) (*Sandbox, error) {
-	config, logger, err := cfg.toC()
+	config, callbacks, err := cfg.toC()
 	if err != nil {
 		return nil, err
 	}
@@ -329,23 +374,36 @@ func createSandbox(cfg *Config, create func(*C.hl_config_t, **C.hl_sandbox_t) *C
 	cerr := create(config, &ptr)
 	C.hl_config_delete(config)
 	if err := takeError(cerr); err != nil {
-		deleteLogger(logger) // no sandbox uses it
+		callbacks.delete() // no sandbox uses them
 		return nil, err
 	}
-	return newSandbox(ptr, logger), nil
+	return newSandbox(ptr, callbacks), nil
+}
+
+// configCallbacks are the cgo.Handles a C config refers to as callback
+// user_data (0 for none); they must outlive every sandbox made with it.
+type configCallbacks struct {
+	logger  cgo.Handle // Config.Logger's, from setLogger
+	printer cgo.Handle // Config.Print's, from setPrinter
+}
+
+// delete deletes the handles; the zero value has none.
+func (c configCallbacks) delete() {
+	deleteLogger(c.logger)
+	deletePrinter(c.printer)
 }
 
 // toC returns a new C config for cfg (NULL for a nil cfg, meaning all
-// defaults), which the caller deletes with hl_config_delete, and the handle
-// of cfg.Logger that the config refers to (0 for none), which must outlive
-// every sandbox made with the config.
-func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
+// defaults), which the caller deletes with hl_config_delete, and the
+// handles of cfg.Logger and cfg.Print that the config refers to, which
+// must outlive every sandbox made with the config.
+func (cfg *Config) toC() (*C.hl_config_t, configCallbacks, error) {
 	if cfg == nil {
-		return nil, 0, nil
+		return nil, configCallbacks{}, nil
 	}
 	config := C.hl_config_new()
 	if config == nil {
-		return nil, 0, newError(ErrorOutOfMemory, "hl_config_new failed")
+		return nil, configCallbacks{}, newError(ErrorOutOfMemory, "hl_config_new failed")
 	}
 	// Each setter runs only while the previous ones succeeded.
 	var cerr *C.hl_error_t
@@ -363,17 +421,27 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	}
 	if cerr == nil && cfg.CallTimeout < 0 {
 		C.hl_config_delete(config)
-		return nil, 0, newError(ErrorInvalidArgument, "Config.CallTimeout is negative")
+		return nil, configCallbacks{}, newError(ErrorInvalidArgument, "Config.CallTimeout is negative")
 	}
 	if cerr == nil && cfg.CallTimeout != 0 {
 		cerr = C.hl_config_set_call_timeout_ns(config, C.uint64_t(cfg.CallTimeout))
 	}
 	if cerr == nil && cfg.InitTimeout < 0 {
 		C.hl_config_delete(config)
-		return nil, 0, newError(ErrorInvalidArgument, "Config.InitTimeout is negative")
+		return nil, configCallbacks{}, newError(ErrorInvalidArgument, "Config.InitTimeout is negative")
 	}
 	if cerr == nil && cfg.InitTimeout != 0 {
 		cerr = C.hl_config_set_init_timeout_ns(config, C.uint64_t(cfg.InitTimeout))
+	}
+	if cerr == nil && cfg.CallCPUBudget < 0 {
+		C.hl_config_delete(config)
+		return nil, configCallbacks{}, newError(ErrorInvalidArgument, "Config.CallCPUBudget is negative")
+	}
+	if cerr == nil && cfg.CallCPUBudget != 0 {
+		cerr = C.hl_config_set_call_cpu_budget_ns(config, C.uint64_t(cfg.CallCPUBudget))
+	}
+	if cerr == nil && cfg.PrintLimit != 0 {
+		cerr = C.hl_config_set_print_limit(config, C.uint64_t(cfg.PrintLimit))
 	}
 	if cerr == nil && cfg.MaxLogLevel != nil {
 		cerr = C.hl_config_set_max_log_level(config, C.hl_log_level_t(*cfg.MaxLogLevel))
@@ -391,15 +459,18 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 	if cerr == nil && cfg.CrashdumpDir != "" {
 		if strings.IndexByte(cfg.CrashdumpDir, 0) >= 0 {
 			C.hl_config_delete(config)
-			return nil, 0, newError(ErrorInvalidArgument, "Config.CrashdumpDir contains a NUL byte")
+			return nil, configCallbacks{}, newError(ErrorInvalidArgument, "Config.CrashdumpDir contains a NUL byte")
 		}
 		dir := C.CString(cfg.CrashdumpDir)
 		cerr = C.hl_config_set_crashdump_dir(config, dir) // copied by the call
 		C.free(unsafe.Pointer(dir))
 	}
-	var logger cgo.Handle
+	var callbacks configCallbacks
 	if cerr == nil && cfg.Logger != nil {
-		logger, cerr = setLogger(config, cfg.Logger)
+		callbacks.logger, cerr = setLogger(config, cfg.Logger)
+	}
+	if cerr == nil && cfg.Print != nil {
+		callbacks.printer, cerr = setPrinter(config, cfg.Print)
 	}
 	err := takeError(cerr)
 	if err == nil {
@@ -409,15 +480,15 @@ func (cfg *Config) toC() (*C.hl_config_t, cgo.Handle, error) {
 		err = cfg.HostFunctions.setOn(config) // nil: none
 	}
 	if err != nil {
-		deleteLogger(logger)
+		callbacks.delete()
 		C.hl_config_delete(config)
-		return nil, 0, err
+		return nil, configCallbacks{}, err
 	}
-	return config, logger, nil
+	return config, callbacks, nil
 }
 
-func newSandbox(ptr *C.hl_sandbox_t, logger cgo.Handle) *Sandbox {
-	s := &Sandbox{ptr: ptr, logger: logger}
+func newSandbox(ptr *C.hl_sandbox_t, callbacks configCallbacks) *Sandbox {
+	s := &Sandbox{ptr: ptr, callbacks: callbacks}
 	// A safety net for a forgotten Close. An unreachable sandbox has no
 	// call running, so Close cannot fail here. (A Logger that refers to
 	// its own sandbox keeps it reachable: close such sandboxes yourself.)
@@ -436,8 +507,8 @@ func (s *Sandbox) acquire(what string) (*C.hl_sandbox_t, error) {
 	return s.ptr, nil
 }
 
-// Close destroys the sandbox: its VM, its memory, its host functions and its
-// Logger's handle; SharedMemory mapped into it is released (it is then the
+// Close destroys the sandbox: its VM, its memory, its host functions and the
+// handles of its Logger and Print; SharedMemory mapped into it is released (it is then the
 // caller's to reuse or close, once no Snapshot taken while it was mapped
 // exists). Closing a closed sandbox does nothing and
 // returns nil.
@@ -461,9 +532,9 @@ func (s *Sandbox) Close() error {
 	// no snapshot holds: their handles are deleted.
 	C.hl_sandbox_delete(s.ptr)
 	s.ptr = nil
-	// No sandbox uses it any more.
-	deleteLogger(s.logger)
-	s.logger = 0
+	// No sandbox uses them any more.
+	s.callbacks.delete()
+	s.callbacks = configCallbacks{}
 	return nil
 }
 
@@ -481,7 +552,7 @@ func (s *Sandbox) Close() error {
 // exception or abort the sandbox is poisoned (see Status): later calls fail
 // with ErrorPoisoned until a Restore.
 func (s *Sandbox) Call(name string, args ...any) (any, error) {
-	return s.call("Call", name, args, nil, nil, nil)
+	return s.call("Call", name, args, callSettings{})
 }
 
 // CallWithTimeout is Call with its own time limit instead of the Config's
@@ -493,8 +564,8 @@ func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...an
 	if timeout < 0 {
 		return nil, newError(ErrorInvalidArgument, "CallWithTimeout: the timeout is negative")
 	}
-	ns := C.uint64_t(timeout)
-	return s.call("CallWithTimeout", name, args, &ns, nil, nil)
+	options := C.hl_call_options_t{flags: C.HL_CALL_OPTION_TIMEOUT, timeout_ns: C.uint64_t(timeout)}
+	return s.call("CallWithTimeout", name, args, callSettings{options: &options})
 }
 
 // CallContext is Call, stopped when ctx is done: a goroutine then kills the
@@ -505,13 +576,26 @@ func (s *Sandbox) CallWithTimeout(timeout time.Duration, name string, args ...an
 // returns an *Error with ErrorCancelled without entering the guest (the
 // sandbox is not poisoned). The Config's CallTimeout still applies.
 func (s *Sandbox) CallContext(ctx context.Context, name string, args ...any) (any, error) {
-	return s.call("CallContext", name, args, nil, ctx, nil)
+	return s.call("CallContext", name, args, callSettings{ctx: ctx})
 }
 
-// call runs the guest function name for Call (timeoutNs, ctx and snap nil),
-// CallWithTimeout (timeoutNs set), CallContext (ctx set) and CallAndRestore
-// (snap set).
-func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx context.Context, snap *Snapshot) (any, error) {
+// callSettings are what the forms of Call add to a plain call (the zero
+// value).
+type callSettings struct {
+	// options are the call's time limit and CPU budget (CallWithTimeout,
+	// CallWithOptions); nil keeps the Config's.
+	options *C.hl_call_options_t
+	// stats receives what the call cost (CallWithOptions), also when it
+	// fails in the library; nil asks for none.
+	stats *C.hl_call_stats_t
+	// ctx kills the call when it is done (CallContext).
+	ctx context.Context
+	// snap is restored after the call (CallAndRestore).
+	snap *Snapshot
+}
+
+// call runs the guest function name for every form of Call.
+func (s *Sandbox) call(what, name string, args []any, how callSettings) (any, error) {
 	if strings.IndexByte(name, 0) >= 0 {
 		return nil, newError(ErrorInvalidArgument, what+": the function name contains a NUL byte")
 	}
@@ -522,11 +606,11 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 	defer block.free()
 
 	var snapPtr *C.hl_snapshot_t
-	if snap != nil {
-		if snapPtr, err = snap.acquire(what); err != nil {
+	if how.snap != nil {
+		if snapPtr, err = how.snap.acquire(what); err != nil {
 			return nil, err
 		}
-		defer snap.release() // the snapshot lives until the call returns
+		defer how.snap.release() // the snapshot lives until the call returns
 	}
 	ptr, err := s.acquire(what)
 	if err != nil {
@@ -537,7 +621,7 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 		return nil, newError(ErrorBusy, what+": the sandbox is busy: a call is running (concurrent use, or re-entry from a host function)")
 	}
 	defer s.calling.Store(false)
-	if ctx != nil {
+	if ctx := how.ctx; ctx != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, newError(ErrorCancelled, what+": "+err.Error()+" before the call started")
 		}
@@ -547,14 +631,13 @@ func (s *Sandbox) call(what, name string, args []any, timeoutNs *C.uint64_t, ctx
 		}
 		defer stop() // before calling is cleared: no kill can reach a later call
 	}
+	// The _ex forms with NULL options and stats are the plain ones.
 	var cerr *C.hl_error_t
-	switch {
-	case snap != nil:
-		cerr = C.hl_call_and_restore(ptr, snapPtr, block.name, block.args, C.size_t(len(args)), block.result)
-	case timeoutNs != nil:
-		cerr = C.hl_call_with_timeout(ptr, block.name, block.args, C.size_t(len(args)), block.result, *timeoutNs)
-	default:
-		cerr = C.hl_call(ptr, block.name, block.args, C.size_t(len(args)), block.result)
+	if how.snap != nil {
+		cerr = C.hl_call_and_restore_ex(ptr, snapPtr, block.name, block.args, C.size_t(len(args)), block.result,
+			how.options, how.stats)
+	} else {
+		cerr = C.hl_call_ex(ptr, block.name, block.args, C.size_t(len(args)), block.result, how.options, how.stats)
 	}
 	ready := C.hl_sandbox_status(ptr) == C.HL_SANDBOX_READY
 	s.poisoned.Store(!ready)

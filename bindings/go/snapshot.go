@@ -178,7 +178,8 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 // signature (else ErrorSnapshotMismatch, naming the first it lacks, and no
 // sandbox), or Register them on the new sandbox before calling it. cfg may
 // be nil for the defaults; only its runtime settings apply (MaxLogLevel,
-// Logger, CallTimeout, Engine, HostFunctions, GdbPort, CrashdumpDir): the
+// Logger, Print, PrintLimit, CallTimeout, CallCPUBudget, Engine,
+// HostFunctions, GdbPort, CrashdumpDir): the
 // memory sizes and InitData come from the snapshot, and those fields are
 // ignored, as is InitTimeout (no initialisation runs). With GdbPort set it
 // blocks until gdb connects, and the guest stops at its first call. The VM comes from the engine's pool of pre-created
@@ -200,7 +201,8 @@ func NewSandboxFromSnapshot(snap *Snapshot, cfg *Config) (*Sandbox, error) {
 	defer snap.release()
 	var runtimeCfg *Config
 	if cfg != nil {
-		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, CallTimeout: cfg.CallTimeout,
+		runtimeCfg = &Config{MaxLogLevel: cfg.MaxLogLevel, Logger: cfg.Logger, Print: cfg.Print,
+			PrintLimit: cfg.PrintLimit, CallTimeout: cfg.CallTimeout, CallCPUBudget: cfg.CallCPUBudget,
 			Engine: cfg.Engine, HostFunctions: cfg.HostFunctions, GdbPort: cfg.GdbPort,
 			CrashdumpDir: cfg.CrashdumpDir}
 	}
@@ -285,5 +287,18 @@ func (s *Sandbox) CallAndRestore(snap *Snapshot, name string, args ...any) (any,
 	if snap == nil { // call takes nil for a plain Call
 		return nil, newError(ErrorInvalidArgument, "CallAndRestore: the snapshot is nil")
 	}
-	return s.call("CallAndRestore", name, args, nil, nil, snap)
+	return s.call("CallAndRestore", name, args, callSettings{snap: snap})
+}
+
+// CallAndRestoreWithOptions is CallAndRestore with this call's time limit
+// and CPU budget (see CallOptions), returning what the call and its restore
+// cost: CallStats.PagesRestored and CallStats.Restore are the restore's, and
+// CallStats.Wall includes it. The stats are filled also when the call fails
+// (and are zero when it is refused before reaching the library, such as for
+// an argument of an unsupported type).
+func (s *Sandbox) CallAndRestoreWithOptions(snap *Snapshot, opts CallOptions, name string, args ...any) (any, CallStats, error) {
+	if snap == nil { // call takes nil for a plain Call
+		return nil, CallStats{}, newError(ErrorInvalidArgument, "CallAndRestoreWithOptions: the snapshot is nil")
+	}
+	return s.callWithOptions("CallAndRestoreWithOptions", opts, snap, name, args)
 }

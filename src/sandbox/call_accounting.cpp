@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <new>
 
 #include "common/error.h"
@@ -52,14 +53,15 @@ void Sandbox::CallScope::begin() {
 }
 
 Sandbox::CallScope::~CallScope() {
+  // The CPU clock first: its interval then lies inside the wall clock's.
+  const uint64_t cpu = began_ && detailed_ ? thread_cpu_ns() - cpu_start_ns_ : 0;
   const uint64_t wall = monotonic_ns() - start_ns_;
   const CallCounts counts = began_ ? sandbox_.counts_ : CallCounts{};
   CallStats stats{};
   stats.wall_ns = wall;
-  if (began_ && detailed_) {
-    const uint64_t cpu = thread_cpu_ns() - cpu_start_ns_;
-    stats.guest_cpu_ns = cpu > counts.host_cpu_ns ? cpu - counts.host_cpu_ns : 0;
-  }
+  // One thread's CPU time cannot exceed the wall time; the two clocks'
+  // granularity can make it look so by a few hundred nanoseconds.
+  stats.guest_cpu_ns = std::min(cpu > counts.host_cpu_ns ? cpu - counts.host_cpu_ns : 0, wall);
   stats.host_function_ns = counts.host_wall_ns;
   stats.vm_exits = counts.vm_exits;
   stats.host_calls = counts.host_calls;

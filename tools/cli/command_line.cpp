@@ -95,6 +95,16 @@ uint64_t size_value(const std::string &command, std::string_view option, std::st
   return *bytes;
 }
 
+// A limit: 0 means none.
+uint64_t duration_value(const std::string &command, std::string_view option, std::string_view value) {
+  std::optional<uint64_t> ns = parse_duration_ns(value);
+  if (!ns)
+    throw UsageError(command, std::string(option) + ": " + quoted(value) +
+                                  " is not a duration; give a number and a unit (500ms, 2s, 1.5m; units ns, us, "
+                                  "ms, s, m, h), or 0 for no limit");
+  return *ns;
+}
+
 // The options every command that makes a sandbox takes.
 void add_sandbox_options(const std::string &command, SandboxOptions &o, std::vector<OptionSpec> &specs) {
   specs.push_back({"--snapshot-in", "FILE",
@@ -111,12 +121,10 @@ void add_sandbox_options(const std::string &command, SandboxOptions &o, std::vec
                    }});
   specs.push_back({"--init-data", "FILE",
                    [&o, command](std::string_view v) { o.init_data = path_value(command, "--init-data", v); }});
-  specs.push_back({"--timeout", "DURATION", [&o, command](std::string_view v) {
-                     o.timeout_ns = parse_duration_ns(v);
-                     if (!o.timeout_ns)
-                       throw UsageError(command, "--timeout: " + quoted(v) +
-                                                     " is not a duration; give a number and a unit (500ms, 2s, "
-                                                     "1.5m; units ns, us, ms, s, m, h), or 0 for no limit");
+  specs.push_back({"--timeout", "DURATION",
+                   [&o, command](std::string_view v) { o.timeout_ns = duration_value(command, "--timeout", v); }});
+  specs.push_back({"--cpu-budget", "DURATION", [&o, command](std::string_view v) {
+                     o.cpu_budget_ns = duration_value(command, "--cpu-budget", v);
                    }});
   specs.push_back({"--log-level", "LEVEL", [&o, command](std::string_view v) {
                      o.log_level = parse_log_level(v);
@@ -167,6 +175,7 @@ RunCommand parse_run(Tokens tokens) {
                    [&](std::string_view v) { run.sandbox.crashdump_dir = path_value(command, "--crashdump-dir", v); }});
   specs.push_back({"--json", "", [&](std::string_view) { run.json = true; }});
   specs.push_back({"--raw", "", [&](std::string_view) { run.raw = true; }});
+  specs.push_back({"--metrics", "", [&](std::string_view) { run.metrics = true; }});
   std::vector<std::string_view> positionals = parse_options(command, tokens, specs);
   check_snapshot_in(command, run.sandbox);
 
@@ -190,6 +199,9 @@ RunCommand parse_run(Tokens tokens) {
                                   std::to_string(kMaxCallArguments));
   for (; next < positionals.size(); next++) run.arguments.emplace_back(positionals[next]);
   if (run.json && run.raw) throw UsageError(command, "--json and --raw cannot be used together");
+  // The metrics follow the result on stdout, which --raw keeps for the result's bytes alone.
+  if (run.metrics && run.raw)
+    throw UsageError(command, "--metrics and --raw cannot be used together: --raw output is the result alone");
   if (run.repeat > 1 && !run.function) throw UsageError(command, "--repeat needs a FUNCTION to call");
   return run;
 }

@@ -38,6 +38,7 @@ struct SandboxOptions {
   std::optional<uint64_t> output_buffer_size;
   std::optional<std::string> init_data;      // a file's path
   std::optional<uint64_t> timeout_ns;        // per call; 0: none
+  std::optional<uint64_t> cpu_budget_ns;     // guest CPU time per call; 0: none
   std::optional<uint32_t> log_level;         // HL_LOG_*
   std::optional<uint16_t> gdb_port;          // run only: wait for gdb on 127.0.0.1:PORT
   std::optional<std::string> crashdump_dir;  // run only: ELF cores of guest faults go here
@@ -52,6 +53,7 @@ struct RunCommand {
   uint32_t repeat = 1;
   bool json = false;
   bool raw = false;
+  bool metrics = false;  // print the engine's metrics (Prometheus text) after the run
 };
 
 struct InspectCommand {

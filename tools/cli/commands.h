@@ -5,8 +5,21 @@
 #include <string>
 
 #include "command_line.h"
+#include "library.h"
 
 namespace hlcli {
+
+// A library error of `run --metrics`, with the engine's metrics as they
+// stood after it (Prometheus text), which main() prints with the error.
+class FailedRunMetrics : public LibraryError {
+ public:
+  FailedRunMetrics(const LibraryError &error, std::string metrics)
+      : LibraryError(error), metrics_(std::move(metrics)) {}
+  const std::string &metrics() const { return metrics_; }
+
+ private:
+  std::string metrics_;
+};
 
 int run_command(const RunCommand &command);
 int inspect_command(const InspectCommand &command);

@@ -46,6 +46,7 @@ constexpr std::array kNames{
     NAMED(HL_ERROR_SNAPSHOT_VERSION),
     NAMED(HL_ERROR_HOST_FUNCTIONS_FROZEN),
     NAMED(HL_ERROR_DEBUGGER),
+    NAMED(HL_ERROR_CPU_BUDGET_EXCEEDED),
 };
 #undef NAMED
 
@@ -87,6 +88,9 @@ const char *error_hint(hl_error_code_t code) {
     case HL_ERROR_TIMEOUT:
       return "raise --timeout (e.g. --timeout 10s) or find out why the guest does not finish; a guest still "
              "starting after 10 s is stopped too";
+    case HL_ERROR_CPU_BUDGET_EXCEEDED:
+      return "raise --cpu-budget (e.g. --cpu-budget 2s) or find out why the guest computes so long; time in host "
+             "functions does not count";
     case HL_ERROR_DEBUGGER: return "choose a free port with --gdb-port (or HYPERLIGHT_GDB_PORT); docs/debugging.md";
     case HL_ERROR_SNAPSHOT_CORRUPT: return "the snapshot file is damaged: write it again with --snapshot-out";
     case HL_ERROR_SNAPSHOT_VERSION:

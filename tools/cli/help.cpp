@@ -43,8 +43,12 @@ Options may go anywhere; '--' ends them. Negative numbers need no '--'.
 Output, on stdout: numbers in decimal, bool as true/false, strings as text,
 bytes as hex; nothing for void. What the guest prints comes first.
   --json               one JSON object: {"function", "result": {"kind", "value"}}
-                       (and "timing" with --repeat); the guest's output goes to stderr
+                       (and "timing" with --repeat, "metrics" with --metrics);
+                       the guest's output goes to stderr
   --raw                strings and bytes as they are: no hex, no newline
+  --metrics            then the engine's metrics in Prometheus text format
+                       (hyperlight_calls_total 1, ...), also after a failed call
+                       (with --json: the text in "metrics"; not with --raw)
 
 Sandbox:
   --heap-size SIZE           guest heap (default 4M; 64K to 1G)
@@ -54,6 +58,9 @@ Sandbox:
   --init-data FILE           bytes the guest can read from its start (up to 256M)
   --timeout DURATION         time limit of each call (default none): 500ms, 2s, 1.5m;
                              units ns, us, ms, s, m, h
+  --cpu-budget DURATION      guest CPU time each call may use (default none); time
+                             in host functions does not count; past it the call
+                             fails with HL_ERROR_CPU_BUDGET_EXCEEDED (status 1)
   --log-level LEVEL          guest log records shown on stderr: off, error, warn,
                              info, debug, trace (default: $HYPERLIGHT_LOG, else warn)
 SIZE is bytes, or with a unit: 512K, 64M, 1G.
@@ -73,8 +80,10 @@ Snapshots and timing:
   --snapshot-out FILE  save the sandbox as the call finds it (just initialised,
                        or as loaded) to FILE; FUNCTION may then be left out
   --repeat N           call N times (up to 1000000), each from the same state
-                       (restored between calls); print min, median and p99 of
-                       the call times on stderr (with --json: in "timing")
+                       (restored between calls); print on stderr the calls' wall
+                       and guest CPU times (min, median, p99, mean, max) and
+                       their VM exits and host calls per call (with --json: in
+                       "timing")
 )";
 
 constexpr const char *kInspectHelp = R"(Usage: hyperlight inspect [OPTIONS] GUEST.elf

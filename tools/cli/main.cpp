@@ -27,14 +27,21 @@ int report_usage(const UsageError &e) {
   return kExitUsage;
 }
 
-int report_library_error(const std::string &command, const LibraryError &e, bool json) {
+// metrics: the Prometheus text of `run --metrics`, or NULL; it goes where a
+// successful run puts it (stdout, or the "metrics" member with --json).
+int report_library_error(const std::string &command, const LibraryError &e, bool json, const std::string *metrics) {
   const std::string name = error_code_name(e.code());
   const std::string hint = error_hint(e.code());
   std::fprintf(stderr, "%s: %s: %s\n", tool_name(command).c_str(), name.c_str(), printable(e.what()).c_str());
   if (!hint.empty()) std::fprintf(stderr, "hint: %s\n", hint.c_str());
-  if (json)
-    std::printf("{\"error\": {\"code\": %s, \"value\": %u, \"message\": %s, \"hint\": %s}}\n",
-                json_string(name).c_str(), e.code(), json_string(e.what()).c_str(), json_string(hint).c_str());
+  if (json) {
+    std::printf("{\"error\": {\"code\": %s, \"value\": %u, \"message\": %s, \"hint\": %s}", json_string(name).c_str(),
+                e.code(), json_string(e.what()).c_str(), json_string(hint).c_str());
+    if (metrics != nullptr) std::printf(", \"metrics\": %s", json_string(*metrics).c_str());
+    std::printf("}\n");
+  } else if (metrics != nullptr) {
+    std::fputs(metrics->c_str(), stdout);
+  }
   return kExitLibraryError;
 }
 
@@ -79,8 +86,10 @@ int main(int argc, char **argv) {
     return report_usage(e);
   } catch (const InputFileError &e) {
     return report_usage(UsageError(facts.name, e.what()));
+  } catch (const FailedRunMetrics &e) {
+    status = report_library_error(facts.name, e, facts.json, &e.metrics());
   } catch (const LibraryError &e) {
-    status = report_library_error(facts.name, e, facts.json);
+    status = report_library_error(facts.name, e, facts.json, nullptr);
   } catch (const std::bad_alloc &) {
     std::fprintf(stderr, "%s: out of memory\n", tool_name(facts.name).c_str());
     return kExitLibraryError;

@@ -1,9 +1,9 @@
 // hyperlight run: make a sandbox, call one guest function (--repeat times),
-// print its result.
+// print its result (and with --metrics the engine's metrics).
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,18 +105,6 @@ SnapshotPtr take_snapshot(hl_sandbox_t *sandbox) {
   return SnapshotPtr(raw);
 }
 
-std::string timing_json(const TimingSummary &t) {
-  return "{\"calls\": " + std::to_string(t.calls) + ", \"min_ns\": " + std::to_string(t.min_ns) +
-         ", \"median_ns\": " + std::to_string(t.median_ns) + ", \"p99_ns\": " + std::to_string(t.p99_ns) +
-         ", \"max_ns\": " + std::to_string(t.max_ns) + ", \"mean_ns\": " + std::to_string(t.mean_ns) + "}";
-}
-
-std::string timing_text(const TimingSummary &t) {
-  return std::to_string(t.calls) + " calls: min " + human_duration(t.min_ns) + ", median " +
-         human_duration(t.median_ns) + ", p99 " + human_duration(t.p99_ns) + " (mean " + human_duration(t.mean_ns) +
-         ", max " + human_duration(t.max_ns) + ")";
-}
-
 void print_plain(const RunCommand &run, const hl_val_t &result) {
   const bool buffer = result.kind == HL_VAL_STRING || result.kind == HL_VAL_BYTES;
   if (run.raw && buffer) {
@@ -134,20 +122,26 @@ void print_plain(const RunCommand &run, const hl_val_t &result) {
   std::fwrite(text.data(), 1, text.size(), stdout);  // a string may hold NULs
 }
 
-}  // namespace
+// The engine's metrics in the Prometheus text format.
+std::string prometheus_text(const hl_engine_t *engine) {
+  char *text = nullptr;
+  size_t length = 0;
+  check(hl_engine_metrics_write_prometheus(engine, &text, &length));
+  std::unique_ptr<char, void (*)(const void *)> owned(text, hl_free);
+  return std::string(text, length);
+}
 
-int run_command(const RunCommand &run) {
-  Session session = open_session(run.sandbox, run.guest);
-  hl_sandbox_t *sandbox = session.sandbox.get();
+// Makes the sandbox, calls the function and prints the result (and the
+// --repeat summary) unless --json; returns the members of the --json object.
+std::string run_in_sandbox(const RunCommand &run, hl_engine_t *engine) {
+  SandboxPtr sandbox_owner = new_sandbox(run.sandbox, run.guest, engine);
+  hl_sandbox_t *sandbox = sandbox_owner.get();
   // The state every call starts from: saved for --snapshot-out, restored
   // between repeated calls.
   SnapshotPtr start;
   if (run.snapshot_out || run.repeat > 1) start = take_snapshot(sandbox);
   if (run.snapshot_out) check(hl_snapshot_save(start.get(), run.snapshot_out->c_str()));
-  if (!run.function) {
-    if (run.json) std::printf("{\"snapshot_out\": %s}\n", json_string(*run.snapshot_out).c_str());
-    return kExitSuccess;
-  }
+  if (!run.function) return "\"snapshot_out\": " + json_string(*run.snapshot_out);
   const char *function = run.function->c_str();
 
   GuestTable table = read_guest_table(sandbox);
@@ -165,15 +159,14 @@ int run_command(const RunCommand &run) {
   for (const CallArgument &a : args) vals.push_back(a.as_val());
 
   CallResult result, later_result;
-  std::vector<uint64_t> durations;
+  std::vector<CallCost> costs;
   {
     std::optional<StdoutToStderr> guest_output_aside;
     if (run.json) guest_output_aside.emplace();
     for (uint32_t i = 0; i < run.repeat; i++) {
-      const auto started = std::chrono::steady_clock::now();
-      hl_error_t *error =
-          hl_call(sandbox, function, vals.data(), vals.size(), i == 0 ? result.out() : later_result.out());
-      const auto elapsed = std::chrono::steady_clock::now() - started;
+      hl_call_stats_t stats{};
+      hl_error_t *error = hl_call_ex(sandbox, function, vals.data(), vals.size(),
+                                     i == 0 ? result.out() : later_result.out(), nullptr, &stats);
       try {
         check(error);
       } catch (const LibraryError &e) {
@@ -181,18 +174,47 @@ int run_command(const RunCommand &run) {
         throw LibraryError(e.code(),
                            "call " + std::to_string(i + 1) + " of " + std::to_string(run.repeat) + ": " + e.what());
       }
-      durations.push_back(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
+      costs.push_back({stats.wall_ns, stats.guest_cpu_ns, stats.vm_exits, stats.host_calls});
       if (run.repeat > 1) check(hl_sandbox_restore(sandbox, start.get()));
     }
   }
 
   if (run.json) {
-    std::string out = "{\"function\": " + json_string(*run.function) + ", \"result\": " + json_value(result.value());
-    if (run.repeat > 1) out += ", \"timing\": " + timing_json(summarize(durations));
-    std::fputs((out + "}\n").c_str(), stdout);
-  } else {
-    print_plain(run, result.value());
-    if (run.repeat > 1) std::fprintf(stderr, "%s\n", timing_text(summarize(durations)).c_str());
+    std::string members = "\"function\": " + json_string(*run.function) + ", \"result\": " + json_value(result.value());
+    if (run.repeat > 1) members += ", \"timing\": " + repeat_summary_json(summarize_calls(costs));
+    return members;
+  }
+  print_plain(run, result.value());
+  if (run.repeat > 1) std::fputs(repeat_summary_text(summarize_calls(costs)).c_str(), stderr);
+  return "";
+}
+
+}  // namespace
+
+int run_command(const RunCommand &run) {
+  // The engine outlives the sandbox, so that --metrics covers the whole run,
+  // the sandbox's deletion and a failure included.
+  EnginePtr engine = new_engine();
+  std::string json_members;
+  try {
+    json_members = run_in_sandbox(run, engine.get());
+  } catch (const LibraryError &e) {
+    if (!run.metrics) throw;
+    std::string metrics;
+    try {
+      metrics = prometheus_text(engine.get());
+    } catch (const LibraryError &) {
+      throw e;  // the run's error matters more than the metrics'
+    }
+    throw FailedRunMetrics(e, std::move(metrics));
+  }
+  std::optional<std::string> metrics;
+  if (run.metrics) metrics = prometheus_text(engine.get());
+  if (run.json) {
+    if (metrics) json_members += ", \"metrics\": " + json_string(*metrics);
+    std::fputs(("{" + json_members + "}\n").c_str(), stdout);
+  } else if (metrics) {
+    std::fputs(metrics->c_str(), stdout);
   }
   return kExitSuccess;
 }

@@ -23,4 +23,9 @@ struct Session {
 // Throws LibraryError, or InputFileError for --init-data.
 Session open_session(const SandboxOptions &options, const std::optional<std::string> &guest);
 
+// The two halves of open_session, for a caller that reads the engine after
+// the sandbox is gone, or after making it failed (run --metrics).
+EnginePtr new_engine();
+SandboxPtr new_sandbox(const SandboxOptions &options, const std::optional<std::string> &guest, hl_engine_t *engine);
+
 }  // namespace hlcli

@@ -114,6 +114,21 @@ class CliTest(unittest.TestCase):
         self.assertEqual(timing["calls"], 50)
         self.assertTrue(0 < timing["min_ns"] <= timing["median_ns"] <= timing["p99_ns"] <= timing["max_ns"])
 
+    def test_repeat_summarizes_guest_cpu_and_exits(self):
+        out, err = self.ok("run", GUEST, "Add", "40", "2", "--repeat", "5")
+        self.assertEqual(out, "42\n")
+        lines = err.splitlines()
+        self.assertEqual(lines[0], "5 calls", err)
+        self.assertRegex(lines[1], r"^  wall time: min \S+ [mun]?s, median .*, p99 .* \(mean .*, max .*\)$")
+        self.assertRegex(lines[2], r"^  guest CPU: min \S+ [mun]?s, median .*, p99 .* \(mean .*, max .*\)$")
+        self.assertRegex(lines[3], r"^  per call:  \d+(\.\d+)? VM exits?, 0 host calls$")
+        timing = json.loads(self.ok("run", GUEST, "Add", "40", "2", "--repeat", "5", "--json")[0])["timing"]
+        cpu = timing["guest_cpu"]
+        self.assertTrue(0 < cpu["min_ns"] <= cpu["median_ns"] <= cpu["p99_ns"] <= cpu["max_ns"], cpu)
+        self.assertTrue(cpu["min_ns"] <= cpu["mean_ns"] <= cpu["max_ns"], cpu)
+        self.assertGreaterEqual(timing["vm_exits_per_call"], 1, "the call's end is an exit")
+        self.assertEqual(timing["host_calls_per_call"], 0)
+
     def test_repeated_calls_start_from_the_same_state(self):
         # Without the restore between calls the counter would climb.
         out, _ = self.ok("run", GUEST, "ReadCounter", "--repeat", "5")
@@ -140,6 +155,75 @@ class CliTest(unittest.TestCase):
         self.assertIn("cannot be used with --snapshot-in", err)
         _, err = self.fails(LIBRARY, "run", "--snapshot-in", init, "Add", "1", "2")
         self.assertIn("HL_ERROR_SNAPSHOT_CORRUPT", err)
+
+    # ------------------------------------------------------------------ metrics and CPU budgets
+
+    def test_metrics_follow_the_result_on_stdout(self):
+        out, _ = self.ok("run", "--metrics", GUEST, "Add", "40", "2")
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "42", "the result comes first")
+        self.assertIn("hyperlight_calls_total 1", lines)
+        self.assertIn("# TYPE hyperlight_calls_total counter", lines)
+        self.assertIn('hyperlight_sandboxes_created_total{origin="cold"} 1', lines)
+        self.assertIn("hyperlight_sandboxes_deleted_total 1", lines, "read after the sandbox is gone")
+        self.assertIn("hyperlight_call_duration_seconds_count 1", lines)
+        self.assertFalse(any(line.startswith("hyperlight_call_failures_total") for line in lines))
+        out, _ = self.ok("run", "--metrics", GUEST, "Add", "40", "2", "--repeat", "5")
+        self.assertIn("hyperlight_calls_total 5", out.splitlines())
+        self.assertIn("hyperlight_restores_total 5", out.splitlines())
+        out, _ = self.ok("run", GUEST, "Add", "40", "2")
+        self.assertEqual(out, "42\n", "no metrics without --metrics")
+
+    def test_metrics_in_json(self):
+        report = json.loads(self.ok("run", GUEST, "Add", "40", "2", "--metrics", "--json")[0])
+        self.assertEqual(report["result"], {"kind": "i32", "value": 42})
+        self.assertIn("hyperlight_calls_total 1\n", report["metrics"])
+        self.assertTrue(report["metrics"].endswith("\n"))
+        snap = self.path("m.snap")
+        report = json.loads(self.ok("run", GUEST, "--snapshot-out", snap, "--metrics", "--json")[0])
+        self.assertIn("hyperlight_calls_total 0\n", report["metrics"])
+
+    def test_metrics_after_a_failed_call(self):
+        out, err = self.fails(LIBRARY, "run", "--metrics", GUEST, "FailWithMessage", "no luck")
+        self.assertIn("HL_ERROR_GUEST_ERROR", err)
+        self.assertNotIn("hyperlight_", err)
+        self.assertIn("hyperlight_calls_total 1", out.splitlines())
+        self.assertIn('hyperlight_call_failures_total{code="GUEST_ERROR"} 1', out.splitlines())
+        out, _ = self.fails(LIBRARY, "run", "--metrics", "--json", GUEST, "NoSuchFunction")
+        report = json.loads(out)
+        self.assertEqual(report["error"]["code"], "HL_ERROR_GUEST_FUNCTION_NOT_FOUND")
+        self.assertIn('hyperlight_call_failures_total{code="GUEST_FUNCTION_NOT_FOUND"} 1', report["metrics"])
+        # A sandbox that could not be made: the engine was, and says so.
+        out, err = self.fails(LIBRARY, "run", "--metrics", self.path("bad.elf", b"nope" * 32), "Add", "1", "2")
+        self.assertIn("HL_ERROR_INVALID_ELF", err)
+        self.assertIn("hyperlight_calls_total 0", out.splitlines())
+        # A usage error stops before anything ran: stdout stays empty.
+        out, _ = self.fails(USAGE, "run", "--metrics", GUEST, "Add", "forty", "2")
+        self.assertEqual(out, "")
+        _, err = self.fails(USAGE, "run", "--metrics", "--raw", GUEST, "Echo", "x")
+        self.assertIn("--metrics and --raw cannot be used together", err)
+
+    def test_a_cpu_budget(self):
+        out, err = self.fails(LIBRARY, "run", GUEST, "Spin", "--cpu-budget", "50ms")
+        self.assertEqual(out, "")
+        self.assertIn("HL_ERROR_CPU_BUDGET_EXCEEDED", err)
+        self.assertIn("50.000 ms", err)
+        self.assertIn("hint: raise --cpu-budget", err)
+        out, _ = self.fails(LIBRARY, "run", GUEST, "Spin", "--cpu-budget", "50ms", "--json")
+        self.assertEqual(json.loads(out)["error"]["code"], "HL_ERROR_CPU_BUDGET_EXCEEDED")
+        self.assertEqual(json.loads(out)["error"]["value"], 37)
+        out, err = self.fails(LIBRARY, "run", GUEST, "Spin", "--cpu-budget", "20ms", "--repeat", "3", "--metrics")
+        self.assertIn("HL_ERROR_CPU_BUDGET_EXCEEDED: call 1 of 3: hl_call", err)
+        self.assertIn('hyperlight_call_failures_total{code="CPU_BUDGET_EXCEEDED"} 1', out.splitlines())
+        out, _ = self.ok("run", GUEST, "Add", "40", "2", "--cpu-budget", "1s")
+        self.assertEqual(out, "42\n", "a budget the call stays within")
+        out, _ = self.ok("run", GUEST, "Add", "40", "2", "--cpu-budget", "0")
+        self.assertEqual(out, "42\n", "0: no budget")
+        for bad in ("50", "fast", "-5ms"):
+            out, err = self.fails(USAGE, "run", GUEST, "Spin", "--cpu-budget", bad)
+            self.assertEqual(out, "")
+            self.assertIn(f"--cpu-budget: '{bad}' is not a duration", err)
+            self.assertIn("Try 'hyperlight run --help'", err)
 
     # ------------------------------------------------------ failures: statuses and messages
 
@@ -251,6 +335,7 @@ class CliTest(unittest.TestCase):
 
     def test_help_and_version(self):
         for args, text in [(["--help"], "Exit status"), (["run", "--help"], "--snapshot-in FILE"),
+                           (["run", "--help"], "--cpu-budget DURATION"), (["run", "--help"], "--metrics"),
                            (["help", "inspect"], "--json"), (["check", "-h"], "dirty ring")]:
             out, _ = self.ok(*args)
             self.assertIn(text, out, args)

@@ -97,6 +97,42 @@ TEST(CommandLine, DebuggingOptions) {
   EXPECT_TRUE(refused_with({"inspect", "g.elf", "--gdb-port", "1234"}, "unknown option '--gdb-port'"));
 }
 
+TEST(CommandLine, CpuBudgetTakesADurationLikeTimeout) {
+  RunCommand run = parse_run({"run", "g.elf", "Spin", "--cpu-budget", "50ms"});
+  EXPECT_EQ(run.sandbox.cpu_budget_ns, 50'000'000u);
+  EXPECT_FALSE(run.sandbox.timeout_ns.has_value()) << "a budget is not a wall-clock limit";
+  EXPECT_EQ(parse_run({"run", "g.elf", "Spin", "--cpu-budget=1.5s"}).sandbox.cpu_budget_ns, 1'500'000'000u);
+  EXPECT_EQ(parse_run({"run", "g.elf", "Spin", "--cpu-budget", "0"}).sandbox.cpu_budget_ns, 0u) << "no budget";
+  EXPECT_FALSE(parse_run({"run", "g.elf", "Spin"}).sandbox.cpu_budget_ns.has_value()) << "the library's default";
+  InspectCommand inspect = std::get<InspectCommand>(parse({"inspect", "g.elf", "--cpu-budget", "2s"}));
+  EXPECT_EQ(inspect.sandbox.cpu_budget_ns, 2'000'000'000u) << "a sandbox option, like --timeout";
+  for (const char *bad : {"50", "fast", "-1s", "1.5", "50 ms", "1e3ms", "99999999999999999999s"})
+    EXPECT_TRUE(refused_with({"run", "g.elf", "Spin", "--cpu-budget", bad},
+                             "--cpu-budget: '" + std::string(bad) + "' is not a duration; give a number and a unit"))
+        << bad;
+  EXPECT_TRUE(
+      refused_with({"run", "g.elf", "Spin", "--cpu-budget"}, "--cpu-budget needs a value: --cpu-budget DURATION"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Spin", "--cpu-budget", "1s", "--cpu-budget", "2s"},
+                           "--cpu-budget is given more than once"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Spin", "--cpu-budget", ""}, "'' is not a duration"));
+}
+
+TEST(CommandLine, MetricsIsARunFlag) {
+  EXPECT_FALSE(parse_run({"run", "g.elf", "Add"}).metrics);
+  RunCommand run = parse_run({"run", "--metrics", "g.elf", "Add", "1", "2"});
+  EXPECT_TRUE(run.metrics);
+  EXPECT_EQ(run.arguments, (std::vector<std::string>{"1", "2"})) << "a flag: takes no value";
+  EXPECT_TRUE(parse_run({"run", "g.elf", "Add", "--metrics", "--json", "--repeat", "5"}).metrics);
+  EXPECT_TRUE(parse_run({"run", "g.elf", "--snapshot-out", "s", "--metrics"}).metrics) << "no call: still an engine";
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--metrics=yes"}, "--metrics takes no value"));
+  EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--metrics", "--metrics"}, "--metrics is given more than once"));
+  EXPECT_TRUE(
+      refused_with({"run", "g.elf", "Add", "--metrics", "--raw"}, "--metrics and --raw cannot be used together"));
+  EXPECT_TRUE(refused_with({"inspect", "g.elf", "--metrics"}, "unknown option '--metrics'"));
+  EXPECT_TRUE(refused_with({"check", "--metrics"}, "unknown option '--metrics'"));
+  EXPECT_EQ(parse_run({"run", "g.elf", "Echo", "--", "--metrics"}).arguments[0], "--metrics");
+}
+
 TEST(CommandLine, RefusesWhatItCannotUse) {
   EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--bogus"}, "unknown option '--bogus'"));
   EXPECT_TRUE(refused_with({"run", "g.elf", "Add", "--timeout"}, "--timeout needs a value: --timeout DURATION"));
