@@ -208,7 +208,7 @@ public sealed class EngineMetricsTests
 
         // A failed request: the stats travel with the exception, and the sandbox was restored.
         var e = Assert.Throws<HyperlightException>(() => sb.CallAndRestore(
-            clean, "Spin", new CallSettings { Timeout = TimeSpan.FromMilliseconds(50) }, out _));
+            clean, "Spin", new CallOptions { Timeout = TimeSpan.FromMilliseconds(50) }, out _));
         Assert.Equal(ErrorCode.Timeout, e.Code);
         CallStats failed = Assert.NotNull(e.Stats);
         Assert.True(failed.Wall >= TimeSpan.FromMilliseconds(50), $"{failed.Wall}");
@@ -327,7 +327,7 @@ public sealed class CpuBudgetTests
         Assert.Equal(1UL, stats.HostCalls);
 
         // The same under a per-call budget.
-        Assert.Equal(5, sb.Call<int>("AddViaHost", new CallSettings { CpuBudget = Budget }, out stats, 2, 3));
+        Assert.Equal(5, sb.Call<int>("AddViaHost", new CallOptions { CpuBudget = Budget }, out stats, 2, 3));
         Assert.True(stats.HostFunctions >= TimeSpan.FromMilliseconds(300));
         Assert.Equal(SandboxStatus.Ready, sb.Status);
     }
@@ -339,13 +339,13 @@ public sealed class CpuBudgetTests
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple))
         {
             Assert.Equal(ErrorCode.CpuBudgetExceeded,
-                         Observe.CodeOf(() => sb.Call("Spin", new CallSettings { CpuBudget = Budget, Timeout = Backstop },
+                         Observe.CodeOf(() => sb.Call("Spin", new CallOptions { CpuBudget = Budget, Timeout = Backstop },
                                                       out _)));
         }
         // A budget on the sandbox, none for this call: its time limit stops it instead.
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple, new SandboxOptions { CallCpuBudget = Budget }))
         {
-            var settings = new CallSettings { CpuBudget = Timeout.InfiniteTimeSpan, Timeout = TimeSpan.FromMilliseconds(400) };
+            var settings = new CallOptions { CpuBudget = Timeout.InfiniteTimeSpan, Timeout = TimeSpan.FromMilliseconds(400) };
             var e = Assert.Throws<HyperlightException>(() => sb.Call("Spin", settings, out _));
             Assert.Equal(ErrorCode.Timeout, e.Code);
             Assert.True(e.Stats!.Value.Wall >= TimeSpan.FromMilliseconds(400));
@@ -354,13 +354,13 @@ public sealed class CpuBudgetTests
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple,
                                              new SandboxOptions { CallCpuBudget = Budget, CallTimeout = Backstop }))
         {
-            Assert.Equal(ErrorCode.CpuBudgetExceeded, Observe.CodeOf(() => sb.Call("Spin", new CallSettings(), out _)));
+            Assert.Equal(ErrorCode.CpuBudgetExceeded, Observe.CodeOf(() => sb.Call("Spin", new CallOptions(), out _)));
         }
         using (Sandbox sb = Sandbox.FromFile(TestGuests.Simple,
                                              new SandboxOptions { CallTimeout = TimeSpan.FromMilliseconds(50) }))
         {
             Assert.Equal(ErrorCode.Timeout,
-                         Observe.CodeOf(() => sb.Call("Spin", new CallSettings { CpuBudget = TimeSpan.FromHours(1) },
+                         Observe.CodeOf(() => sb.Call("Spin", new CallOptions { CpuBudget = TimeSpan.FromHours(1) },
                                                       out _)));
         }
     }
@@ -380,11 +380,11 @@ public sealed class CpuBudgetTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SandboxOptions { CallCpuBudget = TimeSpan.Zero });
         Assert.Throws<ArgumentOutOfRangeException>(() => new SandboxOptions { CallCpuBudget = TimeSpan.FromSeconds(-1) });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CallSettings { CpuBudget = TimeSpan.Zero });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CallSettings { Timeout = TimeSpan.FromTicks(-1) });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CallOptions { CpuBudget = TimeSpan.Zero });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CallOptions { Timeout = TimeSpan.FromTicks(-1) });
         // None at all: accepted.
         Assert.Equal(Timeout.InfiniteTimeSpan, new SandboxOptions { CallCpuBudget = Timeout.InfiniteTimeSpan }.CallCpuBudget);
-        Assert.Equal(TimeSpan.MaxValue, new CallSettings { CpuBudget = TimeSpan.MaxValue }.CpuBudget);
+        Assert.Equal(TimeSpan.MaxValue, new CallOptions { CpuBudget = TimeSpan.MaxValue }.CpuBudget);
     }
 }
 

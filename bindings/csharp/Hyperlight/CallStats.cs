@@ -5,16 +5,15 @@ namespace Hyperlight;
 
 /// <summary>
 /// Per-call settings (hl_call_options_t) for the overloads of
-/// <see cref="Sandbox.Call(string, CallSettings?, out CallStats, object[])"/> and
-/// <see cref="Sandbox.CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>
+/// <see cref="Sandbox.Call(string, CallOptions?, out CallStats, object[])"/> and
+/// <see cref="Sandbox.CallAndRestore(Snapshot, string, CallOptions?, out CallStats, object[])"/>
 /// that take them. A null property keeps the sandbox's own setting
 /// (<see cref="SandboxOptions.CallTimeout"/>, <see cref="SandboxOptions.CallCpuBudget"/>).
 /// </summary>
 /// <remarks>
-/// Named CallSettings because <see cref="CallOptions"/> is the generated enum of
-/// hl_call_options_t's flag bits.
+/// The binding sets hl_call_options_t's flag bits (<see cref="CallOptionFlags"/>) itself.
 /// </remarks>
-public sealed record CallSettings
+public sealed record CallOptions
 {
     private readonly TimeSpan? _timeout;
     private readonly TimeSpan? _cpuBudget;
@@ -70,12 +69,12 @@ public sealed record CallSettings
         HlCallOptions options = default;
         if (_timeout is TimeSpan timeout)
         {
-            options.Flags |= (uint)CallOptions.Timeout;
+            options.Flags |= (uint)CallOptionFlags.Timeout;
             options.TimeoutNs = HyperlightLibrary.ToTimeoutNs(timeout, nameof(Timeout));
         }
         if (_cpuBudget is TimeSpan budget)
         {
-            options.Flags |= (uint)CallOptions.CpuBudget;
+            options.Flags |= (uint)CallOptionFlags.CpuBudget;
             options.CpuBudgetNs = HyperlightLibrary.ToTimeoutNs(budget, nameof(CpuBudget));
         }
         return options;
@@ -84,8 +83,8 @@ public sealed record CallSettings
 
 /// <summary>
 /// What one call cost (hl_call_stats_t), from the overloads of
-/// <see cref="Sandbox.Call(string, CallSettings?, out CallStats, object[])"/> and
-/// <see cref="Sandbox.CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>
+/// <see cref="Sandbox.Call(string, CallOptions?, out CallStats, object[])"/> and
+/// <see cref="Sandbox.CallAndRestore(Snapshot, string, CallOptions?, out CallStats, object[])"/>
 /// that return it; a call that failed carries it in <see cref="HyperlightException.Stats"/>.
 /// Durations have the resolution of <see cref="TimeSpan"/> (100 ns).
 /// </summary>

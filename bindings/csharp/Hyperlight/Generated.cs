@@ -399,7 +399,7 @@ public enum TypedFlags : uint
 /// C: HL_CALL_OPTION_* (uint32_t).
 /// </summary>
 [System.Flags]
-public enum CallOptions : uint
+public enum CallOptionFlags : uint
 {
     /// <summary>timeout_ns is this call's time limit (0 for none).</summary>
     Timeout = 1,

@@ -421,29 +421,29 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// <returns>The result, or null for a void function.</returns>
     /// <exception cref="HyperlightException">The call failed, for example with
     /// <see cref="ErrorCode.Timeout"/> or <see cref="ErrorCode.CpuBudgetExceeded"/>.</exception>
-    public object? Call(string name, CallSettings? settings, out CallStats stats, params object[] args) =>
+    public object? Call(string name, CallOptions? settings, out CallStats stats, params object[] args) =>
         CallWithStats(name, args, CancellationToken.None, settings, restoreTo: null, out stats);
 
     /// <summary>
-    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/> with
+    /// <see cref="Call(string, CallOptions?, out CallStats, object[])"/> with
     /// cancellation (see <see cref="Call(string, CancellationToken, object[])"/>).
     /// </summary>
-    public object? Call(string name, CallSettings? settings, CancellationToken cancellationToken,
+    public object? Call(string name, CallOptions? settings, CancellationToken cancellationToken,
                         out CallStats stats, params object[] args) =>
         CallWithStats(name, args, cancellationToken, settings, restoreTo: null, out stats);
 
     /// <summary>
-    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/>,
+    /// <see cref="Call(string, CallOptions?, out CallStats, object[])"/>,
     /// converting the result to <typeparamref name="T"/>.
     /// </summary>
-    public T Call<T>(string name, CallSettings? settings, out CallStats stats, params object[] args) =>
+    public T Call<T>(string name, CallOptions? settings, out CallStats stats, params object[] args) =>
         Convert<T>(name, CallWithStats(name, args, CancellationToken.None, settings, restoreTo: null, out stats));
 
     /// <summary>
-    /// <see cref="Call(string, CallSettings?, CancellationToken, out CallStats, object[])"/>,
+    /// <see cref="Call(string, CallOptions?, CancellationToken, out CallStats, object[])"/>,
     /// converting the result to <typeparamref name="T"/>.
     /// </summary>
-    public T Call<T>(string name, CallSettings? settings, CancellationToken cancellationToken, out CallStats stats,
+    public T Call<T>(string name, CallOptions? settings, CancellationToken cancellationToken, out CallStats stats,
                      params object[] args) =>
         Convert<T>(name, CallWithStats(name, args, cancellationToken, settings, restoreTo: null, out stats));
 
@@ -614,34 +614,34 @@ public sealed unsafe partial class Sandbox : IDisposable
     /// settings (time limit, CPU budget), reporting what the request cost,
     /// restore included (<see cref="CallStats.PagesRestored"/>,
     /// <see cref="CallStats.Restore"/>; hl_call_and_restore_ex). See
-    /// <see cref="Call(string, CallSettings?, out CallStats, object[])"/>.
+    /// <see cref="Call(string, CallOptions?, out CallStats, object[])"/>.
     /// </summary>
-    public object? CallAndRestore(Snapshot snapshot, string name, CallSettings? settings, out CallStats stats,
+    public object? CallAndRestore(Snapshot snapshot, string name, CallOptions? settings, out CallStats stats,
                                   params object[] args) =>
         CallWithStats(name, args, CancellationToken.None, settings, RequireSnapshot(snapshot), out stats);
 
     /// <summary>
-    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>
+    /// <see cref="CallAndRestore(Snapshot, string, CallOptions?, out CallStats, object[])"/>
     /// with cancellation.
     /// </summary>
-    public object? CallAndRestore(Snapshot snapshot, string name, CallSettings? settings,
+    public object? CallAndRestore(Snapshot snapshot, string name, CallOptions? settings,
                                   CancellationToken cancellationToken, out CallStats stats, params object[] args) =>
         CallWithStats(name, args, cancellationToken, settings, RequireSnapshot(snapshot), out stats);
 
     /// <summary>
-    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, out CallStats, object[])"/>,
+    /// <see cref="CallAndRestore(Snapshot, string, CallOptions?, out CallStats, object[])"/>,
     /// converting the result to <typeparamref name="T"/>.
     /// </summary>
-    public T CallAndRestore<T>(Snapshot snapshot, string name, CallSettings? settings, out CallStats stats,
+    public T CallAndRestore<T>(Snapshot snapshot, string name, CallOptions? settings, out CallStats stats,
                                params object[] args) =>
         Convert<T>(name, CallWithStats(name, args, CancellationToken.None, settings, RequireSnapshot(snapshot),
                                        out stats));
 
     /// <summary>
-    /// <see cref="CallAndRestore(Snapshot, string, CallSettings?, CancellationToken, out CallStats, object[])"/>,
+    /// <see cref="CallAndRestore(Snapshot, string, CallOptions?, CancellationToken, out CallStats, object[])"/>,
     /// converting the result to <typeparamref name="T"/>.
     /// </summary>
-    public T CallAndRestore<T>(Snapshot snapshot, string name, CallSettings? settings,
+    public T CallAndRestore<T>(Snapshot snapshot, string name, CallOptions? settings,
                                CancellationToken cancellationToken, out CallStats stats, params object[] args) =>
         Convert<T>(name, CallWithStats(name, args, cancellationToken, settings, RequireSnapshot(snapshot),
                                        out stats));
@@ -884,7 +884,7 @@ public sealed unsafe partial class Sandbox : IDisposable
     }
 
     private object? CallWithStats(string name, object[]? args, CancellationToken cancellationToken,
-                                  CallSettings? settings, SnapshotSafeHandle? restoreTo, out CallStats stats)
+                                  CallOptions? settings, SnapshotSafeHandle? restoreTo, out CallStats stats)
     {
         HlCallStats native = default;
         object? result = CallCore(name, args, cancellationToken, timeoutNs: null, restoreTo, settings, &native);
@@ -902,7 +902,7 @@ public sealed unsafe partial class Sandbox : IDisposable
     // config's), their stats to statsOut (and to a failure's exception); timeoutNs must be null.
     // A call activity (a listener wants one) takes the _ex path too, for its stats.
     private object? CallCore(string name, object[]? args, CancellationToken cancellationToken, ulong? timeoutNs,
-                             SnapshotSafeHandle? restoreTo, CallSettings? settings, HlCallStats* statsOut)
+                             SnapshotSafeHandle? restoreTo, CallOptions? settings, HlCallStats* statsOut)
     {
         ArgumentNullException.ThrowIfNull(name);
         args ??= Array.Empty<object>();
@@ -945,7 +945,7 @@ public sealed unsafe partial class Sandbox : IDisposable
             HlCallOptions options = settings?.ToNative() ?? default;
             if (extended && timeoutNs is ulong timeout)
             {
-                options.Flags |= (uint)CallOptions.Timeout;
+                options.Flags |= (uint)CallOptionFlags.Timeout;
                 options.TimeoutNs = timeout;
             }
             HlVal result = default;

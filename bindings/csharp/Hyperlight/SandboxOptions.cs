@@ -82,7 +82,7 @@ public sealed class SandboxOptions
 
     /// <summary>
     /// Default guest CPU-time budget of every call on the sandbox
-    /// (hl_config_set_call_cpu_budget_ns; <see cref="CallSettings.CpuBudget"/>
+    /// (hl_config_set_call_cpu_budget_ns; <see cref="CallOptions.CpuBudget"/>
     /// sets one per call). A call whose guest runs longer than this on the CPU
     /// fails with <see cref="ErrorCode.CpuBudgetExceeded"/> and poisons the
     /// sandbox, like a timeout, within about a millisecond of passing it.
