@@ -3,6 +3,7 @@
 # (Lua, a JavaScript engine) and unpacks them with the Debian patches applied.
 #
 #   scripts/fetch-guest-sources.sh [--dir DIR] [--from DOWNLOADS] PACKAGE...
+#   scripts/fetch-guest-sources.sh [--dir DIR] --show-sources
 #
 # For each PACKAGE, on stdout: the directory of its unpacked source,
 # DIR/PACKAGE/source (DIR defaults to build/third_party). Progress and errors
@@ -20,6 +21,8 @@
 # - A stamp (DIR/PACKAGE/stamp) marks a finished package: later runs print
 #   its directory without touching the network, so rebuilds work offline.
 #   Delete DIR/PACKAGE to fetch it again.
+# - --show-sources derives the private source list and prints it, and
+#   fetches nothing.
 # - --from DOWNLOADS (or HL_GUEST_SOURCES_FROM) takes PACKAGE_*.dsc and the
 #   files it lists from a directory instead of apt, e.g. on a machine
 #   without network access; the checksums are checked the same way.
@@ -29,18 +32,20 @@ set -euo pipefail
 
 dir=
 from=${HL_GUEST_SOURCES_FROM:-}
+show_sources=0
 packages=()
 while (($#)); do
   case $1 in
     --dir) dir=$2 && shift 2 ;;
     --from) from=$2 && shift 2 ;;
+    --show-sources) show_sources=1 && shift ;;
     -h | --help) sed -n '2,/^set -e/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' && exit 0 ;;
     -*) echo "fetch-guest-sources: unknown option $1 (see --help)" >&2 && exit 2 ;;
     *) packages+=("$1") && shift ;;
   esac
 done
-if ((${#packages[@]} == 0)); then
-  echo "usage: scripts/fetch-guest-sources.sh [--dir DIR] [--from DOWNLOADS] PACKAGE..." >&2
+if ((${#packages[@]} == 0 && !show_sources)); then
+  echo "usage: scripts/fetch-guest-sources.sh [--dir DIR] [--from DOWNLOADS] PACKAGE... | --show-sources" >&2
   exit 2
 fi
 dir=${dir:-$(cd "$(dirname "$0")/.." && pwd)/build/third_party}
@@ -154,6 +159,14 @@ verify() {
   ((count > 0)) || die "$(basename "$dsc") lists no files under Checksums-Sha256"
   say "$(basename "$dsc"): $count files match their SHA-256"
 }
+
+if ((show_sources)); then
+  derive_sources "the guest sources"
+  for f in "$apt/sources.list" "$apt/sources.list.d/"*; do
+    [[ -s $f ]] && echo "## $f" && cat "$f"
+  done
+  exit 0
+fi
 
 command -v dpkg-source >/dev/null || die "dpkg-source not found: install dpkg-dev (scripts/install-deps.sh does)"
 

@@ -34,6 +34,9 @@ struct Script {
   bool timeout = false;
 };
 
+// gtest names a script by its file (rather than dumping the struct's bytes).
+void PrintTo(const Script &s, std::ostream *os) { *os << s.name << ".lua"; }
+
 // "\n", "\t" and "\\" in a directive's text.
 std::string unescape(const std::string &text) {
   std::string out;
