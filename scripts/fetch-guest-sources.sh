@@ -23,6 +23,8 @@
 # - --from DOWNLOADS (or HL_GUEST_SOURCES_FROM) takes PACKAGE_*.dsc and the
 #   files it lists from a directory instead of apt, e.g. on a machine
 #   without network access; the checksums are checked the same way.
+#   DOWNLOADS may also be another build tree's third_party directory (its
+#   PACKAGE/download/).
 set -euo pipefail
 
 dir=
@@ -113,15 +115,22 @@ download() {
   fi
 }
 
+# newest FILE...: the existing FILE with the highest version, if any.
+newest() {
+  local f
+  for f in "$@"; do if [[ -f $f ]]; then echo "$f"; fi; done | sort -V | tail -n 1
+}
+
 # copy_from PACKAGE DEST: the .dsc and its files from the --from directory.
 copy_from() {
-  local package=$1 dest=$2 dsc name
-  dsc=$(ls -1 "$from/${package}"_*.dsc 2>/dev/null | sort -V | tail -n 1)
-  [[ -n $dsc ]] || die "no ${package}_*.dsc in $from (--from / HL_GUEST_SOURCES_FROM)"
+  local package=$1 dest=$2 dsc name at
+  dsc=$(newest "$from/${package}"_*.dsc "$from/$package/download/${package}"_*.dsc)
+  [[ -n $dsc ]] || die "no ${package}_*.dsc in $from or $from/$package/download (--from / HL_GUEST_SOURCES_FROM)"
+  at=$(dirname "$dsc")
   cp "$dsc" "$dest/"
   for name in $(dsc_files "$dsc" | awk '{print $3}'); do
-    [[ -f $from/$name ]] || die "$from/$name is missing ($(basename "$dsc") lists it)"
-    cp "$from/$name" "$dest/"
+    [[ -f $at/$name ]] || die "$at/$name is missing ($(basename "$dsc") lists it)"
+    cp "$at/$name" "$dest/"
   done
 }
 
@@ -164,7 +173,7 @@ for package in "${packages[@]}"; do
     say "$package: apt-get source --download-only"
     download "$package" "$top/download"
   fi
-  dsc=$(ls -1 "$top/download/${package}"_*.dsc 2>/dev/null | sort -V | tail -n 1)
+  dsc=$(newest "$top/download/${package}"_*.dsc)
   [[ -n $dsc ]] || die "no ${package}_*.dsc was downloaded"
   verify "$dsc"
   # dpkg-source applies the Debian patches (3.0 quilt); it checks the

@@ -15,8 +15,7 @@ packages=(
   valgrind                                    # leak check
   gdb                                         # tests: the gdb stub, core files and target.xml with real gdb
   clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
-  dpkg-dev                                    # dpkg-source: guest engines' Debian sources (scripts/fetch-guest-sources.sh)
-  musl-dev                                    # the C library of guests built from third-party C code (guest/musl)
+  dpkg-dev make                               # Debian source packages of musl and the guest engines, musl's build
 )
 
 missing=()

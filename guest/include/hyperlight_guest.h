@@ -78,6 +78,7 @@ typedef struct hlg_bytes {
 #define HLG_ABORT_HEAP_CORRUPTION 1002u /* free/realloc of a pointer malloc did not return, or twice */
 #define HLG_ABORT_ASSERTION 1003u       /* assert() failed */
 #define HLG_ABORT_ABORT 1004u           /* abort() was called */
+#define HLG_ABORT_EXIT 1005u            /* exit() or _Exit() was called (guests on musl) */
 
 #define HLG_MAX_FUNCTIONS 4096u /* registered functions (the table lives on the heap) */
 #define HLG_MAX_PARAMS 16u      /* parameters of a typed function (uniform ones: 32) */

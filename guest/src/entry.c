@@ -189,6 +189,7 @@ __attribute__((noreturn)) void hlg_dispatch(void) {
     finish_with_error(HLG_ERROR_GUEST_FUNCTION_NOT_FOUND, "no guest function named '%.*s'", (int)name_len,
                       (const char *)name);
   }
+  hlg__flush_stdio();
 
   if (status != HLG_OK) {
     const char *text = g_error_message[0] ? g_error_message : hlg_last_host_error();
@@ -248,6 +249,7 @@ __attribute__((noreturn)) void hl_guest_entry(const struct hl_peb *peb, uint64_t
                  (*e)->name ? (*e)->name : "", HLG_MAX_FUNCTIONS);
   }
   if (hyperlight_main) hyperlight_main();
+  hlg__flush_stdio();
   write_ready();
   g_initialised = 1;
   finish();

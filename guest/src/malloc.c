@@ -5,10 +5,14 @@
  * found in O(1) both ways and freed blocks coalesce at once. Free blocks
  * also hold the links of a doubly linked free list searched first-fit.
  * Payloads are 16-byte aligned. A zero-size end marker (always "in use")
- * closes the heap. Exhaustion aborts with HLG_ABORT_OUT_OF_MEMORY; freeing
- * a pointer that is not a live allocation aborts with
- * HLG_ABORT_HEAP_CORRUPTION. */
+ * closes the heap. Exhaustion aborts with HLG_ABORT_OUT_OF_MEMORY, except in
+ * guests on musl (HLG_LIBC_MUSL, see exhausted()); freeing a pointer that
+ * is not a live allocation aborts with HLG_ABORT_HEAP_CORRUPTION. */
+#include <stdio.h>
 #include <stdlib.h>
+#ifdef HLG_LIBC_MUSL
+#include <errno.h>
+#endif
 
 #include "runtime.h"
 
@@ -122,6 +126,23 @@ __attribute__((noreturn)) static void out_of_memory(const char *what, size_t n) 
              g_free_bytes, largest_free(), g_managed);
 }
 
+/* What malloc, calloc and realloc do when the heap cannot satisfy a
+ * request. Guests on the SDK's own libc abort, so a forgotten NULL check
+ * cannot go on with a NULL pointer. Guests on musl are third-party C code
+ * that checks for NULL and recovers (Lua raises "not enough memory", a
+ * JavaScript engine collects garbage and retries), so they get C's NULL
+ * and ENOMEM. */
+#ifdef HLG_LIBC_MUSL
+static void *exhausted(const char *what, size_t n) {
+  (void)what;
+  (void)n;
+  errno = ENOMEM;
+  return 0;
+}
+#else
+static void *exhausted(const char *what, size_t n) { out_of_memory(what, n); }
+#endif
+
 /* The block of a pointer malloc returned, or an abort naming the misuse. */
 static struct block *checked_block(void *p, const char *what) {
   uint8_t *q = (uint8_t *)p;
@@ -160,18 +181,22 @@ static void release(struct block *b) {
 
 void *malloc(size_t n) {
   void *p = allocate(n);
-  if (!p) out_of_memory("malloc", n);
-  return p;
+  return p ? p : exhausted("malloc", n);
 }
 
 void *hlg_try_malloc(size_t n) { return allocate(n); }
 
 void *calloc(size_t count, size_t size) {
-  if (size && count > (size_t)-1 / size)
+  if (size && count > (size_t)-1 / size) {
+#ifdef HLG_LIBC_MUSL
+    return exhausted("calloc", (size_t)-1);
+#else
     hlg_abortf(HLG_ABORT_OUT_OF_MEMORY, "out of memory: calloc(%zu, %zu) overflows", count, size);
+#endif
+  }
   size_t n = count * size;
   void *p = allocate(n);
-  if (!p) out_of_memory("calloc", n);
+  if (!p) return exhausted("calloc", n);
   memset(p, 0, n);
   return p;
 }
@@ -184,8 +209,7 @@ void free(void *p) {
 void *realloc(void *p, size_t n) {
   if (!p) {
     p = allocate(n);
-    if (!p) out_of_memory("realloc", n);
-    return p;
+    return p ? p : exhausted("realloc", n);
   }
   struct block *b = checked_block(p, "realloc");
   if (n == 0) {
@@ -193,7 +217,7 @@ void *realloc(void *p, size_t n) {
     return 0;
   }
   size_t need = needed_size(n);
-  if (!need) out_of_memory("realloc", n);
+  if (!need) return exhausted("realloc", n);
   size_t size = block_size(b);
   struct block *next = next_block(b);
   if (size < need && !in_use(next) && size + block_size(next) >= need) {
@@ -218,7 +242,7 @@ void *realloc(void *p, size_t n) {
     return p;
   }
   void *q = allocate(n);
-  if (!q) out_of_memory("realloc", n);
+  if (!q) return exhausted("realloc", n); /* p stays valid */
   memcpy(q, p, size - HEADER);
   release(b);
   return q;
@@ -253,6 +277,19 @@ char *hlg_scratch_strdup(const char *text) {
   size_t n = strlen(text);
   char *p = (char *)hlg_scratch_alloc(n + 1);
   memcpy(p, text, n + 1);
+  return p;
+}
+
+char *hlg_scratch_printf(const char *fmt, ...) {
+  va_list ap, again;
+  va_start(ap, fmt);
+  va_copy(again, ap);
+  int n = vsnprintf(0, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) n = 0;
+  char *p = (char *)hlg_scratch_alloc((size_t)n + 1);
+  vsnprintf(p, (size_t)n + 1, fmt, again);
+  va_end(again);
   return p;
 }
 

@@ -33,6 +33,12 @@ const char *hlg__kind_name(uint8_t kind);
 void hlg__heap_init(uint64_t base, uint64_t size);
 void hlg__scratch_free_all(void);
 
+/* The C library's (guest/libc or guest/musl): writes what stdout and stderr
+ * hold back to the host's print path. Called when a call or the
+ * initialisation ends, before its result is written to the output buffer
+ * (a print reuses that buffer). */
+void hlg__flush_stdio(void);
+
 /* log.c */
 void hlg__set_max_log_level(uint64_t level);
 

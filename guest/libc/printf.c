@@ -490,19 +490,6 @@ int sprintf(char *buf, const char *fmt, ...) {
   return n;
 }
 
-char *hlg_scratch_printf(const char *fmt, ...) {
-  va_list ap, again;
-  va_start(ap, fmt);
-  va_copy(again, ap);
-  int n = vsnprintf(0, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0) n = 0;
-  char *p = (char *)hlg_scratch_alloc((size_t)n + 1);
-  vsnprintf(p, (size_t)n + 1, fmt, again);
-  va_end(again);
-  return p;
-}
-
 static void print_flush(struct hlg__sink *s) {
   hlg_print_n(s->buf, s->pos);
   s->pos = 0;
@@ -565,4 +552,7 @@ size_t fwrite(const void *ptr, size_t size, size_t count, FILE *f) {
 int fflush(FILE *f) {
   (void)f;
   return 0;
+}
+
+void hlg__flush_stdio(void) { /* nothing is held back: output is unbuffered */
 }
