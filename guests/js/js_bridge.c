@@ -1,0 +1,113 @@
+/* The script's way out: print(...) to the host's standard output and
+ * host.call("Name", ...) to a host function the embedder registered.
+ *
+ * Kinds, script to host: a number that is an integer in int64 range goes as
+ * i64, any other number as f64; a boolean as bool; a string as string; a
+ * buffer (Uint8Array, ArrayBuffer, any typed array's bytes) as bytes. Other
+ * values throw a TypeError. The host checks the kinds against the
+ * function's registration, so host functions meant for scripts take i64 for
+ * integers and f64 for fractions. Host to script: every numeric kind becomes
+ * a number (i64 and u64 beyond 2^53 round), bool a boolean, string and
+ * bytes a string, void undefined. A host error throws an Error carrying the
+ * host's message. */
+#include <math.h>
+#include <string.h>
+
+#include "hyperlight_guest.h"
+#include "js_guest.h"
+
+/* duk_error() records this file's name and line, which would become the
+ * error's lineNumber; without them Duktape blames the calling script line. */
+#define script_error(ctx, code, ...) (duk_error_raw((ctx), (code), NULL, 0, __VA_ARGS__), (duk_ret_t)0)
+
+static duk_ret_t js_print(duk_context *ctx) {
+  duk_idx_t n = duk_get_top(ctx);
+  for (duk_idx_t i = 0; i < n; i++) {
+    if (duk_is_symbol(ctx, i)) { /* String(symbol) works where ToString throws */
+      duk_get_global_string(ctx, "String");
+      duk_dup(ctx, i);
+      duk_call(ctx, 1);
+      duk_replace(ctx, i);
+    }
+  }
+  duk_push_string(ctx, " ");
+  duk_insert(ctx, 0);
+  duk_join(ctx, n);
+  duk_push_string(ctx, "\n");
+  duk_concat(ctx, 2);
+  duk_size_t len = 0;
+  const char *text = duk_get_lstring(ctx, -1, &len);
+  hlg_print_n(text, len); /* one VM exit for the whole line */
+  return 0;
+}
+
+static int is_int64(double d) { return d == trunc(d) && d >= -0x1p63 && d < 0x1p63; }
+
+static void to_host(duk_context *ctx, duk_idx_t i, hlg_val *out) {
+  switch (duk_get_type(ctx, i)) {
+    case DUK_TYPE_NUMBER: {
+      double d = duk_get_number(ctx, i);
+      *out = is_int64(d) ? hlg_i64((int64_t)d) : hlg_f64(d);
+      return;
+    }
+    case DUK_TYPE_BOOLEAN: *out = hlg_bool(duk_get_boolean(ctx, i)); return;
+    case DUK_TYPE_STRING: {
+      duk_size_t len = 0;
+      const char *s = duk_get_lstring(ctx, i, &len);
+      *out = hlg_string_n(s, (uint32_t)len);
+      return;
+    }
+    default:
+      if (duk_is_buffer_data(ctx, i)) {
+        duk_size_t len = 0;
+        void *p = duk_get_buffer_data(ctx, i, &len);
+        *out = hlg_bytes_value(p, len);
+        return;
+      }
+      (void)script_error(ctx, DUK_ERR_TYPE_ERROR,
+                         "host.call: argument %d is %s; numbers, booleans, strings and buffers can be passed", (int)i,
+                         duk_is_null(ctx, i)        ? "null"
+                         : duk_is_undefined(ctx, i) ? "undefined"
+                                                    : "an object");
+  }
+}
+
+static void push_from_host(duk_context *ctx, const hlg_val *v) {
+  switch (v->kind) {
+    case HLG_VOID: duk_push_undefined(ctx); break;
+    case HLG_I32: duk_push_number(ctx, v->of.i32); break;
+    case HLG_U32: duk_push_number(ctx, v->of.u32); break;
+    case HLG_I64: duk_push_number(ctx, (double)v->of.i64); break;
+    case HLG_U64: duk_push_number(ctx, (double)v->of.u64); break;
+    case HLG_F32: duk_push_number(ctx, v->of.f32); break;
+    case HLG_F64: duk_push_number(ctx, v->of.f64); break;
+    case HLG_BOOL: duk_push_boolean(ctx, v->of.boolean); break;
+    default: duk_push_lstring(ctx, (const char *)v->of.buf.ptr, v->of.buf.len); break; /* string, bytes */
+  }
+}
+
+static duk_ret_t js_host_call(duk_context *ctx) {
+  duk_idx_t n = duk_get_top(ctx);
+  if (!duk_is_string(ctx, 0))
+    return script_error(ctx, DUK_ERR_TYPE_ERROR, "host.call: the first argument is not a function name");
+  const char *name = duk_get_string(ctx, 0);
+  if (n - 1 > (duk_idx_t)HL_WIRE_MAX_ARGS)
+    return script_error(ctx, DUK_ERR_RANGE_ERROR, "host.call: %d arguments, at most %d", (int)(n - 1),
+                        (int)HL_WIRE_MAX_ARGS);
+  hlg_val args[HL_WIRE_MAX_ARGS];
+  for (duk_idx_t i = 1; i < n; i++) to_host(ctx, i, &args[i - 1]);
+  hlg_val result;
+  if (hlg_call_host(name, args, (uint32_t)(n - 1), &result) != HLG_OK)
+    return script_error(ctx, DUK_ERR_ERROR, "%s", hlg_last_host_error());
+  push_from_host(ctx, &result); /* copies: the result lives in the input buffer */
+  return 1;
+}
+
+void hljs_install_bridge(duk_context *ctx) {
+  duk_push_c_function(ctx, js_print, DUK_VARARGS);
+  duk_put_global_string(ctx, "print");
+  duk_push_object(ctx);
+  duk_push_c_function(ctx, js_host_call, DUK_VARARGS);
+  duk_put_prop_string(ctx, -2, "call");
+  duk_put_global_string(ctx, "host");
+}
