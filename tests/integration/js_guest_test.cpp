@@ -107,6 +107,21 @@ hl_error_t *host_add_i64(void *, const hl_val_t *args, size_t, hl_val_t *result)
   result->of.i64 = args[0].of.i64 + args[1].of.i64;
   return nullptr;
 }
+hl_error_t *host_add_i32(void *, const hl_val_t *args, size_t, hl_val_t *result) {
+  result->kind = HL_VAL_I32;
+  result->of.i32 = args[0].of.i32 + args[1].of.i32;
+  return nullptr;
+}
+hl_error_t *host_halve_f32(void *, const hl_val_t *args, size_t, hl_val_t *result) {
+  result->kind = HL_VAL_F32;
+  result->of.f32 = args[0].of.f32 / 2;
+  return nullptr;
+}
+hl_error_t *host_next_u64(void *, const hl_val_t *args, size_t, hl_val_t *result) {
+  result->kind = HL_VAL_U64;
+  result->of.u64 = args[0].of.u64 + 1;
+  return nullptr;
+}
 hl_error_t *host_scale(void *, const hl_val_t *args, size_t, hl_val_t *result) {
   result->kind = HL_VAL_F64;
   result->of.f64 = args[0].of.f64 * args[1].of.f64;
@@ -148,6 +163,9 @@ void register_host_functions(hl_sandbox_t *sb) {
   const Fn fns[] = {
       {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add_i64},
       {"Scale", {HL_VAL_F64, HL_VAL_F64}, HL_VAL_F64, host_scale},
+      {"AddI32", {HL_VAL_I32, HL_VAL_I32}, HL_VAL_I32, host_add_i32},
+      {"HalveF32", {HL_VAL_F32}, HL_VAL_F32, host_halve_f32},
+      {"NextU64", {HL_VAL_U64}, HL_VAL_U64, host_next_u64},
       {"Greet", {HL_VAL_STRING}, HL_VAL_STRING, host_greet},
       {"Negate", {HL_VAL_BOOL}, HL_VAL_BOOL, host_negate},
       {"Length", {HL_VAL_BYTES}, HL_VAL_U32, host_length},
@@ -174,6 +192,24 @@ TEST(JsGuest, HostCallConvertsKindsBothWays) {
   EXPECT_EQ(eval(sb.get(), "host.call('Length', new Uint8Array([1, 2, 3]))"), "3");
   EXPECT_EQ(eval(sb.get(), "typeof host.call('Nothing')"), "undefined");
   EXPECT_EQ(eval(sb.get(), "host.call('Blob')"), "bytes!");
+}
+
+TEST(JsGuest, NumbersCanNameTheirKind) {
+  SandboxPtr sb = js_sandbox();
+  register_host_functions(sb.get());
+  EXPECT_EQ(eval(sb.get(), "host.call('Scale', host.f64(2), 0.5)"), "1");
+  EXPECT_EQ(eval(sb.get(), "host.call('AddI32', host.i32(-40), host.i32(-2))"), "-42");
+  EXPECT_EQ(eval(sb.get(), "host.call('HalveF32', host.f32(3))"), "1.5");
+  EXPECT_EQ(eval(sb.get(), "host.call('NextU64', host.u64(4294967296))"), "4294967297");
+  EXPECT_EQ(eval(sb.get(), "host.call('Add', host.i64(1), 2)"), "3");
+  EXPECT_TRUE(
+      contains(eval_error(sb.get(), "host.i32(2147483648)"), "RangeError: host.i32: 2147483648 does not fit i32"));
+  EXPECT_TRUE(contains(eval_error(sb.get(), "host.u32(-1)"), "RangeError: host.u32: -1 does not fit u32"));
+  EXPECT_TRUE(contains(eval_error(sb.get(), "host.i64(0.5)"), "RangeError: host.i64: 0.5 does not fit i64"));
+  EXPECT_TRUE(contains(eval_error(sb.get(), "host.f64('1')"), "TypeError: host.f64: not a number"));
+  // The kind is out of the script's reach: a look-alike object is still an object.
+  EXPECT_TRUE(
+      contains(eval_error(sb.get(), "host.call('Scale', {kind: 'f64', value: 1}, 1.5)"), "argument 1 is an object"));
 }
 
 TEST(JsGuest, HostCallFailuresThrowCatchableErrors) {
