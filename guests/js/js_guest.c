@@ -80,7 +80,7 @@ static uint32_t eval(const hlg_val *args, uint32_t nargs, hlg_val *result) {
    * failed") and throw its preallocated DoubleError instead, or fail to
    * format it. The allocator knows what happened. */
   if (hljs_alloc_failures() != failures && (!message || strncmp(message, "DoubleError", 11) == 0))
-    message = "RangeError: alloc failed (the guest heap is exhausted)";
+    message = "Error: alloc failed (the guest heap is exhausted)";
   return hlg_error(HLG_ERROR_GUEST_ERROR, message ? message : "Error (could not be described)");
 }
 
