@@ -1,17 +1,30 @@
-// js.elf (Duktape in a guest) through the C ABI: Eval's results and errors,
+// js.elf (Duktape in a guest) through the C ABI: the script corpus of
+// tests/scripts/js (its README says how a script states what it expects),
+// then what the corpus cannot say: Eval's results and errors in detail,
 // print, host.call and its kinds, the stack, heap and time limits, and
 // snapshots that give every request a clean engine.
 #include <string>
 #include <vector>
 
+#include "script_corpus.h"
 #include "test_support.h"
 
-namespace {
+using script_corpus::SnapshotPtr;
 
-struct SnapshotDeleter {
-  void operator()(hl_snapshot_t *s) const { hl_snapshot_delete(s); }
+class JsCorpus : public testing::TestWithParam<script_corpus::Script> {
+ protected:
+  static void SetUpTestSuite() { sandbox_ = new script_corpus::CorpusSandbox(HL_JSGUEST_PATH); }
+  static void TearDownTestSuite() { delete sandbox_; }
+  static script_corpus::CorpusSandbox *sandbox_;
 };
-using SnapshotPtr = std::unique_ptr<hl_snapshot_t, SnapshotDeleter>;
+script_corpus::CorpusSandbox *JsCorpus::sandbox_;
+
+TEST_P(JsCorpus, Runs) { sandbox_->run(GetParam(), GetParam().name + ".js"); }
+
+INSTANTIATE_TEST_SUITE_P(Scripts, JsCorpus, testing::ValuesIn(script_corpus::corpus(HL_JS_SCRIPTS_DIR, ".js", "// ")),
+                         [](const testing::TestParamInfo<script_corpus::Script> &script) { return script.param.name; });
+
+namespace {
 
 struct Printed {
   std::string text;
@@ -47,12 +60,7 @@ std::string eval_error(hl_sandbox_t *sb, const std::string &script, hl_error_cod
 
 bool contains(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
 
-SnapshotPtr snapshot(hl_sandbox_t *sb) {
-  hl_snapshot_t *snap = nullptr;
-  ErrorPtr err(hl_sandbox_snapshot(sb, &snap));
-  EXPECT_FALSE(err) << describe(err);
-  return SnapshotPtr(snap);
-}
+SnapshotPtr snapshot(hl_sandbox_t *sb) { return script_corpus::snapshot_of(sb); }
 
 }  // namespace
 
