@@ -4,10 +4,13 @@
 #     never), then the C++ ctest suite there (unit + integration on real
 #     KVM) except memcheck.* (valgrind cannot run ASan binaries) and the
 #     tests that measure the process's RSS (names with "Rss": ASan's shadow
-#     memory and quarantine of freed blocks make RSS meaningless).
+#     memory and quarantine of freed blocks make RSS meaningless). The
+#     guests built from Debian source packages (lua.elf) take their sources
+#     from build/third_party, offline, when scripts/build.sh has fetched them.
 #  2. build-tsan/: gcc, host code with -fsanitize=thread (TSan cannot be
-#     combined with ASan), only the library, the guests and the two gtest
-#     binaries; then all their tests, one process per binary: every sandbox
+#     combined with ASan), only the library, the guests (not those built from
+#     Debian source packages) and the two gtest binaries; then all their
+#     tests, one process per binary: every sandbox
 #     uses the library's threads (VM pool, spare sandboxes, deadline timer),
 #     and the thread suites (Interrupts, Deadlines, Snapshots, the VM pool
 #     and spare-sandbox tests) are in there. Except the RSS tests, as under
@@ -53,8 +56,10 @@ if [[ $ASAN_OPTIONS == *detect_leaks=1* ]]; then
 fi
 
 echo "== sanitizers: build-asan (gcc, -fsanitize=address,undefined on host code)"
+guest_sources=()
+[[ -d build/third_party ]] && guest_sources=(-DHL_GUEST_SOURCES_FROM="$PWD/build/third_party")
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
-  -DCMAKE_CXX_COMPILER=g++ -DHL_SANITIZE=address,undefined -DHL_BUILD_BENCH=OFF >/dev/null
+  -DCMAKE_CXX_COMPILER=g++ -DHL_SANITIZE=address,undefined -DHL_BUILD_BENCH=OFF "${guest_sources[@]}" >/dev/null
 ninja -C build-asan
 ctest --test-dir build-asan --output-on-failure -j2 -E '^memcheck\.|Rss'
 asan_seconds=$((SECONDS - start))
@@ -73,7 +78,8 @@ if ! grep -q "WARNING: ThreadSanitizer: data race" "$tmp/race.log"; then
   exit 1
 fi
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
-  -DCMAKE_CXX_COMPILER=g++ -DHL_SANITIZE=thread -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF >/dev/null
+  -DCMAKE_CXX_COMPILER=g++ -DHL_SANITIZE=thread -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF \
+  -DHL_BUILD_SCRIPT_GUESTS=OFF >/dev/null
 ninja -C build-tsan hyperlight_unit_tests hyperlight_integration_tests
 build-tsan/tests/hyperlight_unit_tests --gtest_brief=1
 build-tsan/tests/hyperlight_integration_tests --gtest_brief=1 --gtest_filter='-*Rss*'
@@ -82,7 +88,7 @@ tsan_seconds=$((SECONDS - tsan_start))
 echo "== fuzzing: build-fuzz (clang, libFuzzer + address,undefined)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DHL_SANITIZE=address,undefined -DHL_BUILD_FUZZ=ON \
-  -DHL_BUILD_TESTS=OFF -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF >/dev/null
+  -DHL_BUILD_TESTS=OFF -DHL_BUILD_BENCH=OFF -DHL_BUILD_EXAMPLES=OFF -DHL_BUILD_SCRIPT_GUESTS=OFF >/dev/null
 # Only the fuzz targets and seed makers: the guests clang would build are not
 # the shipped ones (gcc builds those).
 ninja -C build-fuzz "${targets[@]}" fuzz_wire_seeds fuzz_elf_seeds fuzz_snapshot_seeds

@@ -13,13 +13,22 @@
  * musl's getc, putc and friends check the FILE lock's owner against the
  * thread id (%fs:0); with one thread the unlocked forms are the same. */
 #include <errno.h>
+#include <string.h>
 
 #include "runtime.h"
 #include "stdio_impl.h"
 
+/* Writes what f holds, then buf: as one message when buf fits behind it
+ * (a line completed by fputs reaches the host whole). */
 size_t __stdio_write(FILE *f, const unsigned char *buf, size_t len) {
-  if (f->wpos != f->wbase) hlg_print_n((const char *)f->wbase, (size_t)(f->wpos - f->wbase));
-  if (len) hlg_print_n((const char *)buf, len);
+  size_t held = (size_t)(f->wpos - f->wbase), rest = len;
+  if (held && rest <= (size_t)(f->wend - f->wpos)) {
+    memcpy(f->wpos, buf, rest);
+    held += rest;
+    rest = 0;
+  }
+  if (held) hlg_print_n((const char *)f->wbase, held);
+  if (rest) hlg_print_n((const char *)buf, rest);
   f->wend = f->buf + f->buf_size;
   f->wpos = f->wbase = f->buf;
   return len;

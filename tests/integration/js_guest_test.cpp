@@ -13,7 +13,7 @@ using script_corpus::SnapshotPtr;
 
 class JsCorpus : public testing::TestWithParam<script_corpus::Script> {
  protected:
-  static void SetUpTestSuite() { sandbox_ = new script_corpus::CorpusSandbox(HL_JSGUEST_PATH); }
+  static void SetUpTestSuite() { sandbox_ = new script_corpus::CorpusSandbox(HL_JS_GUEST_PATH); }
   static void TearDownTestSuite() { delete sandbox_; }
   static script_corpus::CorpusSandbox *sandbox_;
 };
@@ -36,7 +36,7 @@ void collect_print(void *user_data, const char *text, size_t len) {
 
 SandboxPtr js_sandbox(const hl_config_t *config = nullptr) {
   hl_sandbox_t *sb = nullptr;
-  ErrorPtr err(hl_sandbox_new(config, HL_JSGUEST_PATH, &sb));
+  ErrorPtr err(hl_sandbox_new(config, HL_JS_GUEST_PATH, &sb));
   EXPECT_FALSE(err) << describe(err);
   return SandboxPtr(sb);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The `hyperlight` CLI end to end, on real KVM (docs/cli.md).
 
-Usage: cli_test.py --cli PATH --guest simpleguest.elf --sdk-guest sdkguest.elf [unittest args]
+Usage: cli_test.py --cli PATH --guest simpleguest.elf --sdk-guest sdkguest.elf [--lua-guest lua.elf] [unittest args]
 """
 import argparse
 import json
@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unittest
 
-CLI = GUEST = SDK_GUEST = ""
+CLI = GUEST = SDK_GUEST = LUA_GUEST = ""
 
 USAGE, LIBRARY = 2, 1
 
@@ -92,6 +92,23 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out, "42\n")
         _, err = self.fails(USAGE, "run", SDK_GUEST, "DynamicSum", "40")
         self.assertIn("argument 1 has no kind", err)
+
+    def test_lua_guest_evaluates_scripts(self):
+        if not LUA_GUEST:
+            self.skipTest("lua.elf is not built (HL_BUILD_SCRIPT_GUESTS=OFF)")
+        out, _ = self.ok("run", LUA_GUEST, "Eval", "return 6*7")
+        self.assertEqual(out, "42\n")
+        out, _ = self.ok("run", LUA_GUEST, "Eval", "return ('%s and %q'):format('raw', 'quoted')")
+        self.assertEqual(out, 'raw and "quoted"\n', "a string result prints as raw text")
+        out, _ = self.ok("run", LUA_GUEST, "Eval", "return 'json'", "--json")
+        self.assertEqual(json.loads(out)["result"], {"kind": "string", "value": "json"})
+        out, _ = self.ok("run", LUA_GUEST, "Eval", "--", "-- a comment first\nprint('printed') return 1")
+        self.assertEqual(out, "printed\n1\n")
+        out, err = self.fails(LIBRARY, "run", LUA_GUEST, "Eval", "error('boom')")
+        self.assertIn('HL_ERROR_GUEST_ERROR', err)
+        self.assertIn('[string "error(\'boom\')"]:1: boom', err)
+        _, err = self.fails(LIBRARY, "run", "--timeout", "100ms", LUA_GUEST, "Eval", "while true do end")
+        self.assertIn("HL_ERROR_TIMEOUT", err)
 
     def test_json_output_parses(self):
         out, _ = self.ok("run", GUEST, "Add", "40", "2", "--json")
@@ -344,13 +361,14 @@ class CliTest(unittest.TestCase):
 
 
 def main():
-    global CLI, GUEST, SDK_GUEST
+    global CLI, GUEST, SDK_GUEST, LUA_GUEST
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", required=True)
     parser.add_argument("--guest", required=True)
     parser.add_argument("--sdk-guest", required=True)
+    parser.add_argument("--lua-guest", default="", help="lua.elf, where it is built")
     args, rest = parser.parse_known_args()
-    CLI, GUEST, SDK_GUEST = args.cli, args.guest, args.sdk_guest
+    CLI, GUEST, SDK_GUEST, LUA_GUEST = args.cli, args.guest, args.sdk_guest, args.lua_guest
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 
