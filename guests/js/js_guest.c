@@ -87,9 +87,9 @@ static uint32_t eval(const hlg_val *args, uint32_t nargs, hlg_val *result) {
 void hyperlight_main(void) {
   hljs_seed_random(hlg_random_seed());
   g_ctx = duk_create_heap(hljs_alloc, hljs_realloc, hljs_free, NULL, NULL);
-  if (!g_ctx) hlg_abort(HLJS_ABORT_FATAL, "duktape: duk_create_heap failed: the guest heap is too small");
+  if (!g_ctx) hlg_abort(HLJS_ABORT_INIT, "duktape: duk_create_heap failed: the guest heap is too small");
   hljs_install_bridge(g_ctx);
   static const uint8_t params[] = {HLG_STRING};
   uint32_t status = hlg_register("Eval", eval, HLG_STRING, 1, params);
-  if (status != HLG_OK) hlg_abort(HLJS_ABORT_FATAL, "could not register Eval");
+  if (status != HLG_OK) hlg_abort(HLJS_ABORT_INIT, "could not register Eval");
 }

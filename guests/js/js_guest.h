@@ -7,8 +7,9 @@
 
 #include "duktape.h"
 
-/* hlg_abort code for a Duktape fatal error (the SDK reserves 1000-1099). */
-#define HLJS_ABORT_FATAL 1100u
+/* hlg_abort codes (the SDK reserves 1000-1099; lua.elf uses 1200-1201). */
+#define HLJS_ABORT_INIT 1300u  /* the engine could not be created */
+#define HLJS_ABORT_FATAL 1301u /* a Duktape fatal error: an error outside any protected call */
 
 /* js_platform.c: the allocator handed to duk_create_heap, over the guest
  * heap; NULL on exhaustion, never an abort. */

@@ -78,6 +78,20 @@ TEST(JsGuest, EvalReturnsStringOfTheCompletionValue) {
   EXPECT_EQ(eval(sb.get(), "new Date(86400000).toISOString()"), "1970-01-02T00:00:00.000Z");
 }
 
+TEST(JsGuest, SourceAndResultsKeepEmbeddedNuls) {
+  SandboxPtr sb = js_sandbox();
+  using namespace std::string_literals;
+  EXPECT_EQ(eval(sb.get(), "'a\0b'.length + '|' + 'x\\u0000y'"s), "3|x\0y"s);
+}
+
+TEST(JsGuest, AResultLargerThanTheOutputBufferIsTooLarge) {
+  SandboxPtr sb = js_sandbox();
+  hl_val_t arg = str("'x'.repeat(1 << 20)");
+  expect_call_error(sb.get(), "Eval", &arg, 1, HL_ERROR_TOO_LARGE);
+  EXPECT_EQ(hl_sandbox_status(sb.get()), HL_SANDBOX_READY);
+  EXPECT_EQ(eval(sb.get(), "'x'.repeat(1000).length"), "1000");
+}
+
 TEST(JsGuest, GlobalsPersistBetweenCallsOnOneSandbox) {
   SandboxPtr sb = js_sandbox();
   eval(sb.get(), "var total = 0; function add(n) { total += n; return total; }");
