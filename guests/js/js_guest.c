@@ -14,7 +14,6 @@
  *
  * print() and host.call() are in js_bridge.c; time, randomness, the stack
  * check and the allocator in js_platform.c. */
-#include <stdio.h>
 #include <string.h>
 
 #include "hyperlight_guest.h"
@@ -76,9 +75,9 @@ static uint32_t eval(const hlg_val *args, uint32_t nargs, hlg_val *result) {
   }
   int described = duk_safe_call(ctx, describe_error, NULL, 1, 1) == DUK_EXEC_SUCCESS;
   const char *message = described ? duk_get_string(ctx, -1) : NULL;
-  /* With the heap full Duktape may fail to create its RangeError ("alloc
-   * failed") and throw its preallocated DoubleError instead, or fail to
-   * format it. The allocator knows what happened. */
+  /* With the heap full Duktape may fail to create its "alloc failed" error
+   * and throw its preallocated DoubleError instead, or the description may
+   * fail. The allocator knows what happened. */
   if (hljs_alloc_failures() != failures && (!message || strncmp(message, "DoubleError", 11) == 0))
     message = "Error: alloc failed (the guest heap is exhausted)";
   return hlg_error(HLG_ERROR_GUEST_ERROR, message ? message : "Error (could not be described)");

@@ -36,6 +36,10 @@ struct Script {
   bool timeout = false;
 };
 
+// gtest prints a test parameter; without this it dumps the struct's bytes,
+// padding included, which valgrind reports as uninitialised reads.
+inline void PrintTo(const Script &script, std::ostream *out) { *out << script.name; }
+
 // "\n", "\t" and "\\" in a directive's text.
 inline std::string unescape(const std::string &text) {
   std::string out;
