@@ -355,6 +355,10 @@ void *hlg_scratch_alloc(size_t size);
 char *hlg_scratch_strdup(const char *text);
 char *hlg_scratch_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Bytes of guest stack left below the caller's frame, down to the guard
+ * page (the stack size is the host's hl_config_set_stack_size). */
+size_t hlg_stack_left(void);
+
 /* The random seed the host passed at start-up. */
 uint64_t hlg_random_seed(void);
 

@@ -475,6 +475,18 @@ static bool try_malloc_too_big(void) {
 }
 HLG_EXPORT_AS("TryMallocTooBig", bool, try_malloc_too_big);
 
+/* hlg_stack_left: shrinks as the stack grows. */
+static uint64_t stack_left_at_depth(int32_t depth) {
+  volatile char pad[1024];
+  pad[0] = (char)depth;
+  uint64_t left = depth > 0 ? stack_left_at_depth(depth - 1) : hlg_stack_left();
+  if (pad[0] != (char)depth) hlg_abort(1, "pad changed"); /* keeps the frame live: no tail call */
+  return left;
+}
+static uint64_t stack_left(void) { return hlg_stack_left(); }
+HLG_EXPORT_AS("StackLeft", u64, stack_left);
+HLG_EXPORT_AS("StackLeftAtDepth", u64, stack_left_at_depth, i32);
+
 static bool malloc_edge_cases(void) {
   void *a = malloc(0), *b = malloc(0);
   bool ok = a && b && a != b;

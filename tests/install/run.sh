@@ -114,11 +114,13 @@ if [ -z "$missing" ]; then pass "CMake package, pkg-config files, guest SDK and 
 stray=$(cd "$prefix" && find . \( -name '*.elf' -o -name '*test*' -o -name '*bench*' -o -name '*fuzz*' \) \
   -not -path './share/hyperlight/guests/*.elf' | sort | tr '\n' ' ')
 if [ -z "$stray" ]; then pass "no tests, benchmarks, fuzzers or test guests installed"; else fail "installed but internal: $stray"; fi
-# lua.elf is built with HL_BUILD_SCRIPT_GUESTS (the default); where the build
-# tree has it, the install must too (run_cli.sh runs it).
-if [ -f "$root/build/guests/lua/lua.elf" ]; then
-  if [ -f "$prefix/share/hyperlight/guests/lua.elf" ]; then pass "lua.elf in share/hyperlight/guests"; else fail "lua.elf is not installed in share/hyperlight/guests"; fi
-fi
+# lua.elf and js.elf are built with HL_BUILD_SCRIPT_GUESTS (the default);
+# where the build tree has them, the install must too (run_cli.sh runs them).
+for g in lua js; do
+  if [ -f "$root/build/guests/$g/$g.elf" ]; then
+    if [ -f "$prefix/share/hyperlight/guests/$g.elf" ]; then pass "$g.elf in share/hyperlight/guests"; else fail "$g.elf is not installed in share/hyperlight/guests"; fi
+  fi
+done
 targets=$prefix/lib/cmake/hyperlight/hyperlightTargets.cmake
 if grep -q 'add_library(hyperlight::hyperlight SHARED IMPORTED)' "$targets" &&
   grep -q 'add_library(hyperlight::guest STATIC IMPORTED)' "$targets" &&

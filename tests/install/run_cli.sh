@@ -36,7 +36,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 env -u LD_LIBRARY_PATH "$cli" --version
 # The script-engine guests installed with the SDK, when they were built.
-lua_guest=()
-[[ -f $prefix/share/hyperlight/guests/lua.elf ]] && lua_guest=(--lua-guest "$prefix/share/hyperlight/guests/lua.elf")
+script_guests=()
+[[ -f $prefix/share/hyperlight/guests/lua.elf ]] && script_guests+=(--lua-guest "$prefix/share/hyperlight/guests/lua.elf")
+[[ -f $prefix/share/hyperlight/guests/js.elf ]] && script_guests+=(--js-guest "$prefix/share/hyperlight/guests/js.elf")
 env -u LD_LIBRARY_PATH /usr/bin/python3 "$repo/tools/cli/tests/cli_test.py" \
-  --cli "$cli" --guest "$guest" --sdk-guest "$sdk_guest" "${lua_guest[@]}"
+  --cli "$cli" --guest "$guest" --sdk-guest "$sdk_guest" "${script_guests[@]}"

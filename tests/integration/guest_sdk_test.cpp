@@ -546,6 +546,20 @@ TEST(GuestSdk, MallocEdgeCasesAndTryMalloc) {
   EXPECT_EQ(call(sb.get(), "TryMallocTooBig").of.boolean, 1);
 }
 
+TEST(GuestSdk, StackLeftCountsDownToTheGuardPage) {
+  hl_config_t *raw = hl_config_new();
+  ConfigPtr config(raw);
+  ErrorPtr err(hl_config_set_stack_size(raw, 128 << 10));
+  ASSERT_FALSE(err) << describe(err);
+  SandboxPtr sb = sdk_sandbox(raw);
+  uint64_t top = call(sb.get(), "StackLeft").of.u64;
+  EXPECT_LE(top, 128u << 10);
+  EXPECT_GT(top, 120u << 10);  // a call starts near the top of a fresh stack
+  uint64_t deep = call(sb.get(), "StackLeftAtDepth", {i32(50)}).of.u64;
+  EXPECT_LT(deep, top - 50 * 1024);
+  EXPECT_GT(deep, 0u);
+}
+
 TEST(GuestSdk, MallocExhaustionAbortsWithACode) {
   hl_config_t *raw = hl_config_new();
   ConfigPtr config(raw);

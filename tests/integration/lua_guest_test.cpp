@@ -5,229 +5,38 @@
 // calls without one, limits leave a usable sandbox.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
 #include <string>
-#include <vector>
 
+#include "script_corpus.h"
 #include "test_support.h"
 
 namespace {
 
-constexpr uint64_t kScriptTimeoutNs = 200'000'000;       // for scripts that expect a timeout
-constexpr uint64_t kGenerousTimeoutNs = 30'000'000'000;  // the others: only against a hang
-
-struct SnapshotDeleter {
-  void operator()(hl_snapshot_t *s) const { hl_snapshot_delete(s); }
-};
-using SnapshotPtr = std::unique_ptr<hl_snapshot_t, SnapshotDeleter>;
-
-// One corpus script and what it expects.
-struct Script {
-  std::string name;
-  std::string code;
-  std::optional<std::string> result, error, printed;
-  bool timeout = false;
-};
-
-// gtest names a script by its file (rather than dumping the struct's bytes).
-void PrintTo(const Script &s, std::ostream *os) { *os << s.name << ".lua"; }
-
-// "\n", "\t" and "\\" in a directive's text.
-std::string unescape(const std::string &text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); i++) {
-    if (text[i] == '\\' && i + 1 < text.size()) {
-      char c = text[++i];
-      out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-Script parse_script(const std::filesystem::path &path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  Script s{path.stem().string(), text.str(), {}, {}, {}, false};
-  std::istringstream lines(s.code);
-  for (std::string line; std::getline(lines, line);) {
-    auto directive = [&](const char *prefix) -> std::optional<std::string> {
-      if (line.rfind(prefix, 0) != 0) return std::nullopt;
-      return unescape(line.substr(std::strlen(prefix)));
-    };
-    if (auto v = directive("-- expect: ")) s.result = v;
-    if (auto v = directive("-- expect-error: ")) s.error = v;
-    if (auto v = directive("-- expect-print: ")) s.printed = v;
-    if (line == "-- expect-timeout") s.timeout = true;
-  }
-  return s;
-}
-
-std::vector<Script> corpus() {
-  std::vector<Script> scripts;
-  for (const auto &entry : std::filesystem::directory_iterator(HL_LUA_SCRIPTS_DIR))
-    if (entry.path().extension() == ".lua") scripts.push_back(parse_script(entry.path()));
-  std::sort(scripts.begin(), scripts.end(), [](const Script &a, const Script &b) { return a.name < b.name; });
-  return scripts;
-}
-
-// ---- host functions the scripts call with host.call (tests/scripts/lua/README.md)
-
-hl_error_t *host_add(void *, const hl_val_t *args, size_t, hl_val_t *result) {
-  result->kind = HL_VAL_I64;
-  result->of.i64 = args[0].of.i64 + args[1].of.i64;
-  return nullptr;
-}
-hl_error_t *host_concat(void *, const hl_val_t *args, size_t, hl_val_t *result) {
-  std::string joined = std::string(args[0].of.string.ptr, args[0].of.string.len) +
-                       std::string(args[1].of.string.ptr, args[1].of.string.len);
-  return hl_val_set_string(result, joined.data(), joined.size());
-}
-hl_error_t *host_half(void *, const hl_val_t *args, size_t, hl_val_t *result) {
-  result->kind = HL_VAL_F64;
-  result->of.f64 = args[0].of.f64 / 2;
-  return nullptr;
-}
-hl_error_t *host_not(void *, const hl_val_t *args, size_t, hl_val_t *result) {
-  result->kind = HL_VAL_BOOL;
-  result->of.boolean = !args[0].of.boolean;
-  return nullptr;
-}
-hl_error_t *host_largest(void *, const hl_val_t *, size_t, hl_val_t *result) {
-  result->kind = HL_VAL_U64;
-  result->of.u64 = UINT64_MAX;
-  return nullptr;
-}
-hl_error_t *host_negative(void *, const hl_val_t *, size_t, hl_val_t *result) {
-  result->kind = HL_VAL_I32;
-  result->of.i32 = -7;
-  return nullptr;
-}
-hl_error_t *host_nothing(void *, const hl_val_t *, size_t, hl_val_t *) { return nullptr; }
-hl_error_t *host_bytes(void *, const hl_val_t *args, size_t, hl_val_t *result) {
-  return hl_val_set_bytes(result, reinterpret_cast<const uint8_t *>(args[0].of.string.ptr), args[0].of.string.len);
-}
-hl_error_t *host_fail(void *, const hl_val_t *args, size_t, hl_val_t *) {
-  return hl_error_new(std::string(args[0].of.string.ptr, args[0].of.string.len).c_str());
-}
-
-void register_host_functions(hl_sandbox_t *sb) {
-  struct Fn {
-    const char *name;
-    std::vector<hl_val_kind_t> params;
-    hl_val_kind_t result;
-    hl_host_fn_t fn;
-  };
-  const Fn fns[] = {
-      {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add},
-      {"Concat", {HL_VAL_STRING, HL_VAL_STRING}, HL_VAL_STRING, host_concat},
-      {"Half", {HL_VAL_F64}, HL_VAL_F64, host_half},
-      {"Not", {HL_VAL_BOOL}, HL_VAL_BOOL, host_not},
-      {"Largest", {}, HL_VAL_U64, host_largest},
-      {"Negative", {}, HL_VAL_I32, host_negative},
-      {"Nothing", {}, HL_VAL_VOID, host_nothing},
-      {"Bytes", {HL_VAL_STRING}, HL_VAL_BYTES, host_bytes},
-      {"Fail", {HL_VAL_STRING}, HL_VAL_I64, host_fail},
-  };
-  for (const Fn &f : fns) {
-    ErrorPtr err(hl_register(sb, f.name, f.params.data(), f.params.size(), f.result, f.fn, nullptr, nullptr));
-    ASSERT_FALSE(err) << f.name << ": " << describe(err);
-  }
-}
-
-void append_printed(void *user_data, const char *text, size_t len) {
-  static_cast<std::string *>(user_data)->append(text, len);
-}
+using script_corpus::eval;
+using script_corpus::kScriptTimeoutNs;
+using script_corpus::Outcome;
+using script_corpus::snapshot_of;
+using script_corpus::SnapshotPtr;
 
 // A lua.elf sandbox whose printed output lands in *printed.
 SandboxPtr new_lua_sandbox(std::string *printed) {
-  ConfigPtr config(hl_config_new());
-  ErrorPtr set(hl_config_set_print_callback(config.get(), append_printed, printed));
-  EXPECT_FALSE(set) << describe(set);
-  hl_sandbox_t *sb = nullptr;
-  ErrorPtr err(hl_sandbox_new(config.get(), HL_LUA_GUEST_PATH, &sb));
-  EXPECT_FALSE(err) << describe(err);
-  return SandboxPtr(sb);
+  return script_corpus::new_sandbox_printing_to(HL_LUA_GUEST_PATH, printed);
 }
 
-SnapshotPtr snapshot_of(hl_sandbox_t *sb) {
-  hl_snapshot_t *snap = nullptr;
-  ErrorPtr err(hl_sandbox_snapshot(sb, &snap));
-  EXPECT_FALSE(err) << describe(err);
-  return SnapshotPtr(snap);
-}
-
-struct Outcome {
-  ErrorPtr error;
-  Result result;
-};
-
-// Eval(code), then a restore to snap (when given), with a time limit.
-Outcome eval(hl_sandbox_t *sb, const std::string &code, hl_snapshot_t *snap = nullptr,
-             uint64_t timeout_ns = kGenerousTimeoutNs) {
-  hl_val_t arg = str(code);
-  hl_call_options_t options{};
-  options.flags = HL_CALL_OPTION_TIMEOUT;
-  options.timeout_ns = timeout_ns;
-  Outcome out;
-  out.error.reset(snap ? hl_call_and_restore_ex(sb, snap, "Eval", &arg, 1, &out.result.val, &options, nullptr)
-                       : hl_call_ex(sb, "Eval", &arg, 1, &out.result.val, &options, nullptr));
-  return out;
-}
-
-class LuaCorpus : public testing::TestWithParam<Script> {
+// The corpus, by the runner every script guest shares (script_corpus.h).
+class LuaCorpus : public testing::TestWithParam<script_corpus::Script> {
  protected:
-  static void SetUpTestSuite() {
-    printed_ = new std::string;
-    sandbox_ = new_lua_sandbox(printed_).release();
-    ASSERT_NE(sandbox_, nullptr);
-    register_host_functions(sandbox_);
-    snapshot_ = snapshot_of(sandbox_).release();
-  }
-  static void TearDownTestSuite() {
-    hl_snapshot_delete(snapshot_);
-    hl_sandbox_delete(sandbox_);
-    delete printed_;
-  }
-  static hl_sandbox_t *sandbox_;
-  static hl_snapshot_t *snapshot_;
-  static std::string *printed_;
+  static void SetUpTestSuite() { sandbox_ = new script_corpus::CorpusSandbox(HL_LUA_GUEST_PATH); }
+  static void TearDownTestSuite() { delete sandbox_; }
+  static script_corpus::CorpusSandbox *sandbox_;
 };
-hl_sandbox_t *LuaCorpus::sandbox_;
-hl_snapshot_t *LuaCorpus::snapshot_;
-std::string *LuaCorpus::printed_;
+script_corpus::CorpusSandbox *LuaCorpus::sandbox_;
 
-TEST_P(LuaCorpus, Runs) {
-  const Script &s = GetParam();
-  ASSERT_EQ(int(s.result.has_value()) + int(s.error.has_value()) + int(s.timeout), 1)
-      << s.name << ".lua needs exactly one of '-- expect:', '-- expect-error:', '-- expect-timeout'";
-  ASSERT_NE(sandbox_, nullptr);
-  printed_->clear();
-  Outcome out = eval(sandbox_, s.code, snapshot_, s.timeout ? kScriptTimeoutNs : kGenerousTimeoutNs);
-  if (s.result) {
-    ASSERT_FALSE(out.error) << describe(out.error);
-    EXPECT_EQ(out.result.str(), *s.result);
-  } else if (s.error) {
-    ASSERT_EQ(code_of(out.error), HL_ERROR_GUEST_ERROR) << describe(out.error);
-    EXPECT_NE(std::string(hl_error_message(out.error.get())).find(*s.error), std::string::npos)
-        << hl_error_message(out.error.get());
-  } else {
-    EXPECT_EQ(code_of(out.error), HL_ERROR_TIMEOUT) << describe(out.error);
-  }
-  if (s.printed) {
-    EXPECT_EQ(*printed_, *s.printed);
-  }
-}
+TEST_P(LuaCorpus, Runs) { sandbox_->run(GetParam(), GetParam().name + ".lua"); }
 
-INSTANTIATE_TEST_SUITE_P(Scripts, LuaCorpus, testing::ValuesIn(corpus()),
-                         [](const testing::TestParamInfo<Script> &script) { return script.param.name; });
+INSTANTIATE_TEST_SUITE_P(Scripts, LuaCorpus,
+                         testing::ValuesIn(script_corpus::corpus(HL_LUA_SCRIPTS_DIR, ".lua", "-- ")),
+                         [](const testing::TestParamInfo<script_corpus::Script> &script) { return script.param.name; });
 
 // ---- beyond the corpus
 

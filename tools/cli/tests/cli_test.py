@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The `hyperlight` CLI end to end, on real KVM (docs/cli.md).
 
-Usage: cli_test.py --cli PATH --guest simpleguest.elf --sdk-guest sdkguest.elf [--lua-guest lua.elf] [unittest args]
+Usage: cli_test.py --cli PATH --guest simpleguest.elf --sdk-guest sdkguest.elf [--lua-guest lua.elf]
+                   [--js-guest js.elf] [unittest args]
 """
 import argparse
 import json
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-CLI = GUEST = SDK_GUEST = LUA_GUEST = ""
+CLI = GUEST = SDK_GUEST = LUA_GUEST = JS_GUEST = ""
 
 USAGE, LIBRARY = 2, 1
 
@@ -108,6 +109,23 @@ class CliTest(unittest.TestCase):
         self.assertIn('HL_ERROR_GUEST_ERROR', err)
         self.assertIn('[string "error(\'boom\')"]:1: boom', err)
         _, err = self.fails(LIBRARY, "run", "--timeout", "100ms", LUA_GUEST, "Eval", "while true do end")
+        self.assertIn("HL_ERROR_TIMEOUT", err)
+
+    def test_js_guest_evaluates_scripts(self):
+        if not JS_GUEST:
+            self.skipTest("js.elf is not built (HL_BUILD_SCRIPT_GUESTS=OFF)")
+        out, _ = self.ok("run", JS_GUEST, "Eval", "6*7")
+        self.assertEqual(out, "42\n")
+        out, _ = self.ok("run", JS_GUEST, "Eval", "JSON.stringify({a: [1, 'two']})")
+        self.assertEqual(out, '{"a":[1,"two"]}\n', "a string result prints as raw text")
+        out, _ = self.ok("run", JS_GUEST, "Eval", "'json'", "--json")
+        self.assertEqual(json.loads(out)["result"], {"kind": "string", "value": "json"})
+        out, _ = self.ok("run", JS_GUEST, "Eval", "--", "-1 + 0; print('printed'); 1")
+        self.assertEqual(out, "printed\n1\n")
+        out, err = self.fails(LIBRARY, "run", JS_GUEST, "Eval", "var ok = 1;\nthrow new TypeError('boom')")
+        self.assertIn('HL_ERROR_GUEST_ERROR', err)
+        self.assertIn("TypeError: boom (line 2)", err)
+        _, err = self.fails(LIBRARY, "run", "--timeout", "100ms", JS_GUEST, "Eval", "for (;;) {}")
         self.assertIn("HL_ERROR_TIMEOUT", err)
 
     def test_json_output_parses(self):
@@ -361,14 +379,15 @@ class CliTest(unittest.TestCase):
 
 
 def main():
-    global CLI, GUEST, SDK_GUEST, LUA_GUEST
+    global CLI, GUEST, SDK_GUEST, LUA_GUEST, JS_GUEST
     parser = argparse.ArgumentParser()
     parser.add_argument("--cli", required=True)
     parser.add_argument("--guest", required=True)
     parser.add_argument("--sdk-guest", required=True)
     parser.add_argument("--lua-guest", default="", help="lua.elf, where it is built")
+    parser.add_argument("--js-guest", default="", help="js.elf, where it is built")
     args, rest = parser.parse_known_args()
-    CLI, GUEST, SDK_GUEST, LUA_GUEST = args.cli, args.guest, args.sdk_guest, args.lua_guest
+    CLI, GUEST, SDK_GUEST, LUA_GUEST, JS_GUEST = args.cli, args.guest, args.sdk_guest, args.lua_guest, args.js_guest
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 
