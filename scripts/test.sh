@@ -39,9 +39,11 @@ lua_guest="$root/build/guests/lua/lua.elf"
 js_guest="$root/build/guests/js/js.elf"
 (cd examples/go/scriptserver && export PKG_CONFIG_PATH="$root/build/pkgconfig" HYPERLIGHT_LUA_GUEST="$lua_guest" \
   HYPERLIGHT_JS_GUEST="$js_guest" && go vet ./... && go test -count=1 ./...)
-runner_output=$(HYPERLIGHT_LIB_DIR="$root/build/src" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 \
-  dotnet run --project examples/dotnet/ScriptRunner -- "$lua_guest" 'return 6*7' 'return host.call("Add", 40, 2)' \
-  'error("no")')
+# Restored offline from the binding's package folder, as the binding's own tests are.
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore --configfile bindings/csharp/nuget.config examples/dotnet/ScriptRunner >/dev/null
+runner_output=$(HYPERLIGHT_LIB_DIR="$root/build/src" dotnet run --no-restore --project examples/dotnet/ScriptRunner -- \
+  "$lua_guest" 'return 6*7' 'return host.call("Add", 40, 2)' 'error("no")')
 echo "$runner_output"
 grep -q '^42  (' <<<"$runner_output" && [[ $(grep -c '^42  (' <<<"$runner_output") == 2 ]] &&
   grep -q '^error GuestError: .*no' <<<"$runner_output" ||
