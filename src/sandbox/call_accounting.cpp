@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <new>
+#include <string>
 
 #include "common/error.h"
 #include "sandbox/call_scope.h"
@@ -81,13 +82,14 @@ Sandbox::CallScope::~CallScope() {
 
 bool Sandbox::span_enabled() const { return services_.span_callback != nullptr && *services_.span_callback; }
 
-void Sandbox::emit_span(SpanKind kind, const std::string &name, uint64_t start_ns, uint64_t duration_ns,
-                        ErrorCode error, const CallStats *stats) const {
+void Sandbox::emit_span(SpanKind kind, std::string_view name, uint64_t start_ns, uint64_t duration_ns, ErrorCode error,
+                        const CallStats *stats) const {
   if (!span_enabled()) return;
+  const std::string terminated(name);  // the event's name is NUL-terminated; only paid with a span callback
   SpanEvent event{};
   event.kind = static_cast<uint32_t>(kind);
   event.error_code = error;
-  event.name = name.c_str();
+  event.name = terminated.c_str();
   event.name_len = name.size();
   event.sandbox_id = id_;
   event.start_ns = start_ns;

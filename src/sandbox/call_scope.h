@@ -28,7 +28,7 @@ class Sandbox::CallScope {
 
  private:
   Sandbox &sandbox_;
-  const std::string function_;
+  const std::string_view function_;  // the caller's: it outlives the call
   CallStats *const stats_;
   const bool detailed_;
   const uint64_t start_ns_;

@@ -203,7 +203,7 @@ class Sandbox {
   bool span_enabled() const;
   HostCallMark begin_host_call(const std::string &name);
   void end_host_call(const HostCallMark &mark, const std::string &name, bool failed);
-  void emit_span(SpanKind kind, const std::string &name, uint64_t start_ns, uint64_t duration_ns, ErrorCode error,
+  void emit_span(SpanKind kind, std::string_view name, uint64_t start_ns, uint64_t duration_ns, ErrorCode error,
                  const CallStats *stats) const;
   // Guest output: to the print callback up to print_limit_ per call, or stdout.
   GuestPrintCallback print_callback_;
