@@ -16,6 +16,7 @@ packages=(
   gdb                                         # tests: the gdb stub, core files and target.xml with real gdb
   clang libclang-rt-14-dev llvm               # sanitizers + libFuzzer (scripts/sanitize-and-fuzz.sh)
   dpkg-dev make                               # Debian source packages of musl and the guest engines, musl's build
+  python3-matplotlib                          # scripts/bench-report.sh: the plots in docs/benchmarks.md
 )
 
 missing=()
