@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <new>
 #include <string>
 
 #include "common/error.h"
@@ -25,18 +24,6 @@ uint64_t read_clock(clockid_t clock) {
 
 uint64_t monotonic_ns() { return read_clock(CLOCK_MONOTONIC); }
 uint64_t thread_cpu_ns() { return read_clock(CLOCK_THREAD_CPUTIME_ID); }
-
-ErrorCode error_code_of(const std::exception_ptr &error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const Error &e) {
-    return e.code();
-  } catch (const std::bad_alloc &) {
-    return ErrorCode::kOutOfMemory;
-  } catch (...) {
-    return ErrorCode::kInternal;
-  }
-}
 
 Sandbox::CallScope::CallScope(Sandbox &sandbox, std::string_view function, const Limits &limits, CallStats *stats)
     : sandbox_(sandbox),

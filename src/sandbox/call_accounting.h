@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <exception>
 
 #include "common/api_types.h"
 
@@ -25,8 +24,5 @@ struct CallCounts {
 // us here: read only when asked for).
 uint64_t monotonic_ns();
 uint64_t thread_cpu_ns();
-
-// The stable code an exception from a call stands for.
-ErrorCode error_code_of(const std::exception_ptr &error);
 
 }  // namespace hl

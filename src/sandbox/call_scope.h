@@ -6,9 +6,11 @@
 // A call refused before begin() (HL_ERROR_BUSY) counts in the metrics only.
 #pragma once
 
+#include <new>
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
 #include "sandbox/sandbox.h"
 
 namespace hl {
@@ -21,9 +23,24 @@ class Sandbox::CallScope {
   CallScope &operator=(const CallScope &) = delete;
 
   void begin();
-  void fail(ErrorCode code) {
-    failed_ = true;
-    failure_ = code;
+  // Runs body; when it throws, records the failure's code and lets the
+  // exception go on. Caught by type: classifying through
+  // std::rethrow_exception would cost a whole extra unwind per failed call,
+  // about 4 us here (docs/benchmarks.md, kill latency).
+  template <typename Body>
+  void run(Body &&body) {
+    try {
+      body();
+    } catch (const Error &e) {
+      fail(e.code());
+      throw;
+    } catch (const std::bad_alloc &) {
+      fail(ErrorCode::kOutOfMemory);
+      throw;
+    } catch (...) {
+      fail(ErrorCode::kInternal);
+      throw;
+    }
   }
 
  private:
@@ -33,6 +50,10 @@ class Sandbox::CallScope {
   const bool detailed_;
   const uint64_t start_ns_;
   uint64_t cpu_start_ns_ = 0;
+  void fail(ErrorCode code) {
+    failed_ = true;
+    failure_ = code;
+  }
   bool began_ = false;
   bool failed_ = false;
   ErrorCode failure_{};

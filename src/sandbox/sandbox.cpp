@@ -34,6 +34,7 @@ class RunGuard {
            uint64_t cpu_budget_ns)
       : ic_(*ic), timer_(timer) {
     const uint64_t generation = ic_.begin_run();
+    if (timeout_ns == 0 && cpu_budget_ns == 0) return;  // the common case reads no clock
     const auto now = DeadlineTimer::Clock::now();
     if (timeout_ns != 0) deadline_id_ = timer_.schedule(now + std::chrono::nanoseconds(timeout_ns), ic, generation);
     if (cpu_budget_ns != 0) {
@@ -108,14 +109,11 @@ void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val
   const Limits limits = limits_for(settings);
   std::optional<BusyGuard> busy;  // released after the scope has recorded the call
   CallScope scope(*this, function, limits, stats);
-  try {
+  scope.run([&] {
     busy.emplace(busy_);
     scope.begin();
     call_while_busy(function, args, nargs, result, limits);
-  } catch (...) {
-    scope.fail(error_code_of(std::current_exception()));
-    throw;
-  }
+  });
 }
 
 void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
@@ -163,12 +161,7 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
 
   current_function_ = name;
   reply_offset_ = hl_wire_align8(len);
-  kvm_regs &regs = vcpu_.sync_regs();
-  regs = kvm_regs{};
-  regs.rip = guest_.dispatch_address;
-  regs.rsp = layout_.stack_top - 8;
-  regs.rflags = 0x2;
-  vcpu_.mark_sync_regs_dirty();
+  write_entry_registers();
   run_until_done(limits);
 
   hl_wire_reader r;
@@ -202,6 +195,15 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
   poison_and_throw(ErrorCode::kProtocol,
                    format("guest function '%s' finished without a result", name.c_str()) +
                        (type == 0 ? output_header_fault(type, out) : format(" (message type %u)", type)));
+}
+
+void Sandbox::write_entry_registers() {
+  kvm_regs &regs = vcpu_.sync_regs();
+  regs = kvm_regs{};
+  regs.rip = guest_.dispatch_address;
+  regs.rsp = layout_.stack_top - 8;
+  regs.rflags = 0x2;
+  vcpu_.mark_sync_regs_dirty();
 }
 
 void Sandbox::index_guest_functions() {

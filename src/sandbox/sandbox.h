@@ -153,6 +153,12 @@ class Sandbox {
   void serve_log();
   [[noreturn]] void fail_guest_exception(uint8_t vector);
 
+  // Measures exit cost on this sandbox's own vCPU (exit_floor.h, benchmarks).
+  friend class ExitFloor;
+  // Entry to the guest's dispatch on a clean stack, through sync_regs (no
+  // ioctl): the next KVM_RUN starts a call.
+  void write_entry_registers();
+
   // Debugging (debug_stops.cpp). The stub, when the config names a gdb port;
   // its stops run on the calling thread inside run_until_done.
   friend class SandboxDebugTarget;

@@ -167,7 +167,7 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
   // poisoning, or have its own state restored away) nor race with them.
   std::optional<BusyGuard> busy;  // released after the scope has recorded the request
   CallScope scope(*this, function, limits, stats);
-  try {
+  scope.run([&] {
     busy.emplace(busy_);
     scope.begin();
     check_fits(*snapshot);  // once, and before the call runs
@@ -184,10 +184,7 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
       release_value(result);
       throw;
     }
-  } catch (...) {
-    scope.fail(error_code_of(std::current_exception()));
-    throw;
-  }
+  });
 }
 
 std::shared_ptr<const Snapshot> Sandbox::park() {
