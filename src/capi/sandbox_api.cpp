@@ -164,27 +164,32 @@ HL_API hl_error_t *hl_register(hl_sandbox_t *sandbox, const char *name, const hl
 HL_API hl_error_t *hl_call(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
                            hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded(__func__, [&] {
+  return hl::guarded(__func__, [&]() -> hl::Failure {
     hl::require(sandbox != nullptr, "hl_call: sandbox is NULL");
     hl::require(function != nullptr, "hl_call: function is NULL");
     hl::Val out{};
-    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr);
+    if (hl::Failure failure = sandbox->sandbox->try_call(function, hl::ArgsFromC(args, nargs).data(), nargs,
+                                                         result != nullptr ? &out : nullptr))
+      return failure;
     if (result != nullptr) *result = hl::to_c(out);
+    return std::nullopt;
   });
 }
 
 HL_API hl_error_t *hl_call_with_timeout(hl_sandbox_t *sandbox, const char *function, const hl_val_t *args, size_t nargs,
                                         hl_val_t *result, uint64_t timeout_ns) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded(__func__, [&] {
+  return hl::guarded(__func__, [&]() -> hl::Failure {
     hl::require(sandbox != nullptr, "hl_call_with_timeout: sandbox is NULL");
     hl::require(function != nullptr, "hl_call_with_timeout: function is NULL");
     hl::Val out{};
     hl::Sandbox::CallSettings settings;
     settings.timeout_ns = timeout_ns;
-    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
-                           settings);
+    if (hl::Failure failure = sandbox->sandbox->try_call(function, hl::ArgsFromC(args, nargs).data(), nargs,
+                                                         result != nullptr ? &out : nullptr, settings))
+      return failure;
     if (result != nullptr) *result = hl::to_c(out);
+    return std::nullopt;
   });
 }
 
@@ -192,15 +197,18 @@ HL_API hl_error_t *hl_call_ex(hl_sandbox_t *sandbox, const char *function, const
                               hl_val_t *result, const hl_call_options_t *options, hl_call_stats_t *stats) {
   if (result != nullptr) *result = hl_val_t{};
   if (stats != nullptr) *stats = hl_call_stats_t{};
-  return hl::guarded(__func__, [&] {
+  return hl::guarded(__func__, [&]() -> hl::Failure {
     hl::require(sandbox != nullptr, "hl_call_ex: sandbox is NULL");
     hl::require(function != nullptr, "hl_call_ex: function is NULL");
     const hl::Sandbox::CallSettings settings = hl::call_settings_from_c(options, "hl_call_ex");
     hl::Val out{};
     hl::CallStatsOut stats_out(stats);
-    sandbox->sandbox->call(function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
-                           settings, stats_out.target());
+    if (hl::Failure failure =
+            sandbox->sandbox->try_call(function, hl::ArgsFromC(args, nargs).data(), nargs,
+                                       result != nullptr ? &out : nullptr, settings, stats_out.target()))
+      return failure;
     if (result != nullptr) *result = hl::to_c(out);
+    return std::nullopt;
   });
 }
 

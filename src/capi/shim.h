@@ -7,6 +7,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "capi/api_conversions.h"
@@ -69,19 +70,30 @@ namespace hl {
 // the entry point in front.
 std::string name_entry_point(const char *entry, const std::string &message);
 
+// error as the hl_error_t* of the C entry point `entry`.
+inline hl_error_t *error_for_entry(const char *entry, const Error &error) noexcept {
+  try {
+    return make_error(to_c(error.code()), name_entry_point(entry, error.what()).c_str());
+  } catch (...) {
+    return make_error(to_c(error.code()), error.what());
+  }
+}
+
 // Runs body for the C entry point `entry` (pass __func__) and turns every
-// exception into an hl_error_t*.
+// exception into an hl_error_t*. body returns void, or a Failure (calls:
+// their usual failures come back without an exception, error.h).
 template <typename F>
 hl_error_t *guarded(const char *entry, F &&body) noexcept {
   try {
-    body();
-    return nullptr;
-  } catch (const Error &e) {
-    try {
-      return make_error(to_c(e.code()), name_entry_point(entry, e.what()).c_str());
-    } catch (...) {
-      return make_error(to_c(e.code()), e.what());
+    if constexpr (std::is_same_v<decltype(body()), Failure>) {
+      const Failure failure = body();
+      return failure ? error_for_entry(entry, *failure) : nullptr;
+    } else {
+      body();
+      return nullptr;
     }
+  } catch (const Error &e) {
+    return error_for_entry(entry, e);
   } catch (const std::bad_alloc &) {
     return make_error(HL_ERROR_OUT_OF_MEMORY, "out of memory");
   } catch (const std::exception &e) {

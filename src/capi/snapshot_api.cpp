@@ -36,14 +36,16 @@ HL_API hl_error_t *hl_sandbox_restore(hl_sandbox_t *sandbox, const hl_snapshot_t
 HL_API hl_error_t *hl_call_and_restore(hl_sandbox_t *sandbox, const hl_snapshot_t *snapshot, const char *function,
                                        const hl_val_t *args, size_t nargs, hl_val_t *result) {
   if (result != nullptr) *result = hl_val_t{};
-  return hl::guarded(__func__, [&] {
+  return hl::guarded(__func__, [&]() -> hl::Failure {
     hl::require(sandbox != nullptr, "hl_call_and_restore: sandbox is NULL");
     hl::require(snapshot != nullptr, "hl_call_and_restore: snapshot is NULL");
     hl::require(function != nullptr, "hl_call_and_restore: function is NULL");
     hl::Val out{};
-    sandbox->sandbox->call_and_restore(snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs,
-                                       result != nullptr ? &out : nullptr);
+    if (hl::Failure failure = sandbox->sandbox->try_call_and_restore(
+            snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr))
+      return failure;
     if (result != nullptr) *result = hl::to_c(out);
+    return std::nullopt;
   });
 }
 
@@ -52,16 +54,19 @@ HL_API hl_error_t *hl_call_and_restore_ex(hl_sandbox_t *sandbox, const hl_snapsh
                                           const hl_call_options_t *options, hl_call_stats_t *stats) {
   if (result != nullptr) *result = hl_val_t{};
   if (stats != nullptr) *stats = hl_call_stats_t{};
-  return hl::guarded(__func__, [&] {
+  return hl::guarded(__func__, [&]() -> hl::Failure {
     hl::require(sandbox != nullptr, "hl_call_and_restore_ex: sandbox is NULL");
     hl::require(snapshot != nullptr, "hl_call_and_restore_ex: snapshot is NULL");
     hl::require(function != nullptr, "hl_call_and_restore_ex: function is NULL");
     const hl::Sandbox::CallSettings settings = hl::call_settings_from_c(options, "hl_call_and_restore_ex");
     hl::Val out{};
     hl::CallStatsOut stats_out(stats);
-    sandbox->sandbox->call_and_restore(snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs,
-                                       result != nullptr ? &out : nullptr, settings, stats_out.target());
+    if (hl::Failure failure = sandbox->sandbox->try_call_and_restore(
+            snapshot->snapshot, function, hl::ArgsFromC(args, nargs).data(), nargs, result != nullptr ? &out : nullptr,
+            settings, stats_out.target()))
+      return failure;
     if (result != nullptr) *result = hl::to_c(out);
+    return std::nullopt;
   });
 }
 

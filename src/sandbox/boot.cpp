@@ -162,7 +162,8 @@ void Sandbox::initialise_guest(uint64_t timeout_ns) {
   Limits limits;
   limits.timeout_ns = timeout_ns < SandboxConfig::kUnlimitedFromNs ? timeout_ns : 0;
   try {
-    run_until_done(limits);  // a guest stuck in its init cannot hang hl_sandbox_new
+    // A guest stuck in its init cannot hang hl_sandbox_new.
+    if (Failure stopped = run_until_done(limits)) throw *stopped;
     hl_wire_reader r;
     std::span<const uint8_t> out = output_buffer();
     uint8_t type = hl_wire_open(&r, out.data(), static_cast<uint32_t>(out.size()));

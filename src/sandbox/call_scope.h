@@ -23,14 +23,15 @@ class Sandbox::CallScope {
   CallScope &operator=(const CallScope &) = delete;
 
   void begin();
-  // Runs body; when it throws, records the failure's code and lets the
-  // exception go on. Caught by type: classifying through
-  // std::rethrow_exception would cost a whole extra unwind per failed call,
-  // about 4 us here (docs/benchmarks.md, kill latency).
+  // Runs body, which returns a Failure or throws; records the failure's
+  // code either way. Caught by type: classifying through
+  // std::rethrow_exception would cost one more unwind per thrown failure.
   template <typename Body>
-  void run(Body &&body) {
+  Failure run(Body &&body) {
     try {
-      body();
+      Failure failure = body();
+      if (failure) fail(failure->code());
+      return failure;
     } catch (const Error &e) {
       fail(e.code());
       throw;

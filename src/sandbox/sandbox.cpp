@@ -103,21 +103,21 @@ Sandbox::Limits Sandbox::limits_for(const CallSettings &settings) const {
                 effective_limit(settings.cpu_budget_ns.value_or(default_cpu_budget_ns_))};
 }
 
-void Sandbox::call(std::string_view function, const Val *args, size_t nargs, Val *result, const CallSettings &settings,
-                   CallStats *stats) {
+Failure Sandbox::try_call(std::string_view function, const Val *args, size_t nargs, Val *result,
+                          const CallSettings &settings, CallStats *stats) {
   if (result != nullptr) *result = Val{};
   const Limits limits = limits_for(settings);
   std::optional<BusyGuard> busy;  // released after the scope has recorded the call
   CallScope scope(*this, function, limits, stats);
-  scope.run([&] {
+  return scope.run([&] {
     busy.emplace(busy_);
     scope.begin();
-    call_while_busy(function, args, nargs, result, limits);
+    return call_while_busy(function, args, nargs, result, limits);
   });
 }
 
-void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
-                              const Limits &limits) {
+Failure Sandbox::call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
+                                 const Limits &limits) {
   if (!poisoned_reason_.empty())
     throw Error(ErrorCode::kPoisoned,
                 "sandbox is poisoned (" + poisoned_reason_ +
@@ -162,7 +162,7 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
   current_function_ = name;
   reply_offset_ = hl_wire_align8(len);
   write_entry_registers();
-  run_until_done(limits);
+  if (Failure stopped = run_until_done(limits)) return stopped;
 
   hl_wire_reader r;
   std::span<const uint8_t> out = output_buffer();
@@ -176,7 +176,7 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
       poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned %s but declared %s", name.c_str(),
                                                     kind_name(v.kind), kind_name(declared->second.result)));
     if (result != nullptr) *result = from_wire(v, true);
-    return;
+    return std::nullopt;
   }
   if (type == HL_MSG_ERROR) {
     uint32_t code = hl_wire_get_u32(&r);
@@ -190,7 +190,7 @@ void Sandbox::call_while_busy(std::string_view function, const Val *args, size_t
     if (mapped == ErrorCode::kTooLarge)
       message += format(" (output buffer: %llu bytes; raise it with hl_config_set_output_buffer_size)",
                         ull(layout_.output_buffer_size));
-    throw Error(mapped, message);
+    return Error(mapped, message);
   }
   poison_and_throw(ErrorCode::kProtocol,
                    format("guest function '%s' finished without a result", name.c_str()) +
@@ -232,7 +232,7 @@ void Sandbox::check_call_against_signature(const std::string &name, const Val *a
 
 std::string Sandbox::what_is_running() const { return what_ran(current_function_); }
 
-void Sandbox::run_until_done(const Limits &limits) {
+Failure Sandbox::run_until_done(const Limits &limits) {
   // Time spent stopped in gdb is not the guest's: no limits while debugging.
   const bool debugging = gdb_ != nullptr && gdb_->session_active();
   const uint64_t timeout_ns = debugging ? 0 : limits.timeout_ns;
@@ -243,17 +243,17 @@ void Sandbox::run_until_done(const Limits &limits) {
     switch (interrupt_->cancel_reason()) {
       case CancelReason::kNone: break;
       case CancelReason::kKilled:
-        poison_and_throw(ErrorCode::kCancelled, what_ran(current_function_) + " was cancelled by hl_kill");
+        return poison(ErrorCode::kCancelled, what_ran(current_function_) + " was cancelled by hl_kill");
       case CancelReason::kTimedOut:
-        poison_and_throw(
+        return poison(
             ErrorCode::kTimeout,
             format("%s exceeded its time limit of %.3f ms%s", what_ran(current_function_).c_str(), timeout_ns / 1e6,
                    current_function_.empty() ? "; raise it with hl_config_set_init_timeout_ns" : ""));
       case CancelReason::kCpuBudget:
-        poison_and_throw(ErrorCode::kCpuBudgetExceeded,
-                         format("%s used up its CPU budget of %.3f ms (guest CPU time; host functions do not count); "
-                                "raise it with hl_config_set_call_cpu_budget_ns or per call with hl_call_ex",
-                                what_ran(current_function_).c_str(), limits.cpu_budget_ns / 1e6));
+        return poison(ErrorCode::kCpuBudgetExceeded,
+                      format("%s used up its CPU budget of %.3f ms (guest CPU time; host functions do not count); "
+                             "raise it with hl_config_set_call_cpu_budget_ns or per call with hl_call_ex",
+                             what_ran(current_function_).c_str(), limits.cpu_budget_ns / 1e6));
     }
     interrupt_->set_in_guest(true);
     int rc = vcpu_.run();
@@ -284,7 +284,7 @@ void Sandbox::run_until_done(const Limits &limits) {
         uint32_t value;
         std::memcpy(&value, data, sizeof value);
         switch (port) {
-          case HL_PORT_DONE: return;
+          case HL_PORT_DONE: return std::nullopt;
           case HL_PORT_CALL_HOST: serve_host_call(); break;
           case HL_PORT_PRINT: serve_print(); break;
           case HL_PORT_LOG: serve_log(); break;
@@ -528,10 +528,10 @@ void Sandbox::fail_abort(uint32_t code) {
   poison_and_throw(ErrorCode::kGuestAborted, message + dump_core_for_failure(std::nullopt, SIGABRT));
 }
 
-void Sandbox::poison_and_throw(ErrorCode code, const std::string &message) {
+Error Sandbox::poison(ErrorCode code, const std::string &message) {
   poisoned_reason_ = message;
   vcpu_state_unknown_ = true;  // a restore rewrites every register, not only the CPL3-visible ones
-  throw Error(code, message);
+  return Error(code, message);
 }
 
 }  // namespace hl

@@ -18,6 +18,7 @@
 
 #include "abi/hl_wire.h"
 #include "common/api_types.h"
+#include "common/error.h"
 #include "debug/gdb_stub.h"
 #include "kvm/kvm_system.h"
 #include "kvm/vm.h"
@@ -59,10 +60,17 @@ class Sandbox {
     std::optional<uint64_t> timeout_ns;
     std::optional<uint64_t> cpu_budget_ns;
   };
-  // result may be null. Throws Error; result is left void on error. stats,
-  // when not null, receives what the call cost (also when it fails).
+  // result may be null; it is left void on error. stats, when not null,
+  // receives what the call cost (also when it fails). A kill, a timeout, a
+  // CPU budget or the guest's own error is returned (error.h, Failure);
+  // other errors are thrown.
+  [[nodiscard]] Failure try_call(std::string_view function, const Val *args, size_t nargs, Val *result,
+                                 const CallSettings &settings = {}, CallStats *stats = nullptr);
+  // The same, throwing every error.
   void call(std::string_view function, const Val *args, size_t nargs, Val *result, const CallSettings &settings = {},
-            CallStats *stats = nullptr);
+            CallStats *stats = nullptr) {
+    if (Failure failure = try_call(function, args, nargs, result, settings, stats)) throw *failure;
+  }
   bool poisoned() const { return !poisoned_reason_.empty(); }
   // Unique among the sandboxes of its engine; a reused sandbox gets a new one.
   uint64_t id() const { return id_; }
@@ -79,8 +87,15 @@ class Sandbox {
   // where ("which <where>") and remedy word the message.
   static void check_host_functions(const Snapshot &snapshot, const HostFunctionRegistry &functions,
                                    const char *operation, const char *where, const char *remedy);
+  // Failures as try_call's.
+  [[nodiscard]] Failure try_call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
+                                             const Val *args, size_t nargs, Val *result,
+                                             const CallSettings &settings = {}, CallStats *stats = nullptr);
   void call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function, const Val *args,
-                        size_t nargs, Val *result, const CallSettings &settings = {}, CallStats *stats = nullptr);
+                        size_t nargs, Val *result, const CallSettings &settings = {}, CallStats *stats = nullptr) {
+    if (Failure failure = try_call_and_restore(snapshot, function, args, nargs, result, settings, stats))
+      throw *failure;
+  }
   // For SpareSandboxes (src/engine): park() strips everything that belonged to the
   // user (host functions, log callback, interrupt handles) and returns the
   // baseline snapshot, or returns null if this sandbox cannot be reused.
@@ -144,10 +159,12 @@ class Sandbox {
   };
   Limits limits_for(const CallSettings &settings) const;
   // call() once busy_ is held (call_and_restore holds it for the whole request).
-  void call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result, const Limits &limits);
+  [[nodiscard]] Failure call_while_busy(std::string_view function, const Val *args, size_t nargs, Val *result,
+                                        const Limits &limits);
   // Runs the vCPU until the guest exits on HL_PORT_DONE, serving host calls
-  // and prints on the way. Throws (and poisons) on any other stop.
-  void run_until_done(const Limits &limits);
+  // and prints on the way. A kill, timeout or CPU budget is returned; any
+  // other stop throws. Both poison.
+  [[nodiscard]] Failure run_until_done(const Limits &limits);
   void serve_host_call();
   void serve_print();
   void serve_log();
@@ -187,7 +204,9 @@ class Sandbox {
   // "call to 'Add'" or "guest initialisation", for messages.
   std::string what_is_running() const;
   [[noreturn]] void fail_abort(uint32_t code);
-  [[noreturn]] void poison_and_throw(ErrorCode code, const std::string &message);
+  [[noreturn]] void poison_and_throw(ErrorCode code, const std::string &message) { throw poison(code, message); }
+  // Poisons the sandbox and returns the failure to report.
+  Error poison(ErrorCode code, const std::string &message);
   // Answer the guest's host call in the input buffer; a result that does
   // not fit becomes a TOO_LARGE error, and an error that does not fit poisons.
   void write_result(const hl_wire_val &result);

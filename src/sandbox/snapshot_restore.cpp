@@ -157,9 +157,9 @@ uint64_t Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot
   return pages;
 }
 
-void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
-                               const Val *args, size_t nargs, Val *result, const CallSettings &settings,
-                               CallStats *stats) {
+Failure Sandbox::try_call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, std::string_view function,
+                                      const Val *args, size_t nargs, Val *result, const CallSettings &settings,
+                                      CallStats *stats) {
   if (result != nullptr) *result = Val{};
   const Limits limits = limits_for(settings);
   // Busy for the whole request: the check, the call and the restore. Another
@@ -167,23 +167,25 @@ void Sandbox::call_and_restore(const std::shared_ptr<const Snapshot> &snapshot, 
   // poisoning, or have its own state restored away) nor race with them.
   std::optional<BusyGuard> busy;  // released after the scope has recorded the request
   CallScope scope(*this, function, limits, stats);
-  scope.run([&] {
+  return scope.run([&] {
     busy.emplace(busy_);
     scope.begin();
     check_fits(*snapshot);  // once, and before the call runs
     if (poisoned()) restore_recorded(snapshot);
+    Failure failure;
     try {
-      call_while_busy(function, args, nargs, result, limits);
+      failure = call_while_busy(function, args, nargs, result, limits);
     } catch (const Error &) {
       restore_recorded(snapshot);
       throw;
     }
     try {
-      restore_recorded(snapshot);
+      restore_recorded(snapshot);  // after a failure as after success
     } catch (...) {
       release_value(result);
       throw;
     }
+    return failure;
   });
 }
 
