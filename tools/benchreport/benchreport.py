@@ -830,7 +830,7 @@ def machine_field(machine, key):
     if value is None or value == "" or value == []:
         return "not recorded"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join("%.2f" % v if isinstance(v, float) else str(v) for v in value)
     return str(value)
 
 
