@@ -408,7 +408,7 @@ def draw_lines(path, title, xlabel, ylabel, series, xscale="linear", yscale="lin
         ax.plot(xs, ys, marker="o", color=COLORS[color % len(COLORS)],
                 linestyle=LINE_STYLES[style % len(LINE_STYLES)], label=label)
     for index, (label, y) in enumerate(hlines):
-        ax.axhline(y, color="grey", linestyle=LINE_STYLES[(index + 1) % len(LINE_STYLES)], label=label)
+        ax.axhline(y, color="grey", linestyle=LINE_STYLES[(index + 1) % len(LINE_STYLES)], label=label, zorder=3)
     if xscale == "symlog":
         ax.set_xscale("symlog", linthresh=1)  # a log axis that still shows 0
         ax.set_xlim(left=0)
@@ -428,7 +428,7 @@ def draw_bars(path, title, ylabel, groups, bar_labels, values, hlines=()):
         ys = [v if v is not None else 0 for v in values[bar]]
         ax.bar(xs, ys, width, label=label, color=COLORS[bar % len(COLORS)])
     for index, (label, y) in enumerate(hlines):
-        ax.axhline(y, color="grey", linestyle=LINE_STYLES[(index + 1) % len(LINE_STYLES)], label=label)
+        ax.axhline(y, color="grey", linestyle=LINE_STYLES[(index + 1) % len(LINE_STYLES)], label=label, zorder=3)
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels(groups)
     ax.legend(fontsize="small")
