@@ -69,10 +69,11 @@ while (($# > 0)); do
     *) usage_error "unexpected argument: $option (options only)" ;;
   esac
   [[ -n $value ]] || usage_error "$option needs a value"
+  # Paths as absolute ones: a new run works from the repository's root.
   case $option in
-    --from) from_dir=$value ;;
+    --from) from_dir=$(realpath -m -- "$value") ;;
     --filter) filter=$value ;;
-    --out) out=$value ;;
+    --out) out=$(realpath -m -- "$value") ;;
   esac
 done
 

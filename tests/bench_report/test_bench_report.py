@@ -125,7 +125,8 @@ class RenderFixture(unittest.TestCase):
 
     def test_ratios_show_the_absolute_figures_behind_them(self):
         row = self.targets()[target_texts()["call_vs_floor"]]
-        self.assertEqual(row[2:6], ["1.07x", "<= 1.10x", "21.5 µs / 20.0 µs", "interleaved, over the floor with entry 1.06x"])
+        self.assertEqual(row[2:6], ["1.07x", "<= 1.10x", "21.5 µs / 20.0 µs",
+                                    "interleaved, over the floor with entry 1.06x"])
 
     def test_names_match_past_google_benchmarks_suffixes_and_arg_names(self):
         # BM_CallHeapSize/heap_mib:16/min_time:1.000/real_time in the JSON
@@ -203,7 +204,8 @@ class RenderWithout(unittest.TestCase):
 
 class NameMatching(unittest.TestCase):
     def run_of(self, *names, threads=None):
-        return benchreport.Run([{"name": n, "run_name": n, "run_type": "iteration", "threads": (threads or {}).get(n, 1),
+        threads = threads or {}
+        return benchreport.Run([{"name": n, "run_name": n, "run_type": "iteration", "threads": threads.get(n, 1),
                                  "real_time": 1.0, "time_unit": "ns"} for n in names])
 
     def test_decorations_are_not_arguments(self):

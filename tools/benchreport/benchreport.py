@@ -909,7 +909,8 @@ def render(run_dir, out):
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cell"] = markdown_cell
     text = env.get_template("benchmarks.md.j2").render(
-        machine_rows=machine_rows(machine), fixture=machine.get("fixture"), run_dir=display_path(run_dir), floor=report.floor, targets=judged,
+        machine_rows=machine_rows(machine), fixture=machine.get("fixture"), run_dir=display_path(run_dir),
+        floor=report.floor, targets=judged,
         missed=[t for t in judged if t["verdict"] == "misses" and t["explanation"]],
         sections=sections, published=published, published_table=published_comparison(run, published),
         script_table=script_guests(script_run) if script_run is not None else None,
