@@ -232,14 +232,15 @@ class Figure:
     text: str = NOT_MEASURED
     problem: str = None  # why not measured
     source: str = None  # the benchmark it comes from
+    failed: bool = False  # the benchmark ran and reported an error (the problem says which)
 
     @property
     def measured(self):
         return self.value is not None
 
 
-def missing(problem, source=None):
-    return Figure(problem=problem, source=source)
+def missing(problem, source=None, failed=False):
+    return Figure(problem=problem, source=source, failed=failed)
 
 
 def benchmark_time(run, reference):
@@ -247,7 +248,7 @@ def benchmark_time(run, reference):
     if result is None:
         return missing("%s did not run" % reference, reference)
     if result.error:
-        return missing("%s failed: %s" % (reference, result.error), reference)
+        return missing("%s failed: %s" % (reference, result.error), reference, failed=True)
     return Figure(result.time_ns, format_time(result.time_ns), source=reference)
 
 
@@ -255,11 +256,11 @@ def counter_value(run, reference, counter):
     """A counter; one named *_us (etc.) is a time, returned in ns."""
     result = run.find(reference)
     if result is None:
-        return missing("%s did not run" % reference)
+        return missing("%s did not run" % reference, reference)
     if result.error:
-        return missing("%s failed: %s" % (reference, result.error))
+        return missing("%s failed: %s" % (reference, result.error), reference, failed=True)
     if counter not in result.counters:
-        return missing("%s has no counter %s" % (reference, counter))
+        return missing("%s has no counter %s" % (reference, counter), reference)
     value = result.counters[counter]
     for suffix, scale in TIME_COUNTER_SUFFIXES.items():
         if counter.endswith(suffix):
@@ -522,8 +523,8 @@ class Report:
 
     @staticmethod
     def not_measured_cell(figure):
-        result_error = figure.problem and " failed: " in figure.problem
-        return "%s (%s)" % (NOT_MEASURED, figure.problem) if result_error else NOT_MEASURED
+        """'not measured', with the error when the benchmark reported one."""
+        return "%s (%s)" % (NOT_MEASURED, figure.problem) if figure.failed else NOT_MEASURED
 
     @staticmethod
     def ratio_cell(value_ns, reference):
@@ -658,12 +659,14 @@ class Report:
         rows, xs, p50s, p99s = [], [], [], []
         for result in results:
             text, ns = self.result_cells(result)
+            if ns is None:  # its error is in the mean's cell
+                rows.append([result.arguments[1], text, "", "", "", ""])
+                continue
             p50 = counter_value(self.run, result.name, "p50_us")
             p99 = counter_value(self.run, result.name, "p99_us")
-            rows.append([result.arguments[1], text, p50.text if ns else "", p99.text if ns else "",
-                         self.ratio_cell(p50.value if ns else None, self.raw_vm_create),
-                         self.ratio_cell(p50.value if ns else None, self.floor)])
-            if ns is not None and p50.measured and p99.measured:
+            rows.append([result.arguments[1], text, p50.text, p99.text, self.ratio_cell(p50.value, self.raw_vm_create),
+                         self.ratio_cell(p50.value, self.floor)])
+            if p50.measured and p99.measured:
                 xs.append(numeric(result.arguments[1]))
                 p50s.append(p50.value / 1e3)
                 p99s.append(p99.value / 1e3)
@@ -707,9 +710,9 @@ class Report:
         return rate, format_rate(rate)
 
     def kill_latency(self):
-        mean = benchmark_time(self.run, "BM_KillLatency")
-        if mean.problem and mean.problem.endswith("did not run"):
+        if self.run.find("BM_KillLatency") is None:
             return self.absent("BM_KillLatency")
+        mean = benchmark_time(self.run, "BM_KillLatency")
         figures = [("mean", mean), ("p50", counter_value(self.run, "BM_KillLatency", "p50_us")),
                    ("p99", counter_value(self.run, "BM_KillLatency", "p99_us"))]
         rows = [[label, f.text if f.measured else self.not_measured_cell(f), self.ratio_cell(f.value, self.floor)]
@@ -728,19 +731,24 @@ class Report:
         if idle is None and most is None:
             return self.absent("BM_IdleSandboxMemory or BM_MaxLiveSandboxes")
         rows, bars = [], []
-        idle_n = idle.arguments[1] if idle is not None and len(idle.arguments) > 1 else "?"
-        for label, reference, counter, unit in (
-                ("RSS per idle sandbox, %s alive" % idle_n, "BM_IdleSandboxMemory", "rss_kib_per_sandbox", "KiB"),
-                ("PSS per idle sandbox, %s alive" % idle_n, "BM_IdleSandboxMemory", "pss_kib_per_sandbox", "KiB"),
-                ("sandboxes alive at once (most made)", "BM_MaxLiveSandboxes", "max_live", ""),
-                ("... the cap it stopped at", "BM_MaxLiveSandboxes", "cap", ""),
-                ("... a creation failed (1) or the cap was reached (0)", "BM_MaxLiveSandboxes", "failed", ""),
-                ("RSS per sandbox at that count", "BM_MaxLiveSandboxes", "rss_kib_per_sandbox", "KiB")):
+        alive = idle.arguments[1] if idle is not None and len(idle.arguments) > 1 else "n"
+        # (row, bar in the plot or None, benchmark, counter, unit)
+        figures = (
+            ("RSS per idle sandbox, %s alive" % alive, "RSS, idle", "BM_IdleSandboxMemory", "rss_kib_per_sandbox",
+             "KiB"),
+            ("PSS per idle sandbox, %s alive" % alive, "PSS, idle", "BM_IdleSandboxMemory", "pss_kib_per_sandbox",
+             "KiB"),
+            ("sandboxes alive at once (most made)", None, "BM_MaxLiveSandboxes", "max_live", ""),
+            ("... the cap it stopped at", None, "BM_MaxLiveSandboxes", "cap", ""),
+            ("... a creation failed (1) or the cap was reached (0)", None, "BM_MaxLiveSandboxes", "failed", ""),
+            ("RSS per sandbox at that count", "RSS, at max live", "BM_MaxLiveSandboxes", "rss_kib_per_sandbox",
+             "KiB"))
+        for label, bar, reference, counter, unit in figures:
             figure = counter_value(self.run, reference, counter)
             rows.append([label, format_amount(figure.value, unit) if figure.measured else
                          self.not_measured_cell(figure)])
-            if unit == "KiB" and figure.measured:
-                bars.append((label.split(",")[0].replace("per sandbox at that count", "at max live"), figure.value))
+            if bar and figure.measured:
+                bars.append((bar, figure.value))
         return self.plotted(Table(["what", "measured"], rows), "idle_sandbox_memory", lambda path: draw_bars(
             path, "memory per sandbox", "KiB", [b[0] for b in bars], ["KiB per sandbox"], [[b[1] for b in bars]],
             hlines=[("1 MiB (target: below)", 1024)]), bool(bars))
