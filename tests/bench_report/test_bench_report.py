@@ -1,0 +1,288 @@
+#!/usr/bin/python3
+"""The benchmark report without KVM or timing: tools/benchreport renders the
+checked-in fixture (tests/bench_report/fixture: synthetic numbers, labelled
+as a fixture in its machine.json) through scripts/bench-report.sh --from.
+
+  test_bench_report.py                  every test
+  test_bench_report.py ScriptOptions    one class (ctest registers two runs)
+
+The fixture's numbers are chosen so that each verdict occurs: see
+EXPECTED_VERDICTS. BM_TwoExitFloor ran three repetitions whose median
+(40.5 µs) makes the host-call target miss where the mean (42 µs) would hold,
+so that target also checks that the median is the figure used.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+FIXTURE = os.path.join(HERE, "fixture")
+SCRIPT = os.path.join(REPO_ROOT, "scripts", "bench-report.sh")
+sys.path.insert(0, os.path.join(REPO_ROOT, "tools", "benchreport"))
+import benchreport  # noqa: E402
+
+EXPECTED_VERDICTS = {
+    "call_vs_floor": "holds",
+    "host_call_vs_two_exit_floor": "misses",
+    "call_and_restore_16mib": "holds",
+    "call_and_restore_1024mib": "misses",
+    "sandbox_from_snapshot": "holds",
+    "kill_latency": "not measured",  # the benchmark reported an error
+    "max_live_sandboxes": "not measured",  # not in the run at all
+    "idle_sandbox_memory": "holds",
+    "floor_not_slower_than_call": "holds",
+}
+# What the fixture has no data for: BM_KillLatency failed, so no plot of it.
+FIGURES_NOT_DRAWN = {"kill_latency"}
+
+
+def run_script(*args):
+    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=120)
+
+
+def render_with_script(run_dir, out):
+    result = run_script("--from", run_dir, "--out", out)
+    if result.returncode != 0:
+        raise AssertionError("bench-report.sh --from failed (%d):\n%s%s" % (result.returncode, result.stdout,
+                                                                             result.stderr))
+    with open(out, encoding="utf-8") as f:
+        return f.read()
+
+
+def table_rows(page, heading):
+    """The cells of the first table under `heading`, header row excluded."""
+    lines = page[page.index("\n" + heading + "\n"):].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+        rows.append([cell.strip() for cell in cells])
+    return rows
+
+
+def target_texts():
+    with open(os.path.join(REPO_ROOT, "tools", "benchreport", "targets.yaml"), encoding="utf-8") as f:
+        return {t["id"]: t["text"] for t in yaml.safe_load(f)["targets"]}
+
+
+class RenderFixture(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="bench_report_test.")
+        cls.out = os.path.join(cls.work, "page", "benchmarks.md")
+        cls.plots = os.path.join(cls.work, "page", "benchmarks")
+        # A plot the fixture cannot draw, as an earlier run would have left it.
+        os.makedirs(cls.plots)
+        with open(os.path.join(cls.plots, "kill_latency.png"), "wb") as f:
+            f.write(b"stale")
+        cls.page = render_with_script(FIXTURE, cls.out)
+        cls.first_plots = {name: cls.read_bytes(os.path.join(cls.plots, name)) for name in os.listdir(cls.plots)}
+        cls.second_page = render_with_script(FIXTURE, cls.out)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work)
+
+    @staticmethod
+    def read_bytes(path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def targets(self):
+        """{target text: row} of the page's targets table."""
+        return {row[0]: row for row in table_rows(self.page, "## Targets")}
+
+    def test_every_target_has_its_expected_verdict(self):
+        rows = self.targets()
+        texts = target_texts()
+        self.assertEqual(set(texts), set(EXPECTED_VERDICTS), "targets.yaml and this test name the same targets")
+        self.assertEqual(len(rows), len(texts))
+        for target_id, verdict in EXPECTED_VERDICTS.items():
+            with self.subTest(target=target_id):
+                self.assertEqual(rows[texts[target_id]][1], "**%s**" % verdict)
+
+    def test_a_missing_benchmark_is_not_measured(self):
+        row = self.targets()[target_texts()["max_live_sandboxes"]]
+        self.assertEqual(row[2], "not measured")
+        self.assertIn("BM_MaxLiveSandboxes did not run", row[4])
+        self.assertIn("| sandboxes alive at once (most made) | not measured |", self.page)
+
+    def test_an_errored_benchmark_is_not_measured_with_its_message(self):
+        row = self.targets()[target_texts()["kill_latency"]]
+        self.assertEqual(row[2], "not measured")
+        self.assertIn("BM_KillLatency failed: the call never started", row[4])
+        self.assertIn("| mean | not measured (BM_KillLatency failed: the call never started) |", self.page)
+
+    def test_ratios_show_the_absolute_figures_behind_them(self):
+        row = self.targets()[target_texts()["call_vs_floor"]]
+        self.assertEqual(row[2:6], ["1.07x", "<= 1.10x", "21.5 µs / 20.0 µs",
+                                    "interleaved, over the floor with entry 1.06x"])
+
+    def test_names_match_past_google_benchmarks_suffixes_and_arg_names(self):
+        # BM_CallHeapSize/heap_mib:16/min_time:1.000/real_time in the JSON
+        self.assertIn("| 16 | 21.5 µs | 1.08x |", self.page)
+
+    def test_the_plots_are_written_and_linked_relatively(self):
+        linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", self.page)
+        expected = set(benchreport.FIGURES) - FIGURES_NOT_DRAWN
+        self.assertEqual({os.path.splitext(os.path.basename(link))[0] for link in linked}, expected)
+        for link in linked:
+            self.assertTrue(link.startswith("benchmarks/"), link)
+            with open(os.path.join(os.path.dirname(self.out), link), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", link)
+
+    def test_a_plot_not_drawn_this_time_is_removed(self):
+        self.assertFalse(os.path.exists(os.path.join(self.plots, "kill_latency.png")))
+
+    def test_the_same_input_renders_the_same_bytes(self):
+        self.assertEqual(self.page, self.second_page)
+        second_plots = {name: self.read_bytes(os.path.join(self.plots, name)) for name in os.listdir(self.plots)}
+        self.assertEqual(set(self.first_plots), set(second_plots))
+        for name, data in self.first_plots.items():
+            self.assertEqual(data, second_plots[name], "%s differs between two renders" % name)
+
+    def test_the_page_says_it_is_generated_and_from_a_fixture(self):
+        self.assertIn("generated by `scripts/bench-report.sh`", self.page)
+        self.assertIn("do not edit it by hand", self.page)
+        self.assertIn("**Fixture, not a measurement:**", self.page)
+        self.assertIn("| CPU | Fixture CPU, 2 CPUs |", self.page)
+
+    def test_the_published_figures_are_ratios_to_each_systems_own_call(self):
+        rows = {row[0]: row for row in table_rows(self.page, "## Against the published figures of the system we "
+                                                             "re-implement")}
+        self.assertEqual(rows["a call with a host function call"][1:5], ["23.6 µs", "1.83x", "46.0 µs", "2.14x"])
+
+    def test_the_script_guests_section_shows_ratios_to_native_and_errors(self):
+        rows = {(row[0], row[1]): row for row in table_rows(self.page, "## Script guests")}
+        self.assertEqual(rows[("Lua", "hl_call_and_restore")][3:5], ["41.0 µs", "1.02x"])
+        self.assertIn("Eval returned something else than expected",
+                      rows[("JavaScript (Duktape)", "sandbox from snapshot + call")][3])
+
+
+class RenderWithout(unittest.TestCase):
+    """What a partial run directory renders to."""
+
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="bench_report_test.")
+        self.run_dir = os.path.join(self.work, "run")
+        shutil.copytree(FIXTURE, self.run_dir)
+
+    def tearDown(self):
+        shutil.rmtree(self.work)
+
+    def test_no_script_bench_json_no_script_section(self):
+        os.remove(os.path.join(self.run_dir, "script_bench.json"))
+        page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
+        self.assertNotIn("## Script guests", page)
+
+    def test_an_empty_run_renders_every_target_not_measured_and_no_plot(self):
+        with open(os.path.join(self.run_dir, "hyperlight_bench.json"), "w") as f:
+            f.write('{"context": {}, "benchmarks": []}')
+        page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
+        verdicts = {row[1] for row in table_rows(page, "## Targets")}
+        self.assertEqual(verdicts, {"**not measured**"})
+        self.assertNotIn("![", page)
+        self.assertEqual(os.listdir(os.path.join(self.work, "benchmarks")), [])
+
+    def test_a_broken_json_exits_2_with_the_file_named(self):
+        with open(os.path.join(self.run_dir, "hyperlight_bench.json"), "w") as f:
+            f.write('{"benchmarks": [')
+        result = run_script("--from", self.run_dir, "--out", os.path.join(self.work, "benchmarks.md"))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("hyperlight_bench.json", result.stderr)
+
+
+class NameMatching(unittest.TestCase):
+    def run_of(self, *names, threads=None):
+        threads = threads or {}
+        return benchreport.Run([{"name": n, "run_name": n, "run_type": "iteration", "threads": threads.get(n, 1),
+                                 "real_time": 1.0, "time_unit": "ns"} for n in names])
+
+    def test_decorations_are_not_arguments(self):
+        self.assertEqual(benchreport.split_name("BM_X/16/1024/min_time:1.000/real_time"),
+                         (("BM_X", "16", "1024"), {"min_time:1.000", "real_time"}))
+        self.assertEqual(benchreport.split_name("BM_X/pages:16/iterations:200/manual_time/repeats:3")[0],
+                         ("BM_X", "16"))
+
+    def test_a_name_matches_by_its_leading_arguments_and_whole_segments(self):
+        run = self.run_of("BM_SandboxFromSnapshotAllKept/2/iterations:50/manual_time",
+                          "BM_SandboxFromSnapshot/iterations:200/manual_time", "BM_IdleSandboxMemory/1000")
+        self.assertEqual(run.find("BM_SandboxFromSnapshot").name, "BM_SandboxFromSnapshot/iterations:200/manual_time")
+        self.assertEqual(run.find("BM_IdleSandboxMemory").name, "BM_IdleSandboxMemory/1000")
+        self.assertIsNone(run.find("BM_SandboxFrom"))
+        self.assertIsNone(run.find("BM_IdleSandboxMemory/10"))
+
+    def test_an_exact_argument_match_wins_over_a_longer_one(self):
+        run = self.run_of("BM_Y/4/min_time:1.000", "BM_Y/min_time:1.000")
+        self.assertEqual(run.find("BM_Y").name, "BM_Y/min_time:1.000")
+
+    def test_a_named_decoration_must_be_there(self):
+        one, two = "BM_CallThroughput/real_time/threads:1", "BM_CallThroughput/real_time/threads:2"
+        run = self.run_of(one, two, threads={two: 2})
+        self.assertEqual(run.find("BM_CallThroughput/threads:2").name, two)
+        self.assertEqual(run.find("BM_CallThroughput/threads:1").name, one)
+        self.assertIsNone(run.find("BM_CallThroughput/manual_time"))
+
+
+class Targets(unittest.TestCase):
+    def test_an_invalid_targets_file_names_every_problem(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            yaml.safe_dump({"targets": [
+                {"id": "a", "text": "t", "compute": {"ratio": ["BM_A"]}, "limit": {"at_most": 1}},
+                {"id": "a", "text": "t", "compute": {"counter": ["BM_B", "c"]}, "limit": {"around": 1}},
+            ]}, f)
+        try:
+            with self.assertRaises(benchreport.InputError) as caught:
+                benchreport.load_targets(f.name)
+        finally:
+            os.remove(f.name)
+        message = str(caught.exception)
+        self.assertIn("ratio needs a list of two", message)
+        self.assertIn("duplicate id", message)
+        self.assertIn("limit must be one of", message)
+
+
+class ScriptOptions(unittest.TestCase):
+    """scripts/bench-report.sh refuses what it does not know, before building anything."""
+
+    def assert_usage_error(self, args, message):
+        result = run_script(*args)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(message, result.stderr)
+        self.assertIn("usage: scripts/bench-report.sh", result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_an_unknown_option_exits_2(self):
+        self.assert_usage_error(["--bogus"], "unknown option: --bogus")
+
+    def test_an_argument_that_is_no_option_exits_2(self):
+        self.assert_usage_error(["docs/benchmarks.md"], "unexpected argument: docs/benchmarks.md")
+
+    def test_an_option_without_its_value_exits_2(self):
+        self.assert_usage_error(["--out"], "--out needs a value")
+        self.assert_usage_error(["--filter="], "--filter needs a value")
+
+    def test_from_a_directory_without_a_run_exits_2(self):
+        self.assert_usage_error(["--from", HERE], "no hyperlight_bench.json and machine.json")
+
+    def test_from_with_options_of_a_run_exits_2(self):
+        self.assert_usage_error(["--from", FIXTURE, "--quick"], "--quick and --filter apply to a new run")
+
+    def test_help_exits_0(self):
+        result = run_script("--help")
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("--from DIR", result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
