@@ -8,8 +8,9 @@ as a fixture in its machine.json) through scripts/bench-report.sh --from.
 
 The fixture's numbers are chosen so that each verdict occurs: see
 EXPECTED_VERDICTS. BM_TwoExitFloor ran three repetitions whose median
-(40.5 µs) makes the host-call target miss where the mean (42 µs) would hold,
-so that target also checks that the median is the figure used.
+(40.5 µs) gives the host call's separate-run ratio 1.14x where the mean
+(42 µs) would give 1.10x, so that figure also checks that the median is the
+figure used.
 """
 
 import os
@@ -125,8 +126,11 @@ class RenderFixture(unittest.TestCase):
 
     def test_ratios_show_the_absolute_figures_behind_them(self):
         row = self.targets()[target_texts()["call_vs_floor"]]
-        self.assertEqual(row[2:6], ["1.07x", "<= 1.10x", "21.5 µs / 20.0 µs",
-                                    "interleaved, over the floor with entry 1.06x"])
+        self.assertEqual(row[2:6], ["1.06x", "<= 1.10x", "", "separate runs 1.07x (21.5 µs / 20.0 µs)"])
+
+    def test_repetitions_count_by_their_median(self):
+        row = self.targets()[target_texts()["host_call_vs_two_exit_floor"]]
+        self.assertEqual(row[5], "separate runs 1.14x (46.0 µs / 40.5 µs)")
 
     def test_names_match_past_google_benchmarks_suffixes_and_arg_names(self):
         # BM_CallHeapSize/heap_mib:16/min_time:1.000/real_time in the JSON

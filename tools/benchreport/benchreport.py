@@ -365,8 +365,9 @@ def judge(run, target):
         verdict = NOT_MEASURED
     also = []
     for extra in target.get("also") or []:
-        shown = compute(run, extra["compute"], unit).figure
-        also.append("%s %s" % (extra["label"], shown.text))
+        shown = compute(run, extra["compute"], unit)
+        behind = " (%s)" % shown.behind if shown.behind and shown.figure.measured else ""
+        also.append("%s %s%s" % (extra["label"], shown.figure.text, behind))
     return {
         "id": target["id"],
         "text": target["text"],
@@ -468,8 +469,7 @@ CALLS = (
 
 # (benchmark with a "ratio" counter, what it compares, the same two in separate runs)
 INTERLEAVED = (
-    # bench/call_bench.cpp interleaves hl_call with the floor's exit WITH entry.
-    ("BM_InterleavedCallVsFloor", "hl_call(Add) / exit floor with entry", ("BM_HlCallAdd", "BM_ExitFloorWithEntry")),
+    ("BM_InterleavedCallVsFloor", "hl_call(Add) / exit floor", ("BM_HlCallAdd", FLOOR)),
     ("BM_InterleavedHostCallVsTwoExitFloor", "hl_call(AddViaHost) / two-exit floor",
      ("BM_HlCallAddViaHost", TWO_EXIT_FLOOR)),
     ("BM_InterleavedPointerVsHlCall", "guest function pointer / hl_call (Add)",
@@ -479,13 +479,14 @@ INTERLEAVED = (
     ("BM_InterleavedStatsVsHlCall", "hl_call_ex with stats / hl_call (Add)", None),
 )
 
-# (benchmark, what it is, the benchmark interleaving it with BM_ExitFloor: its counter "ratio" is it / the floor)
+# (benchmark, what it is, an interleaved benchmark whose counter "ratio" is it / the exit it is compared with)
 FLOORS = (
-    (FLOOR, "one KVM_RUN round trip on a real sandbox's own VM and vCPU: THE floor", None),
-    ("BM_ExitFloorWithEntry", "the same, writing rip/rsp/rflags through sync_regs first, as every call does",
-     "BM_InterleavedEntryVsExitFloor"),
+    (FLOOR, "one KVM_RUN round trip on a real sandbox's own VM and vCPU, entry registers written through sync_regs as "
+     "every call does: THE floor", "BM_InterleavedEntryVsResume"),
+    ("BM_ExitFloorResume", "the same without the entry registers: the guest resumes at its jump back to the exit", None),
     (TWO_EXIT_FLOOR, "an exit with entry, then one without: the floor of a call with one host call", None),
-    ("BM_BareVmExitFloor", "the old floor: a hand-built 1 MiB VM", "BM_InterleavedBareVmVsExitFloor"),
+    ("BM_BareVmExitFloor", "the old floor: a hand-built 1 MiB VM (its interleaved ratio: against the sandbox's resume)",
+     "BM_InterleavedBareVmVsExitFloor"),
 )
 
 CREATION = (
