@@ -371,6 +371,18 @@ void BM_InterleavedStatsVsHlCall(benchmark::State &state) {
 }
 BENCHMARK(BM_InterleavedStatsVsHlCall)->UseRealTime()->MinTime(2.0);
 
+// What a time limit costs a call that ends long before it: an entry in the
+// engine's deadline timer, and no wake-up of its thread (DeadlineTimer).
+void BM_InterleavedTimeoutVsHlCall(benchmark::State &state) {
+  hl_sandbox_t *sb = make_sandbox();
+  hl_val_t result;
+  interleave(
+      state, [&] { hl_error_delete(hl_call(sb, "Add", add_args, 2, &result)); },
+      [&] { hl_error_delete(hl_call_with_timeout(sb, "Add", add_args, 2, &result, 1'000'000'000)); });
+  hl_sandbox_delete(sb);
+}
+BENCHMARK(BM_InterleavedTimeoutVsHlCall)->UseRealTime()->MinTime(2.0);
+
 // From hl_kill() to the killed hl_call() returning, for a guest spinning
 // in ring 3 (one fresh sandbox per iteration: a killed sandbox is poisoned).
 void BM_KillLatency(benchmark::State &state) {

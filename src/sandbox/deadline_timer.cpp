@@ -32,7 +32,8 @@ uint64_t DeadlineTimer::add_locked(Clock::time_point when, Entry entry, uint64_t
   }
   auto it = by_time_.emplace(when, id);
   by_id_.emplace(id, std::make_pair(it, std::move(entry)));
-  wake_.notify_one();
+  // While run() is awake it looks at the map again before it sleeps.
+  if (when < sleeping_until_) wake_.notify_one();
   return id;
 }
 
@@ -49,6 +50,7 @@ void DeadlineTimer::run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (by_time_.empty()) {
+      sleeping_until_ = Clock::time_point::max();
       wake_.wait(lock);
       continue;
     }
@@ -56,6 +58,7 @@ void DeadlineTimer::run() {
     if (Clock::now() < first->first) {
       // A copy: while we wait (lock released) cancel() may erase that entry.
       const Clock::time_point next = first->first;
+      sleeping_until_ = next;
       wake_.wait_until(lock, next);
       continue;
     }

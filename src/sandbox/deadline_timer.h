@@ -53,6 +53,10 @@ class DeadlineTimer {
   uint64_t in_flight_id_ = 0;
   bool in_flight_cancelled_ = false;
   bool stopping_ = false;
+  // When run() will wake by itself (max: never). A new entry that is not
+  // due before then does not wake it: a call with a time limit then costs
+  // no thread wake-up, only the entry (most calls end long before it).
+  Clock::time_point sleeping_until_ = Clock::time_point::max();
   std::thread thread_;  // last: joined before the rest is destroyed
 };
 
