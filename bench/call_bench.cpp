@@ -261,35 +261,6 @@ void BM_InterleavedStatsVsHlCall(benchmark::State &state) {
 }
 BENCHMARK(BM_InterleavedStatsVsHlCall)->UseRealTime()->MinTime(2.0);
 
-// From hl_kill() to the killed hl_call() returning, for a guest spinning
-// in ring 3 (one fresh sandbox per iteration: a killed sandbox is poisoned).
-void BM_KillLatency(benchmark::State &state) {
-  for (auto _ : state) {
-    hl_sandbox_t *sb = make_sandbox();
-    hl_interrupt_handle_t *handle = nullptr;
-    hl_error_delete(hl_sandbox_interrupt_handle(sb, &handle));
-    std::atomic<int64_t> returned_ns{0};
-    std::thread caller([&] {
-      hl_error_delete(hl_call(sb, "Spin", nullptr, 0, nullptr));
-      returned_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-    });
-    // Kill until the call is running; time from the kill that hit it.
-    int64_t killed_ns = 0;
-    hl_kill_result_t r = HL_KILL_NOT_RUNNING;
-    for (int attempt = 0; attempt < 10000 && r != HL_KILL_INTERRUPTED; attempt++) {
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-      killed_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-      r = hl_kill(handle);
-    }
-    caller.join();
-    if (r != HL_KILL_INTERRUPTED) state.SkipWithError("the call never started");
-    state.SetIterationTime(static_cast<double>(returned_ns - killed_ns) / 1e9);
-    hl_interrupt_handle_delete(handle);
-    hl_sandbox_delete(sb);
-  }
-}
-BENCHMARK(BM_KillLatency)->UseManualTime()->Iterations(200);
-
 void BM_SandboxCreateDelete(benchmark::State &state) {
   for (auto _ : state) hl_sandbox_delete(make_sandbox());
 }
