@@ -74,14 +74,22 @@ static int32_t scribble(uint64_t seed, int32_t how) {
 HLG_EXPORT_AS("Scribble", i32, scribble, u64, i32);
 
 /* Writes one word in each of `pages` heap pages: a request with a known
- * number of dirty pages (benchmarks). */
+ * number of dirty pages (benchmarks). Returns how many pages it wrote, which
+ * is fewer than asked when the heap has fewer pages, so a benchmark can
+ * check that its request fits. */
 static int32_t touch_pages(int32_t pages) {
   const struct hl_peb *peb = hlg_peb;
-  for (int32_t i = 0; i < pages && (uint64_t)i * 4096 < peb->heap_size; i++)
-    *(volatile uint64_t *)(uintptr_t)(peb->heap + (uint64_t)i * 4096) += 1;
-  return pages;
+  int32_t written = 0;
+  for (; written < pages && (uint64_t)written * 4096 < peb->heap_size; written++)
+    *(volatile uint64_t *)(uintptr_t)(peb->heap + (uint64_t)written * 4096) += 1;
+  return written;
 }
 HLG_EXPORT_AS("TouchPages", i32, touch_pages, i32);
+
+/* The length of its argument, without reading the bytes: the cost of
+ * carrying an argument of a given size into the guest (benchmarks). */
+static int32_t bytes_length(hlg_bytes data) { return (int32_t)data.len; }
+HLG_EXPORT_AS("BytesLength", i32, bytes_length, bytes);
 
 /* State the guest keeps between calls: restored, it counts from the
  * snapshot's value again. */
