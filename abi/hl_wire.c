@@ -1,10 +1,10 @@
 /* Codec for host <-> guest messages; see hl_wire.h for the format.
- * Freestanding: only byte loops, so it builds unchanged into the guest. */
+ * Freestanding: it builds unchanged into the guest, whose C library (ours
+ * or musl) provides the memcpy the builtin may call. A byte loop here made
+ * a 1 MiB argument cost 1.4 ms on the host (memcpy: 70 us). */
 #include "hl_wire.h"
 
-static void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
-}
+static void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n) { __builtin_memcpy(dst, src, n); }
 
 static void put_raw(hl_wire_writer *w, const void *src, uint32_t n) {
   uint64_t end = (uint64_t)w->needed + n;

@@ -9,13 +9,18 @@ namespace hl::x86 {
 namespace {
 
 constexpr uint64_t kEntries = 512;
-constexpr uint64_t kUpperFlags = pte::kPresent | pte::kWritable | pte::kUser;
+// Accessed (and, on writable leaves, Dirty) are set up front: the guest's
+// first access to a page then writes no page-table entry. Otherwise, on a
+// host with shadow paging, KVM sets the bit and logs the page-table page in
+// the dirty ring on every first write after a restore: two ring entries per
+// page written, and a ring full at half the pages (docs/benchmarks.md).
+constexpr uint64_t kUpperFlags = pte::kPresent | pte::kWritable | pte::kUser | pte::kAccessed;
 
 uint64_t leaf_flags(const PagePermissions &p) {
   // W^X: the loaders refuse such memory; this is the last line of defence.
   if (p.writable && p.executable) throw Error(ErrorCode::kInternal, "a page mapping is both writable and executable");
-  uint64_t f = pte::kPresent;
-  if (p.writable) f |= pte::kWritable;
+  uint64_t f = pte::kPresent | pte::kAccessed;
+  if (p.writable) f |= pte::kWritable | pte::kDirty;
   if (p.user) f |= pte::kUser;
   if (!p.executable) f |= pte::kNoExecute;
   return f;
