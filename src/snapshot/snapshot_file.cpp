@@ -489,7 +489,9 @@ std::shared_ptr<const Snapshot> parse_snapshot(std::span<const uint8_t> file, ui
   }
   body.expect_end("file body");
 
-  // The host's own pages come from the host, not the file.
+  // The host's own pages come from the host, not the file (whose extents may
+  // cover them: the tables are built on zeroed pages).
+  std::memset(snap->memory.writable(l.page_tables, l.page_tables_size), 0, l.page_tables_size);
   write_host_owned_pages(snap->memory.writable(0, l.memory_size), l, snap->fixed_regions);
   std::vector<SnapshotMemory::Extent> extents = snap->memory.extents();
   extents.push_back({l.page_tables, l.page_tables_size});

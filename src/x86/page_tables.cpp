@@ -9,6 +9,8 @@ namespace hl::x86 {
 namespace {
 
 constexpr uint64_t kEntries = 512;
+constexpr uint64_t kLargePage = 1ull << 7;  // PS in a PDE: it maps 2 MiB itself
+constexpr uint64_t kLargePageSize = 2ull << 20;
 // Accessed (and, on writable leaves, Dirty) are set up front: the guest's
 // first access to a page then writes no page-table entry. Otherwise, on a
 // host with shadow paging, KVM sets the bit and logs the page-table page in
@@ -38,25 +40,30 @@ void write_entry(std::span<uint8_t> tables, uint64_t offset, uint64_t v) {
 
 }  // namespace
 
+namespace {
+
+// Whether the 512 leaves of one page table map its 2 MiB alike (all present,
+// the same flags), so one large-page PDE can stand for them.
+bool one_large_page(const uint64_t *leaves) {
+  const uint64_t flags = leaves[0] & ~pte::kAddressMask;
+  if ((flags & pte::kPresent) == 0) return false;
+  for (uint64_t i = 1; i < kEntries; i++)
+    if ((leaves[i] & ~pte::kAddressMask) != flags) return false;
+  return true;
+}
+
+}  // namespace
+
 void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t memory_size,
                        std::span<const PageMapping> mappings) {
-  const uint64_t pts = (memory_size + (2ull << 20) - 1) >> 21;
+  const uint64_t pts = (memory_size + kLargePageSize - 1) >> 21;
   const uint64_t pds = (memory_size + (1ull << 30) - 1) >> 30;
   if (pds > kEntries || mem::page_table_pages_for(memory_size) * kPageSize > tables.size())
     throw Error(ErrorCode::kInternal, "page-table area too small for guest memory");
-  std::memset(tables.data(), 0, tables.size());
 
-  // Order inside the area: PML4, PDPT, PDs, PTs.
-  const uint64_t pdpt_off = kPageSize;
-  const uint64_t pd_off = 2 * kPageSize;
-  const uint64_t pt_off = pd_off + pds * kPageSize;
-  write_entry(tables, 0, (tables_gpa + pdpt_off) | kUpperFlags);
-  for (uint64_t i = 0; i < pds; i++)
-    write_entry(tables, pdpt_off + 8 * i, (tables_gpa + pd_off + i * kPageSize) | kUpperFlags);
-  for (uint64_t i = 0; i < pts; i++)
-    write_entry(tables, pd_off + 8 * i, (tables_gpa + pt_off + i * kPageSize) | kUpperFlags);
-
-  // PTs are contiguous, so the leaf for page n is entry n of the PT array.
+  // The leaves first, in host memory: whether a 2 MiB stretch can be one
+  // large page is known only once every mapping has had its say.
+  std::vector<uint64_t> leaves(pts * kEntries, 0);
   for (const PageMapping &m : mappings) {
     if (m.base % kPageSize != 0 || m.size % kPageSize != 0 || m.base > memory_size || m.size > memory_size - m.base)
       throw Error(ErrorCode::kInternal,
@@ -64,7 +71,30 @@ void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t 
                          static_cast<unsigned long long>(m.size)));
     const uint64_t flags = leaf_flags(m.permissions);
     for (uint64_t page = m.base / kPageSize; page < (m.base + m.size) / kPageSize; page++)
-      write_entry(tables, pt_off + 8 * page, (page * kPageSize) | flags);
+      leaves[page] = (page * kPageSize) | flags;  // identity map
+  }
+
+  // Order inside the area: PML4, PDPT, PDs, PTs (one per 2 MiB, at a fixed
+  // place). Only pages with entries are written: a page table replaced by a
+  // large page stays a never-written page, which costs no memory in any
+  // sandbox or snapshot (a 1 GiB heap: 2 MiB of tables saved per sandbox).
+  const uint64_t pdpt_off = kPageSize;
+  const uint64_t pd_off = 2 * kPageSize;
+  const uint64_t pt_off = pd_off + pds * kPageSize;
+  std::memset(tables.data(), 0, pt_off);
+  write_entry(tables, 0, (tables_gpa + pdpt_off) | kUpperFlags);
+  for (uint64_t i = 0; i < pds; i++)
+    write_entry(tables, pdpt_off + 8 * i, (tables_gpa + pd_off + i * kPageSize) | kUpperFlags);
+  for (uint64_t i = 0; i < pts; i++) {
+    const uint64_t *table = leaves.data() + i * kEntries;
+    const bool whole = (i + 1) * kLargePageSize <= memory_size;
+    if (whole && one_large_page(table)) {
+      write_entry(tables, pd_off + 8 * i, (i * kLargePageSize) | (table[0] & ~pte::kAddressMask) | kLargePage);
+      continue;
+    }
+    write_entry(tables, pd_off + 8 * i, (tables_gpa + pt_off + i * kPageSize) | kUpperFlags);
+    if (std::any_of(table, table + kEntries, [](uint64_t e) { return e != 0; }))
+      std::memcpy(tables.data() + pt_off + i * kPageSize, table, kPageSize);
   }
 }
 
@@ -112,6 +142,8 @@ void PageTableEditor::release_table(uint64_t table_gpa) {
 
 uint64_t PageTableEditor::next_table(uint64_t *e) {
   if ((*e & pte::kPresent) == 0) *e = allocate_table() | kUpperFlags;
+  if (*e & kLargePage)  // mapped regions go where boot mapped nothing
+    throw Error(ErrorCode::kInternal, "a mapped region overlaps memory mapped with a 2 MiB page");
   return *e & pte::kAddressMask;
 }
 
@@ -123,7 +155,7 @@ void PageTableEditor::map(uint64_t base, uint64_t size, PagePermissions permissi
       uint64_t pd = next_table(entry(pdpt, (a >> 30) & 511));
       uint64_t *pde = entry(pd, (a >> 21) & 511);
       if ((a & ((2ull << 20) - 1)) == 0 && base + size - a >= (2ull << 20) && (*pde & pte::kPresent) == 0) {
-        *pde = a | flags | (1ull << 7);  // PS: a 2 MiB page
+        *pde = a | flags | kLargePage;
         a += 2ull << 20;
         continue;
       }
@@ -151,7 +183,7 @@ void PageTableEditor::unmap_range(uint64_t base, uint64_t size) {
     uint64_t pd = *pdpte & pte::kAddressMask;
     uint64_t *pde = entry(pd, (a >> 21) & 511);
     uint64_t next_2mib = (a | ((2ull << 20) - 1)) + 1;
-    if (*pde & (1ull << 7)) {
+    if (*pde & kLargePage) {
       *pde = 0;
     } else if (*pde & pte::kPresent) {
       uint64_t pt = *pde & pte::kAddressMask;
@@ -181,7 +213,7 @@ std::optional<uint64_t> walk_page_tables(std::span<const uint8_t> tables, uint64
     if (table < tables_gpa || offset + 8 > tables.size()) return std::nullopt;
     uint64_t entry = read_entry(tables, offset);
     if ((entry & pte::kPresent) == 0) return std::nullopt;
-    if (level == 0 || (level == 1 && (entry & (1ull << 7)))) return entry;  // 4 KiB or 2 MiB leaf
+    if (level == 0 || (level == 1 && (entry & kLargePage))) return entry;  // 4 KiB or 2 MiB leaf
     table = entry & pte::kAddressMask;
   }
   return std::nullopt;

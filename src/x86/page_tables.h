@@ -1,4 +1,5 @@
-// Host-built x86-64 4-level page tables (identity map, 4 KiB pages).
+// Host-built x86-64 4-level page tables (identity map; 4 KiB pages, and
+// 2 MiB pages where a whole aligned 2 MiB has one set of permissions).
 //
 // The guest runs at CPL3 and the tables live in supervisor, read-only pages,
 // so it can neither read nor change them. Upper levels allow everything
@@ -38,6 +39,8 @@ struct PageMapping {
 // [0, memory_size) covered by `mappings`; other pages stay not-present.
 // Later mappings override earlier ones for the same page. A mapping that is
 // both writable and executable throws Error(HL_ERROR_INTERNAL) (W^X).
+// The page-table pages must be zero on entry (fresh memory): those a 2 MiB
+// page replaces are left unwritten, so they cost no memory.
 void build_page_tables(std::span<uint8_t> tables, uint64_t tables_gpa, uint64_t memory_size,
                        std::span<const PageMapping> mappings);
 

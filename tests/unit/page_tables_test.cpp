@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "common/error.h"
@@ -99,6 +100,54 @@ TEST(PageTables, RejectsWritableAndExecutableMappings) {
   } catch (const hl::Error &e) {
     EXPECT_EQ(e.code(), hl::ErrorCode::kInternal);
   }
+}
+
+// Accessed and Dirty come set, so the guest's first access writes no entry
+// (with shadow paging that write would log the table page in the dirty ring).
+TEST(PageTables, LeavesComeAccessedAndWritableOnesDirty) {
+  Built b = build();
+  auto heap = walk_page_tables(b.tables, b.layout.page_tables, b.layout.heap);
+  auto code = walk_page_tables(b.tables, b.layout.page_tables, b.layout.image);
+  ASSERT_TRUE(heap && code);
+  EXPECT_EQ(*heap & (pte::kAccessed | pte::kDirty), pte::kAccessed | pte::kDirty);
+  EXPECT_NE(*code & pte::kAccessed, 0u);
+}
+
+// A large heap is mapped with 2 MiB pages wherever a whole aligned 2 MiB is
+// heap, and the page tables those replace are never written: they cost a
+// sandbox no memory.
+TEST(PageTables, WholeTwoMiBStretchesBecomeLargePages) {
+  LayoutSizes s;
+  s.image = 0x3000;
+  s.input_buffer = s.output_buffer = 0x4000;
+  s.heap = 64 << 20;
+  s.stack = 0x8000;
+  const Layout layout = Layout::compute(s);
+  std::vector<uint8_t> tables(layout.page_tables_size);
+  std::vector<PageMapping> maps;
+  for (const auto &r : layout.regions()) maps.push_back({r.base, r.size, r.permissions});
+  build_page_tables(tables, layout.page_tables, layout.memory_size, maps);
+
+  constexpr uint64_t kTwoMiB = 2ull << 20;
+  const uint64_t first_whole = (layout.heap + kTwoMiB - 1) & ~(kTwoMiB - 1);
+  const uint64_t inside = first_whole + kTwoMiB + 0x5000;
+  auto large = walk_page_tables(tables, layout.page_tables, inside);
+  ASSERT_TRUE(large.has_value());
+  EXPECT_NE(*large & (1ull << 7), 0u) << "a 2 MiB page";
+  EXPECT_EQ(*large & pte::kAddressMask, inside & ~(kTwoMiB - 1)) << "identity map";
+  EXPECT_NE(*large & pte::kWritable, 0u);
+  EXPECT_NE(*large & pte::kUser, 0u);
+  EXPECT_NE(*large & pte::kNoExecute, 0u);
+  // The heap's first page (its stretch shared with other regions) keeps a 4 KiB leaf.
+  if (layout.heap % kTwoMiB != 0) {
+    auto small = walk_page_tables(tables, layout.page_tables, layout.heap);
+    ASSERT_TRUE(small.has_value());
+    EXPECT_EQ(*small & (1ull << 7), 0u);
+  }
+  uint64_t written = 0;
+  for (uint64_t page = 0; page < tables.size(); page += kPageSize)
+    written += std::any_of(tables.begin() + page, tables.begin() + page + kPageSize, [](uint8_t v) { return v != 0; });
+  EXPECT_LT(written, 10u) << "64 MiB of heap needs a handful of table pages, not 32";
 }
 
 }  // namespace
