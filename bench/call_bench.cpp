@@ -23,6 +23,7 @@
 #include "bench_mode.h"
 #include "engine/engine.h"
 #include "hyperlight.h"
+#include "interleave.h"
 #include "kvm/kvm_system.h"
 #include "mem/guest_memory.h"
 #include "mem/layout.h"
@@ -237,25 +238,7 @@ BENCHMARK(BM_HlCallAddViaHost)->UseRealTime()->MinTime(bench_min_time(1.0));
 void BM_HlCallAddViaHostTyped(benchmark::State &state) { run_calls(state, "AddViaHost", HostAdd::kTyped); }
 BENCHMARK(BM_HlCallAddViaHostTyped)->UseRealTime()->MinTime(bench_min_time(1.0));
 
-// The same comparisons interleaved: batches of 100 calls alternate between
-// the two ways, so a change in the machine's load hits both alike (a shared
-// 2-core machine drifts by more than the differences measured). The ratio of
-// the summed times is the counter "ratio".
-template <typename A, typename B>
-void interleave(benchmark::State &state, A &&first, B &&second) {
-  using Clock = std::chrono::steady_clock;
-  Clock::duration a{}, b{};
-  for (auto _ : state) {
-    auto t0 = Clock::now();
-    for (int n = 0; n < 100; n++) first();
-    auto t1 = Clock::now();
-    for (int n = 0; n < 100; n++) second();
-    a += t1 - t0;
-    b += Clock::now() - t1;
-  }
-  if (a.count() > 0) state.counters["ratio"] = static_cast<double>(b.count()) / static_cast<double>(a.count());
-}
-
+// The same comparisons interleaved (interleave.h).
 hl_val_t i32_val(int32_t v) {
   hl_val_t val{};
   val.kind = HL_VAL_I32;

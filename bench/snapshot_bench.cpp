@@ -12,6 +12,7 @@
 #include "bench_mode.h"
 #include "bench_sandbox.h"
 #include "hyperlight.h"
+#include "interleave.h"
 #include "kvm/kvm_system.h"
 #include "sandbox/restore_tracker.h"
 
@@ -169,6 +170,37 @@ const bool restore_series_registered = [] {
           ->Iterations(restore_iterations(pages));
   return true;
 }();
+
+// The call + restore target, interleaved: a request writing 16 pages with
+// hl_call_and_restore on one sandbox and with hl_call on another, in
+// alternating batches of 100; ratio = call + restore / call, at <heap> MiB.
+void BM_InterleavedCallAndRestoreVsCall(benchmark::State &state) {
+  constexpr int32_t kPages = 16;
+  const uint64_t heap = static_cast<uint64_t>(state.range(0)) << 20;
+  OwnEngine engine;
+  hl_sandbox_t *plain = scribble_sandbox(heap, engine.engine());
+  hl_sandbox_t *restored = scribble_sandbox(heap, engine.engine());
+  hl_snapshot_t *snap = nullptr;
+  if (plain == nullptr || restored == nullptr || failed(state, hl_sandbox_snapshot(restored, &snap))) {
+    if (plain == nullptr || restored == nullptr) state.SkipWithError("no sandbox");
+    hl_sandbox_delete(plain);
+    hl_sandbox_delete(restored);
+    return;
+  }
+  hl_val_t arg{}, result{};
+  arg.kind = HL_VAL_I32;
+  arg.of.i32 = kPages;
+  // Untimed: the first requests also allocate the pages they write.
+  hl_error_delete(hl_call(plain, "TouchPages", &arg, 1, &result));
+  hl_error_delete(hl_call_and_restore(restored, snap, "TouchPages", &arg, 1, &result));
+  interleave(
+      state, [&] { hl_error_delete(hl_call(plain, "TouchPages", &arg, 1, &result)); },
+      [&] { hl_error_delete(hl_call_and_restore(restored, snap, "TouchPages", &arg, 1, &result)); });
+  hl_snapshot_delete(snap);
+  hl_sandbox_delete(restored);
+  hl_sandbox_delete(plain);
+}
+BENCHMARK(BM_InterleavedCallAndRestoreVsCall)->Arg(16)->Arg(1024)->UseRealTime()->MinTime(bench_min_time(2.0));
 
 void BM_SnapshotCreate(benchmark::State &state) {
   hl_sandbox_t *sb = scribble_sandbox(16ull << 20);
