@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#define HL_ABI_VERSION 2u
+#define HL_ABI_VERSION 3u
 
 /* Ports the guest `out`s to (32-bit OUT, one element). Only these are open in
  * the TSS I/O-permission bitmap; any other port from ring 3 raises #GP. */
@@ -44,7 +44,24 @@ struct hl_peb {
   /* The guest counter: written only by the host (hl_sandbox_counter_*);
    * the page is read-only to the guest. */
   volatile uint64_t counter;
+  /* A restore's x87/SSE state, loaded by the guest instead of by a vCPU
+   * ioctl: after a restore the host writes the snapshot's state to
+   * fpu_image (FXSAVE format) and sets fpu_restore to 1; the guest's call
+   * entry (the READY dispatch address) loads it with FXRSTOR before any
+   * other instruction, and the host sets fpu_restore back to 0 at the
+   * call's first exit. The guest can change neither (the page is
+   * read-only to it), so a restored guest, whose code is the snapshot's,
+   * always starts from the snapshot's registers. */
+  volatile uint32_t fpu_restore;
+  uint32_t reserved1;
+  uint64_t reserved2;
+  uint8_t fpu_image[512]; /* 16-byte aligned (FXRSTOR) */
 };
+
+/* Offsets in struct hl_peb for the guest's entry code (plain numbers:
+ * the assembler reads them); both sides check them against offsetof. */
+#define HL_PEB_FPU_RESTORE_OFFSET 112
+#define HL_PEB_FPU_IMAGE_OFFSET 128
 
 /* Entry registers: RDI = PEB address, RSI = random seed, RDX = page size,
  * RCX = max log level (HL_LOG_LEVEL_*: records above it are never sent).

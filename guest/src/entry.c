@@ -2,15 +2,39 @@
  *
  * The host starts the vCPU at hl_guest_entry once; it sets up the heap,
  * registers the HLG_EXPORT functions, runs hyperlight_main() and reports
- * READY with the address of hlg_dispatch and the function table. For every
- * call the host points RIP at hlg_dispatch with a fresh stack; dispatch
- * decodes the CALL from the input buffer, runs the function (or the
- * fallback) and reports DONE. */
+ * READY with the address of hlg_call_entry and the function table. For
+ * every call the host points RIP at hlg_call_entry with a fresh stack; it
+ * loads the snapshot's x87/SSE state when the host asks (after a restore)
+ * and jumps to hlg_dispatch, which decodes the CALL from the input buffer,
+ * runs the function (or the fallback) and reports DONE. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ports.h"
 #include "runtime.h"
+
+_Static_assert(offsetof(struct hl_peb, fpu_restore) == HL_PEB_FPU_RESTORE_OFFSET, "PEB layout");
+_Static_assert(offsetof(struct hl_peb, fpu_image) == HL_PEB_FPU_IMAGE_OFFSET, "PEB layout");
+_Static_assert(HL_PEB_FPU_IMAGE_OFFSET % 16 == 0, "FXRSTOR needs a 16-byte aligned image");
+
+/* Before any compiled code, which may use SSE registers, runs (abi/hl_abi.h,
+ * fpu_restore). No frame of its own: backtraces show hlg_dispatch. */
+#define HL_STRINGIFY_(x) #x
+#define HL_STRINGIFY(x) HL_STRINGIFY_(x)
+__asm__(".pushsection .text.hlg_call_entry, \"ax\", @progbits\n"
+        ".globl hlg_call_entry\n"
+        ".type hlg_call_entry, @function\n"
+        "hlg_call_entry:\n"
+        "  movq hlg_peb(%rip), %rax\n"
+        "  cmpl $0, " HL_STRINGIFY(HL_PEB_FPU_RESTORE_OFFSET) "(%rax)\n"
+        "  je 1f\n"
+        "  fxrstor64 " HL_STRINGIFY(HL_PEB_FPU_IMAGE_OFFSET) "(%rax)\n"
+        "1:\n"
+        "  jmp hlg_dispatch\n"
+        ".size hlg_call_entry, .-hlg_call_entry\n"
+        ".popsection\n");
+void hlg_call_entry(void);
 
 const struct hl_peb *hlg_peb;
 uint32_t hlg_reply_offset;
@@ -216,7 +240,7 @@ static void write_ready(void) {
   hl_wire_writer w;
   hl_wire_begin(&w, hlg_output_buffer(), hlg_output_size(), HL_MSG_READY);
   hl_wire_put_u32(&w, HL_ABI_VERSION);
-  hl_wire_put_u64(&w, (uint64_t)(uintptr_t)&hlg_dispatch);
+  hl_wire_put_u64(&w, (uint64_t)(uintptr_t)&hlg_call_entry);
   hl_wire_put_u32(&w, g_function_count);
   for (uint32_t i = 0; i < g_function_count; i++) {
     const struct guest_function *f = &g_functions[i];
@@ -229,7 +253,7 @@ static void write_ready(void) {
   if (hl_wire_end(&w)) return;
   hl_wire_begin(&w, hlg_output_buffer(), hlg_output_size(), HL_MSG_READY);
   hl_wire_put_u32(&w, HL_ABI_VERSION);
-  hl_wire_put_u64(&w, (uint64_t)(uintptr_t)&hlg_dispatch);
+  hl_wire_put_u64(&w, (uint64_t)(uintptr_t)&hlg_call_entry);
   hl_wire_end(&w);
 }
 

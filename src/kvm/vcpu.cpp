@@ -96,8 +96,9 @@ void Vcpu::restore_all_state(const VcpuState &s) const {
   sync_regs() = s.regs;  // keep the sync area in step with the vCPU
 }
 
-void Vcpu::restore_user_state(const VcpuState &s) const {
-  set(kSetXsave, "KVM_SET_XSAVE", s.xsave);
+void Vcpu::set_xsave(const XsaveArea &xsave) const { set(kSetXsave, "KVM_SET_XSAVE", xsave); }
+
+void Vcpu::restore_user_registers(const VcpuState &s) const {
   kvm_run *run = run_state();
   run->s.regs.regs = s.regs;
   run->s.regs.sregs = s.sregs;

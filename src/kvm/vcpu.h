@@ -41,7 +41,13 @@ class Vcpu {
   // Writes only what CPL3 code can change: general and segment registers
   // through sync_regs (applied by the next KVM_RUN, no ioctl) and the
   // FPU/SSE state (one ioctl).
-  void restore_user_state(const VcpuState &state) const;
+  void restore_user_state(const VcpuState &state) const {
+    set_xsave(state.xsave);
+    restore_user_registers(state);
+  }
+  // The registers alone, through sync_regs (no ioctl).
+  void restore_user_registers(const VcpuState &state) const;
+  void set_xsave(const XsaveArea &xsave) const;
 
   // Registers written here reach the vCPU on the next run() (sync_regs).
   kvm_regs &sync_regs() const { return run_state()->s.regs.regs; }

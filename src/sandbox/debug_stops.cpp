@@ -354,6 +354,7 @@ user_fpregs_struct core_fp_registers(const debug::X86Registers &g) {
 }  // namespace
 
 void Sandbox::write_core(const std::string &path, std::optional<uint8_t> vector, int signal) {
+  load_pending_fpu();  // the state the guest starts from, if its entry has not run yet
   SandboxDebugTarget target(*this, vector);
   const debug::X86Registers registers = target.registers();
   debug::CoreDescription core;

@@ -268,6 +268,7 @@ Failure Sandbox::run_until_done(const Limits &limits) {
 
     switch (run->exit_reason) {
       case KVM_EXIT_IO: {
+        guest_loaded_fpu();  // its call entry ran before any I/O
         const uint16_t port = run->io.port;
         if (run->io.direction != KVM_EXIT_IO_OUT)
           poison_and_throw(ErrorCode::kProtocol, format("guest read from port 0x%x", port));

@@ -53,6 +53,7 @@ std::shared_ptr<const Snapshot> Sandbox::snapshot() {
   if (!poisoned_reason_.empty())
     throw Error(ErrorCode::kPoisoned, "hl_sandbox_snapshot: the sandbox is poisoned (" + poisoned_reason_ +
                                           "); its state is not worth keeping");
+  load_pending_fpu();  // the snapshot holds the state the guest would start from
   auto snap = std::make_shared<Snapshot>();
   snap->layout = layout_;
   snap->fixed_regions = mapped_regions_.fixed_regions();
@@ -138,10 +139,16 @@ uint64_t Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot
       index_guest_functions();
       start_tracking_from(snapshot);
     }
-    if (vcpu_state_unknown_ || !tracked)
+    if (vcpu_state_unknown_ || !tracked) {
       vcpu_.restore_all_state(snap.vcpu);
-    else
+      clear_fpu_request();
+    } else if (gdb_ != nullptr) {  // a debugger reads the registers as the vCPU has them
       vcpu_.restore_user_state(snap.vcpu);
+      clear_fpu_request();
+    } else {
+      vcpu_.restore_user_registers(snap.vcpu);
+      leave_fpu_for_guest(snapshot);  // loaded by the guest's call entry, not an ioctl
+    }
     vcpu_.run_state()->kvm_valid_regs = KVM_SYNC_X86_REGS;
     vcpu_state_unknown_ = false;
     current_function_.clear();

@@ -36,7 +36,30 @@ constexpr uint32_t kPatMsr = 0x277;
 // FXSAVE image offsets inside the XSAVE area (Intel SDM vol. 1, 10.5.1).
 constexpr size_t kFcwOffset = 0, kMxcsrOffset = 24, kXstateBvOffset = 512;
 
+// Where the image's parts are (FXSAVE layout) and their initial values.
+constexpr size_t kX87End = 160, kXmmOffset = 160, kXmmEnd = 416;  // x87 state before the XMM registers
+constexpr uint16_t kInitialFcw = 0x37f;
+constexpr uint64_t kX87Component = 1, kSseComponent = 2;
+
 }  // namespace
+
+std::array<uint8_t, 512> fxsave_image(const kvm::XsaveArea &xsave) {
+  std::array<uint8_t, 512> image{};
+  const auto *area = reinterpret_cast<const uint8_t *>(xsave.region);
+  std::memcpy(image.data(), area, image.size());
+  uint64_t xstate_bv;
+  std::memcpy(&xstate_bv, area + kXstateBvOffset, sizeof xstate_bv);
+  if ((xstate_bv & kX87Component) == 0) {
+    // Everything x87 but MXCSR and its mask (bytes 24-31, SSE's) to the initial state.
+    uint8_t mxcsr_and_mask[8];
+    std::memcpy(mxcsr_and_mask, image.data() + kMxcsrOffset, sizeof mxcsr_and_mask);
+    std::memset(image.data(), 0, kX87End);
+    std::memcpy(image.data() + kMxcsrOffset, mxcsr_and_mask, sizeof mxcsr_and_mask);
+    std::memcpy(image.data() + kFcwOffset, &kInitialFcw, sizeof kInitialFcw);
+  }
+  if ((xstate_bv & kSseComponent) == 0) std::memset(image.data() + kXmmOffset, 0, kXmmEnd - kXmmOffset);
+  return image;
+}
 
 kvm_segment user_data_segment() { return flat_segment(x86::kUserDataSelector, false); }
 

@@ -4,6 +4,8 @@
 // file (src/snapshot/user_cpu_state.h carries the rest).
 #pragma once
 
+#include <array>
+
 #include <linux/kvm.h>
 
 #include <cstdint>
@@ -39,6 +41,13 @@ kvm::VcpuState boot_vcpu_state(const mem::Layout &layout, uint64_t cr4);
 // selector) and a null selector (what `mov ds, 0` leaves in 64-bit mode).
 kvm_segment user_data_segment();
 kvm_segment null_segment();
+
+// The x87/SSE state of xsave as the 512-byte image FXRSTOR loads: its legacy
+// region, with the components XSAVE recorded in their initial state
+// (xstate_bv clear) set to that state, as XRSTOR would. The guest loads it
+// after a restore (abi/hl_abi.h, fpu_restore); XCR0 holds x87 only and
+// CR4.OSXSAVE is clear, so nothing outside the image can differ.
+std::array<uint8_t, 512> fxsave_image(const kvm::XsaveArea &xsave);
 
 // Writes the page tables, GDT/TSS, IDT and exception stubs for layout into
 // guest memory at memory_base; regions gives each mapped range's

@@ -4,6 +4,8 @@
 // (the C ABI does not expose memory hashes) on real KVM.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -11,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "abi/hl_abi.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "engine/engine.h"
@@ -29,8 +32,26 @@ std::vector<uint8_t> read_file(const char *path) {
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-uint64_t memory_hash(const hl::Sandbox &sb) { return hl::hash_bytes(sb.memory().host_base(), sb.memory().size()); }
-uint64_t memory_hash(const hl::Snapshot &snap) { return hl::hash_bytes(snap.memory.data(), snap.memory.size()); }
+// Guest memory's hash, but for the PEB's x87/SSE request to the guest's next
+// call entry (abi/hl_abi.h, fpu_restore): set by a restore, cleared (zero)
+// at the call's first exit. It is the host's message, not guest state; the
+// FpuRequest test checks it separately.
+uint64_t hash_without_fpu_request(const uint8_t *memory, uint64_t size, uint64_t peb) {
+  std::vector<uint8_t> copy(memory, memory + size);
+  std::memset(copy.data() + peb + offsetof(hl_peb, fpu_restore), 0,
+              offsetof(hl_peb, fpu_image) + sizeof(hl_peb::fpu_image) - offsetof(hl_peb, fpu_restore));
+  return hl::hash_bytes(copy.data(), copy.size());
+}
+uint64_t memory_hash(const hl::Sandbox &sb) {
+  return hash_without_fpu_request(sb.memory().host_base(), sb.memory().size(), sb.layout().peb);
+}
+uint64_t memory_hash(const hl::Snapshot &snap) {
+  return hash_without_fpu_request(snap.memory.data(), snap.memory.size(), snap.layout.peb);
+}
+
+const hl_peb &peb_of(const hl::Sandbox &sb) {
+  return *reinterpret_cast<const hl_peb *>(sb.memory().span(sb.layout().peb, sizeof(hl_peb)).data());
+}
 
 // Everything restore promises about the vCPU, compared field by field so a
 // failure names the part.
@@ -148,6 +169,35 @@ TEST_F(SnapshotExactness, HostWritesThatFailHalfWayAreUndone) {
   ASSERT_NE(memory_hash(*sb), memory_hash(*snap)) << "the failed call wrote nothing: the test proves nothing";
   sb->restore(snap);
   EXPECT_EQ(memory_hash(*sb), memory_hash(*snap));
+}
+
+// After a restore the guest's call entry, not an ioctl, loads the snapshot's
+// x87/SSE state: the request is in the PEB until the next call's first exit,
+// and then gone (the PEB is the snapshot's again), with the guest having
+// started from the snapshot's XMM0 and MXCSR.
+TEST_F(SnapshotExactness, FpuRequestIsLoadedByTheGuestAndThenCleared) {
+  auto sb = make();
+  hl::Val r{};
+  sb->call("ReadXmm0", nullptr, 0, &r);  // the snapshot's, whatever it is
+  auto snap = sb->snapshot();
+  const uint64_t snapshot_xmm0 = r.of.u64;
+  hl::Val marker[] = {u64(0x1234567890abcdefull)};
+  sb->call("SetXmm0", marker, 1, nullptr);
+  sb->call("ReadXmm0", nullptr, 0, &r);
+  ASSERT_EQ(r.of.u64, 0x1234567890abcdefull) << "XMM0 survives between calls";
+  sb->restore(snap);
+  EXPECT_EQ(peb_of(*sb).fpu_restore, 1u) << "a restore leaves the state for the guest";
+  sb->call("ReadXmm0", nullptr, 0, &r);
+  EXPECT_EQ(r.of.u64, snapshot_xmm0) << "the guest started from the snapshot's XMM0";
+  EXPECT_EQ(peb_of(*sb).fpu_restore, 0u);
+  const uint8_t *image = peb_of(*sb).fpu_image;
+  EXPECT_TRUE(std::all_of(image, image + sizeof(hl_peb::fpu_image), [](uint8_t b) { return b == 0; }));
+  sb->call("SetXmm0", marker, 1, nullptr);
+  sb->call("ReadMxcsr", nullptr, 0, &r);
+  EXPECT_EQ(r.of.u32, 0x7f80u) << "without a restore the state is left alone";
+  sb->restore(snap);
+  sb->call("ReadMxcsr", nullptr, 0, &r);
+  EXPECT_EQ(r.of.u32, snap->vcpu.xsave.region[6]) << "MXCSR (legacy area byte 24) is the snapshot's";
 }
 
 TEST_F(SnapshotExactness, RestoreOntoAnotherSandbox) {
