@@ -477,6 +477,11 @@ INTERLEAVED = (
     ("BM_InterleavedTypedVsUniformHost", "typed host function / uniform callback (AddViaHost)",
      ("BM_HlCallAddViaHostTyped", "BM_HlCallAddViaHost")),
     ("BM_InterleavedStatsVsHlCall", "hl_call_ex with stats / hl_call (Add)", None),
+    ("BM_InterleavedTimeoutVsHlCall", "hl_call_with_timeout (1 s) / hl_call (Add)", None),
+    ("BM_InterleavedCallAndRestoreVsCall/16", "call + restore / call, 16 pages, 16 MiB heap",
+     ("BM_CallAndRestoreTouch/16/16", "BM_CallTouch/16/16")),
+    ("BM_InterleavedCallAndRestoreVsCall/1024", "call + restore / call, 16 pages, 1 GiB heap",
+     ("BM_CallAndRestoreTouch/16/1024", "BM_CallTouch/16/1024")),
 )
 
 # (benchmark, what it is, an interleaved benchmark whose counter "ratio" is it / the exit it is compared with)
