@@ -151,7 +151,8 @@ Failure Sandbox::call_while_busy(std::string_view function, const Val *args, siz
     }
     hl_wire_put_val(&w, &v);
   }
-  check_call_against_signature(name, args, nargs);  // after every argument's own validity
+  // After every argument's own validity; one lookup also serves the result.
+  const FunctionSignature *declared = check_call_against_signature(name, args, nargs);
   uint32_t len = hl_wire_end(&w);
   if (len == 0)
     throw Error(ErrorCode::kTooLarge,
@@ -171,10 +172,9 @@ Failure Sandbox::call_while_busy(std::string_view function, const Val *args, siz
     hl_wire_val v;
     if (!hl_wire_get_val(&r, &v) || !hl_wire_done(&r))
       poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned a malformed result", name.c_str()));
-    auto declared = guest_.functions.find(name);
-    if (declared != guest_.functions.end() && declared->second.result != val_kind(v.kind))
+    if (declared != nullptr && declared->result != val_kind(v.kind))
       poison_and_throw(ErrorCode::kProtocol, format("guest function '%s' returned %s but declared %s", name.c_str(),
-                                                    kind_name(v.kind), kind_name(declared->second.result)));
+                                                    kind_name(v.kind), kind_name(declared->result)));
     if (result != nullptr) *result = from_wire(v, true);
     return std::nullopt;
   }
@@ -212,11 +212,12 @@ void Sandbox::index_guest_functions() {
   for (const GuestInterface::Function &fn : guest_.functions) guest_function_order_.push_back(&fn);
 }
 
-void Sandbox::check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const {
-  if (!guest_.functions_known) return;
+const FunctionSignature *Sandbox::check_call_against_signature(const std::string &name, const Val *args,
+                                                               size_t nargs) const {
+  if (!guest_.functions_known) return nullptr;
   auto it = guest_.functions.find(name);
   if (it == guest_.functions.end()) {
-    if (guest_.has_fallback) return;  // the guest's fallback decides
+    if (guest_.has_fallback) return nullptr;  // the guest's fallback decides
     throw Error(ErrorCode::kGuestFunctionNotFound, format("hl_call: the guest has no function '%s'", name.c_str()));
   }
   const FunctionSignature &fn = it->second;
@@ -228,6 +229,7 @@ void Sandbox::check_call_against_signature(const std::string &name, const Val *a
       throw Error(ErrorCode::kParameterTypeMismatch,
                   format("hl_call('%s'): parameter %zu expects %s, got %s", name.c_str(), i, kind_name(fn.params[i]),
                          kind_name(args[i].kind)));
+  return &fn;
 }
 
 std::string Sandbox::what_is_running() const { return what_ran(current_function_); }
