@@ -397,7 +397,8 @@ class TargetReporter : public benchmark::ConsoleReporter {
             counter(std::string("BM_InterleavedCallAndRestoreVsCall/") + heap, "ratio"), 1.3);
     judge("sandbox from snapshot / raw VM creation", ratio("BM_SandboxFromSnapshot", "BM_RawVmCreate"), 0.2);
     const double kill_p50_us = counter("BM_KillLatency", "p50_us"), floor_ns = time_ns("BM_ExitFloor");
-    judge("kill latency, median / exit floor", kill_p50_us > 0 && floor_ns > 0 ? kill_p50_us * 1e3 / floor_ns : -1, 1.5);
+    judge("kill latency, median / exit floor", kill_p50_us > 0 && floor_ns > 0 ? kill_p50_us * 1e3 / floor_ns : -1,
+          1.5);
     const double max_live = counter("BM_MaxLiveSandboxes", "max_live");
     if (max_live >= 0)
       std::printf("  %-52s %8.0f   %s (>= 1000)\n", "sandboxes alive at once", max_live,

@@ -98,8 +98,12 @@ void count_pages_restored(benchmark::State &state, const hl_metrics_t &before, c
                                        static_cast<double>(after.restores - before.restores);
 }
 
-// The same request on a clean sandbox every time.
-void BM_CallAndRestoreTouch(benchmark::State &state) {
+// A scribbleguest sandbox of the case's heap on an engine of its own, its
+// snapshot, and one untimed request (which also allocates the pages it
+// writes); then timed(sb, snap, arg, result), and the pages restored per
+// iteration as a counter.
+template <typename Timed>
+void on_snapshotted_sandbox(benchmark::State &state, Timed &&timed) {
   OwnEngine engine;
   hl_sandbox_t *sb = scribble_sandbox(heap_bytes(state), engine.engine());
   if (sb == nullptr) {
@@ -112,45 +116,34 @@ void BM_CallAndRestoreTouch(benchmark::State &state) {
     return;
   }
   hl_val_t arg = pages_arg(state), result{};
-  // Untimed: the first request also allocates the pages it writes.
   if (!failed(state, hl_call_and_restore(sb, snap, "TouchPages", &arg, 1, &result)) && wrote_all(state, result)) {
     const hl_metrics_t before = engine.metrics();
-    for (auto _ : state)
-      if (failed(state, hl_call_and_restore(sb, snap, "TouchPages", &arg, 1, &result)) || !wrote_all(state, result))
-        break;
+    timed(sb, snap, arg, result);
     count_pages_restored(state, before, engine.metrics());
   }
   hl_snapshot_delete(snap);
   hl_sandbox_delete(sb);
 }
 
+// The same request on a clean sandbox every time.
+void BM_CallAndRestoreTouch(benchmark::State &state) {
+  on_snapshotted_sandbox(state, [&](hl_sandbox_t *sb, hl_snapshot_t *snap, hl_val_t &arg, hl_val_t &result) {
+    for (auto _ : state)
+      if (failed(state, hl_call_and_restore(sb, snap, "TouchPages", &arg, 1, &result)) || !wrote_all(state, result))
+        break;
+  });
+}
+
 // hl_sandbox_restore alone, after the request.
 void BM_RestoreDirty(benchmark::State &state) {
-  OwnEngine engine;
-  hl_sandbox_t *sb = scribble_sandbox(heap_bytes(state), engine.engine());
-  if (sb == nullptr) {
-    state.SkipWithError("no sandbox");
-    return;
-  }
-  hl_snapshot_t *snap = nullptr;
-  if (failed(state, hl_sandbox_snapshot(sb, &snap))) {
-    hl_sandbox_delete(sb);
-    return;
-  }
-  hl_val_t arg = pages_arg(state), result{};
-  // Untimed: the first request also allocates the pages it writes.
-  if (!failed(state, hl_call_and_restore(sb, snap, "TouchPages", &arg, 1, &result)) && wrote_all(state, result)) {
-    const hl_metrics_t before = engine.metrics();
+  on_snapshotted_sandbox(state, [&](hl_sandbox_t *sb, hl_snapshot_t *snap, hl_val_t &arg, hl_val_t &result) {
     for (auto _ : state) {
       if (failed(state, hl_call(sb, "TouchPages", &arg, 1, &result)) || !wrote_all(state, result)) break;
       auto begin = std::chrono::steady_clock::now();
       if (failed(state, hl_sandbox_restore(sb, snap))) break;
       state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
     }
-    count_pages_restored(state, before, engine.metrics());
-  }
-  hl_snapshot_delete(snap);
-  hl_sandbox_delete(sb);
+  });
 }
 
 // One registration per case, each with its own iteration count; in

@@ -590,17 +590,22 @@ class Report:
 
     # -- scaling series, each a plot and a table
 
-    def argument_bytes(self):
-        results = self.run.family("BM_CallArgBytes")
-        if not results:
-            return self.absent("BM_CallArgBytes")
+    def call_series(self, family):
+        """One row per argument of family (a call time, its ratio to the floor) and the points to plot."""
         rows, xs, ys = [], [], []
-        for result in results:
+        for result in self.run.family(family):
             text, ns = self.result_cells(result)
             rows.append([result.arguments[1], text, self.ratio_cell(ns, self.floor)])
             if ns is not None:
                 xs.append(numeric(result.arguments[1]))
                 ys.append(ns / 1e3)
+        return rows, xs, ys
+
+    def argument_bytes(self):
+        results = self.run.family("BM_CallArgBytes")
+        if not results:
+            return self.absent("BM_CallArgBytes")
+        rows, xs, ys = self.call_series("BM_CallArgBytes")
         limit = next((r.counters["input_buffer_bytes"] for r in results if "input_buffer_bytes" in r.counters), None)
         table = Table(["argument bytes", "hl_call", "x exit floor"], rows)
         if limit is not None:
@@ -610,16 +615,9 @@ class Report:
             [("hl_call", xs, ys, 0, 0)], xscale="symlog", hlines=self.floor_line()), bool(xs))
 
     def heap_size(self):
-        results = self.run.family("BM_CallHeapSize")
-        if not results:
+        if not self.run.family("BM_CallHeapSize"):
             return self.absent("BM_CallHeapSize")
-        rows, xs, ys = [], [], []
-        for result in results:
-            text, ns = self.result_cells(result)
-            rows.append([result.arguments[1], text, self.ratio_cell(ns, self.floor)])
-            if ns is not None:
-                xs.append(numeric(result.arguments[1]))
-                ys.append(ns / 1e3)
+        rows, xs, ys = self.call_series("BM_CallHeapSize")
         return self.plotted(Table(["heap MiB", "hl_call(Add)", "x exit floor"], rows), "call_vs_heap_size",
                             lambda path: draw_lines(path, "hl_call(Add) by heap size", "heap (MiB)", "µs per call",
                                                     [("hl_call(Add)", xs, ys, 0, 0)], xscale="log",
