@@ -288,8 +288,7 @@ class Sandbox {
   void read_guest_functions(hl_wire_reader &r);
   // The declared signature the call was checked against; null when the
   // guest declared none for it (no table, or its fallback takes the call).
-  const FunctionSignature *check_call_against_signature(const std::string &name, const Val *args,
-                                                        size_t nargs) const;
+  const FunctionSignature *check_call_against_signature(const std::string &name, const Val *args, size_t nargs) const;
   GuestInterface guest_;
   // guest_.functions' entries in name order, for lookups by index; rebuilt
   // (index_guest_functions) whenever guest_ changes.
