@@ -265,8 +265,9 @@ def counter_value(run, reference, counter):
     for suffix, scale in TIME_COUNTER_SUFFIXES.items():
         if counter.endswith(suffix):
             return Figure(value * scale, format_time(value * scale))
-    # The interleaved benchmarks' "ratio" is a quotient of two times.
-    return Figure(value, format_ratio(value) if counter == "ratio" else format_amount(value))
+    # The interleaved benchmarks' "ratio" (and "floor_over_call", its
+    # inverse) is a quotient of two times.
+    return Figure(value, format_ratio(value) if counter in ("ratio", "floor_over_call") else format_amount(value))
 
 
 def operand(run, spec):
