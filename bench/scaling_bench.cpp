@@ -23,6 +23,7 @@
 #include "bench_sandbox.h"
 #include "hyperlight.h"
 #include "percentiles.h"
+#include "process_cpu.h"
 
 namespace {
 
@@ -48,37 +49,6 @@ hl_val_t i32_val(int32_t v) {
   val.of.i32 = v;
   return val;
 }
-
-// The cores the whole process used while a multi-threaded benchmark ran
-// (process CPU time over wall time, the spare builder and timer threads
-// included): 2 threads can only run twice as fast if this reaches about 2,
-// which a machine busy with other work does not allow. Thread 0 measures,
-// from its first iteration (after the start barrier) to the end of its loop
-// (the stop barrier), and alone sets the counter cores_used (counters are
-// summed over threads).
-class CoresUsed {
- public:
-  void start_once() {
-    if (started_) return;
-    started_ = true;
-    cpu_begin_ = process_cpu_seconds();
-    wall_begin_ = Clock::now();
-  }
-  void report(benchmark::State &state) const {
-    const double wall = seconds_since(wall_begin_);
-    if (started_ && wall > 0) state.counters["cores_used"] = (process_cpu_seconds() - cpu_begin_) / wall;
-  }
-
- private:
-  static double process_cpu_seconds() {
-    timespec t{};
-    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-  }
-  bool started_ = false;
-  double cpu_begin_ = 0;
-  Clock::time_point wall_begin_;
-};
 
 // ---------------------------------------------------------------------------
 // Calls
