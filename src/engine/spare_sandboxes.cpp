@@ -21,15 +21,24 @@ uint32_t SpareSandboxes::count_locked(const std::shared_ptr<const Snapshot> &sna
   return n;
 }
 
-// Builds spares for each requested snapshot until it has capacity_ of them.
+// Destroys what was pushed out, then builds spares for each requested
+// snapshot until it has build_ahead() of them.
 void SpareSandboxes::run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !requests_.empty(); });
+    wake_.wait(lock, [&] { return stopping_ || !requests_.empty() || !graveyard_.empty(); });
     if (stopping_) return;
+    if (!graveyard_.empty()) {
+      std::deque<Spare> doomed = std::move(graveyard_);
+      graveyard_.clear();
+      lock.unlock();
+      doomed.clear();
+      lock.lock();
+      continue;
+    }
     std::shared_ptr<const Snapshot> snapshot = requests_.front().lock();
     requests_.pop_front();
-    while (snapshot != nullptr && !stopping_ && count_locked(snapshot) < capacity_) {
+    while (snapshot != nullptr && !stopping_ && count_locked(snapshot) < build_ahead()) {
       lock.unlock();
       std::unique_ptr<Sandbox> spare;
       try {
@@ -71,8 +80,21 @@ std::deque<SpareSandboxes::Spare> SpareSandboxes::evict_locked() {
   return doomed;
 }
 
+void SpareSandboxes::bury_evicted_locked() {
+  std::deque<Spare> doomed = evict_locked();
+  if (doomed.empty()) return;
+  for (Spare &spare : doomed) graveyard_.push_back(std::move(spare));
+  start_thread_locked();
+  wake_.notify_one();
+}
+
+void SpareSandboxes::start_thread_locked() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { run(); });
+  pthread_setname_np(thread_.native_handle(), "hl-spares");  // named for debuggers and tests
+}
+
 void SpareSandboxes::retire(std::unique_ptr<Sandbox> sandbox) noexcept {
-  std::deque<Spare> doomed;
   try {
     if (capacity_ == 0) return;  // destroyed on return
     std::shared_ptr<const Snapshot> baseline = sandbox->park();
@@ -80,24 +102,27 @@ void SpareSandboxes::retire(std::unique_ptr<Sandbox> sandbox) noexcept {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     spares_.push_back({baseline, std::move(sandbox)});
-    doomed = evict_locked();
+    bury_evicted_locked();
   } catch (...) {
-    // Out of memory while parking: the sandbox is destroyed instead.
+    // Out of memory while parking: the sandbox is destroyed instead. (Without
+    // a thread, what was pushed out waits in the graveyard for the next
+    // start or the destructor.)
   }
 }
 
 std::unique_ptr<Sandbox> SpareSandboxes::take(const std::shared_ptr<const Snapshot> &snapshot) {
-  std::deque<Spare> doomed;
   std::unique_ptr<Sandbox> found;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = spares_.rbegin(); it != spares_.rend(); ++it)
-      if (it->snapshot.lock() == snapshot) {
-        found = std::move(it->sandbox);
-        spares_.erase(std::next(it).base());
-        break;
-      }
-    doomed = evict_locked();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = spares_.rbegin(); it != spares_.rend(); ++it)
+    if (it->snapshot.lock() == snapshot) {
+      found = std::move(it->sandbox);
+      spares_.erase(std::next(it).base());
+      break;
+    }
+  try {
+    bury_evicted_locked();
+  } catch (...) {
+    // No thread: what was pushed out waits in the graveyard.
   }
   return found;
 }
@@ -109,14 +134,11 @@ void SpareSandboxes::prefill(const std::shared_ptr<const Snapshot> &snapshot) no
   if (!snapshot->mapped_regions.empty()) return;
   try {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || capacity_ == 0 || count_locked(snapshot) >= capacity_) return;
+    if (stopping_ || capacity_ == 0 || count_locked(snapshot) >= build_ahead()) return;
     for (const auto &queued : requests_)
       if (queued.lock() == snapshot) return;
     requests_.push_back(snapshot);
-    if (!thread_.joinable()) {
-      thread_ = std::thread([this] { run(); });
-      pthread_setname_np(thread_.native_handle(), "hl-spares");  // named for debuggers and tests
-    }
+    start_thread_locked();
     wake_.notify_one();
   } catch (...) {
     // No memory or no thread: sandboxes are then built when asked for.

@@ -14,7 +14,16 @@
 // Spares are also made ahead of time: each sandbox made from a snapshot
 // asks a background thread (started on first use, joined by the
 // destructor) to build more for that snapshot, so that sandboxes made while
-// earlier ones are still alive are also a restore away.
+// earlier ones are still alive are also a restore away. It builds up to
+// capacity - 1 (at least 1): the sandbox just made is the last one, parked
+// again when its user deletes it. A service that makes, calls and deletes a
+// sandbox per request then reuses the same ones and builds none; building
+// up to capacity made it build one per request and destroy another when the
+// deleted one was parked over capacity (docs/benchmarks.md, tail latency).
+//
+// Spares pushed out (over capacity) are destroyed on the background thread,
+// not on the thread that made or deleted a sandbox: a VM's teardown is tens
+// of microseconds.
 #pragma once
 
 #include <condition_variable>
@@ -62,6 +71,10 @@ class SpareSandboxes {
   // Spares whose snapshot is gone, or beyond capacity; destroyed by the
   // caller after the lock is released.
   std::deque<Spare> evict_locked();
+  // The same, handed to the background thread to destroy.
+  void bury_evicted_locked();
+  void start_thread_locked();
+  uint32_t build_ahead() const { return capacity_ > 1 ? capacity_ - 1 : capacity_; }
   void run();
 
   const uint32_t capacity_;
@@ -71,6 +84,7 @@ class SpareSandboxes {
   bool stopping_ = false;
   std::deque<Spare> spares_;                            // oldest first
   std::deque<std::weak_ptr<const Snapshot>> requests_;  // snapshots to build spares for
+  std::deque<Spare> graveyard_;                         // for the background thread to destroy
   std::thread thread_;                                  // last: joined before the rest is destroyed
 };
 
