@@ -404,6 +404,12 @@ class TargetReporter : public benchmark::ConsoleReporter {
       std::printf("  %-52s %8.0f   %s (>= 1000)\n", "sandboxes alive at once", max_live,
                   max_live >= 1000 ? "holds" : "MISSES");
     judge("idle sandbox RSS, KiB", counter("BM_IdleSandboxMemory", "rss_kib_per_sandbox"), 1023.99);
+    judge("hl_call p99 / p50", counter("BM_Tail/kind:0", "p99_over_p50"), 2.0);
+    judge("hl_call_and_restore p99 / p50", counter("BM_Tail/kind:1", "p99_over_p50"), 2.0);
+    const double create_p50 = counter("BM_Tail/kind:2", "create_p50_us"),
+                 create_p99 = counter("BM_Tail/kind:2", "create_p99_us");
+    judge("sandbox from snapshot p99 / p50, create-call-delete loop",
+          create_p50 > 0 && create_p99 >= 0 ? create_p99 / create_p50 : -1, 3.0);
   }
 
  private:

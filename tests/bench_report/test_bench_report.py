@@ -40,6 +40,9 @@ EXPECTED_VERDICTS = {
     "max_live_sandboxes": "not measured",  # not in the run at all
     "idle_sandbox_memory": "holds",
     "floor_not_slower_than_call": "holds",
+    "tail_call": "holds",
+    "tail_call_and_restore": "misses",
+    "tail_sandbox_from_snapshot": "holds",
 }
 # What the fixture has no data for: BM_KillLatency failed, so no plot of it.
 FIGURES_NOT_DRAWN = {"kill_latency"}

@@ -458,7 +458,7 @@ class Section:
 # The plots, by file name (without .png): a re-render removes any of these it
 # did not draw this time, so a stale plot never sits beside a newer page.
 FIGURES = ("call_vs_argument_bytes", "call_vs_heap_size", "restore_vs_dirty_pages", "creation_vs_live_sandboxes",
-           "threads_throughput", "kill_latency", "idle_sandbox_memory", "sandbox_creation")
+           "threads_throughput", "kill_latency", "idle_sandbox_memory", "sandbox_creation", "tail_latency")
 
 # (what, benchmark, whether it makes a host call: then its floor is two exits)
 CALLS = (
@@ -730,6 +730,50 @@ class Report:
                                 path, "kill latency", "µs", [m[0] for m in measured], ["kill latency"],
                                 [[m[1] for m in measured]], hlines=hlines), bool(measured))
 
+    # (what, BM_Tail's kind, the p99 / p50 target)
+    TAIL_KINDS = (("hl_call(Add) on a live sandbox", 0, 2.0),
+                  ("hl_call_and_restore(Add)", 1, 2.0),
+                  ("sandbox from a snapshot, hl_call(Add), delete", 2, 3.0))
+
+    def tail_latency(self):
+        """BM_Tail's p50/p99 per request kind, with the process's CPU per request."""
+        if not any(self.run.find("BM_Tail/kind:%d" % kind) for _, kind, _ in self.TAIL_KINDS):
+            return self.absent("BM_Tail")
+        rows, p50s, p99s = [], [], []
+        for what, kind, limit in self.TAIL_KINDS:
+            name = "BM_Tail/kind:%d" % kind
+            p50, p99 = counter_value(self.run, name, "p50_us"), counter_value(self.run, name, "p99_us")
+            cpu = counter_value(self.run, name, "cpu_us_per_request")
+            spread = ratio(p99, p50)
+            rows.append([what, p50.text if p50.measured else self.not_measured_cell(p50),
+                         p99.text if p99.measured else self.not_measured_cell(p99),
+                         spread.text if spread.measured else NOT_MEASURED, "<= %s" % format_ratio(limit),
+                         cpu.text if cpu.measured else "", self.ratio_cell(p50.value, self.floor)])
+            p50s.append(p50.value / 1e3 if p50.measured else None)
+            p99s.append(p99.value / 1e3 if p99.measured else None)
+        table = Table(["request", "p50", "p99", "p99 / p50", "target", "process CPU per request", "p50 x exit floor"],
+                      rows)
+        return self.plotted(table, "tail_latency", lambda path: draw_bars(
+            path, "tail latency, steady loop on one thread", "µs", [k[0] for k in self.TAIL_KINDS], ["p50", "p99"],
+            [p50s, p99s], hlines=self.floor_line()), any(v is not None for v in p50s))
+
+    def request_throughput(self):
+        """BM_Throughput: requests per second on 1 and 2 threads, with the process's CPU per request."""
+        kinds = (("hl_call_and_restore(Add)", 1), ("sandbox from a snapshot, hl_call(Add), delete", 2))
+        rows = []
+        for what, kind in kinds:
+            for threads in (1, 2):
+                name = "BM_Throughput/kind:%d/threads:%d" % (kind, threads)
+                rate, text = self.items_per_second(name)
+                cpu = counter_value(self.run, name, "cpu_us_per_request")
+                cores = counter_value(self.run, name, "cores_used")
+                rows.append([what, str(threads), text, cpu.text if cpu.measured else "",
+                             format_amount(cores.value) if cores.measured else ""])
+        if all(row[2].startswith(NOT_MEASURED) for row in rows):
+            return self.absent("BM_Throughput")
+        return Section(Table(["request", "threads", "per second (all threads)", "process CPU per request",
+                              "cores used"], rows))
+
     def memory(self):
         idle = self.run.find("BM_IdleSandboxMemory")
         most = self.run.find("BM_MaxLiveSandboxes")
@@ -914,6 +958,7 @@ def render(run_dir, out):
         "argument_bytes": report.argument_bytes(), "heap_size": report.heap_size(),
         "dirty_pages": report.dirty_pages(), "live_sandboxes": report.live_sandboxes(),
         "threads": report.threads(), "kill_latency": report.kill_latency(), "memory": report.memory(),
+        "tail_latency": report.tail_latency(), "request_throughput": report.request_throughput(),
         "creation": report.creation(),
     }
     remove_stale_figures(plots_dir, report.figures_drawn)
