@@ -5,7 +5,7 @@ set -euo pipefail
 
 synopsis() {
   cat <<'EOF'
-usage: scripts/bench-report.sh [--quick] [--filter REGEX] [--out FILE]
+usage: scripts/bench-report.sh [--quick] [--filter REGEX] [--peer] [--out FILE]
        scripts/bench-report.sh --from DIR [--out FILE]
 EOF
 }
@@ -17,13 +17,19 @@ usage() {
 Builds (scripts/build.sh), records the machine, runs build/bench/hyperlight_bench
 once (and build/bench/hyperlight_script_bench when it was built) with JSON
 output into build/bench-report/, then renders FILE and its plots (FILE's
-folder/<FILE's name without .md>/*.png).
+folder/<FILE's name without .md>/*.png). A peer_bench.json in that directory
+(scripts/peer-bench.sh: hyperlight against Wasmtime) is rendered as the
+section "Side by side with Wasmtime", whichever run wrote it.
 
   --from DIR       re-render from a previous run's DIR (hyperlight_bench.json,
-                   machine.json, script_bench.json if any); builds and runs nothing
+                   machine.json, script_bench.json and peer_bench.json if any);
+                   builds and runs nothing
   --quick          HL_BENCH_QUICK=1 and --benchmark_min_time=0.01: rough figures,
                    into build/bench-report-quick/ (the page too, unless --out)
   --filter REGEX   run only the benchmarks matching REGEX (--benchmark_filter)
+  --peer           also run scripts/peer-bench.sh (needs the NuGet package
+                   Wasmtime from this machine's NuGet sources), after the
+                   benchmarks, into the same directory
   --out FILE       the page to write (default docs/benchmarks.md)
   -h, --help       this text
 EOF
@@ -42,7 +48,7 @@ usage_error() {
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=/usr/bin/python3 # Debian's, which has python3-jinja2, -yaml and -matplotlib
 
-from_dir= quick=0 filter= out=
+from_dir= quick=0 filter= out= peer=0
 while (($# > 0)); do
   option=$1
   case $option in
@@ -58,6 +64,11 @@ while (($# > 0)); do
       ;;
     --quick)
       quick=1
+      shift
+      continue
+      ;;
+    --peer)
+      peer=1
       shift
       continue
       ;;
@@ -79,7 +90,8 @@ done
 
 if [[ -n $from_dir ]]; then
   # A re-render reads what a run recorded; options of a run make no sense with it.
-  ((quick == 0)) && [[ -z $filter ]] || usage_error "--from re-renders a run; --quick and --filter apply to a new run"
+  ((quick == 0 && peer == 0)) && [[ -z $filter ]] ||
+    usage_error "--from re-renders a run; --quick, --filter and --peer apply to a new run"
   [[ -f $from_dir/hyperlight_bench.json && -f $from_dir/machine.json ]] ||
     usage_error "--from $from_dir: no hyperlight_bench.json and machine.json there"
 fi
@@ -171,7 +183,9 @@ scripts/check-kvm.sh
 scripts/build.sh
 mkdir -p "$run_dir"
 # Only this run's files: a script bench JSON left from an earlier run would
-# put old figures on the new page.
+# put old figures on the new page. The peer bench's JSON stays unless this run
+# makes a new one: scripts/peer-bench.sh is also run on its own, and its
+# section names its own date and commit.
 rm -f "$run_dir"/{hyperlight_bench,script_bench}.{json,log} "$run_dir/machine.json"
 
 ((quick == 0)) || export HL_BENCH_QUICK=1
@@ -182,6 +196,15 @@ run_bench build/bench/hyperlight_bench hyperlight_bench
 # left out of the page when it did not run.
 if [[ -x build/bench/hyperlight_script_bench ]] && matches_filter build/bench/hyperlight_script_bench; then
   run_bench build/bench/hyperlight_script_bench script_bench
+fi
+if ((peer == 1)); then
+  peer_args=(--json "$run_dir/peer_bench.json")
+  ((quick == 0)) || peer_args+=(--quick)
+  # Its own load averages are in its JSON; machine.json's "after" includes it.
+  if ! scripts/peer-bench.sh "${peer_args[@]}"; then
+    echo "bench-report.sh: scripts/peer-bench.sh failed; the page was not rendered" >&2
+    exit 1
+  fi
 fi
 write_machine_json "$load_before" "$(load_average)"
 render "$run_dir" "$out"

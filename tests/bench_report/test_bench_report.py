@@ -7,12 +7,15 @@ as a fixture in its machine.json) through scripts/bench-report.sh --from.
   test_bench_report.py ScriptOptions    one class (ctest registers two runs)
 
 The fixture's numbers are chosen so that each verdict occurs: see
-EXPECTED_VERDICTS. BM_TwoExitFloor ran three repetitions whose median
+EXPECTED_VERDICTS. Its peer_bench.json (bench/peer/PeerBench's format) has
+one case not measured, one whose Wasmtime side was timed in groups, and a
+commit other than the benchmarks', so the peer section shows each of those. BM_TwoExitFloor ran three repetitions whose median
 (40.5 µs) gives the host call's separate-run ratio 1.14x where the mean
 (42 µs) would give 1.10x, so that figure also checks that the median is the
 figure used.
 """
 
+import json
 import os
 import re
 import shutil
@@ -27,6 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 FIXTURE = os.path.join(HERE, "fixture")
 SCRIPT = os.path.join(REPO_ROOT, "scripts", "bench-report.sh")
+PEER_SCRIPT = os.path.join(REPO_ROOT, "scripts", "peer-bench.sh")
 sys.path.insert(0, os.path.join(REPO_ROOT, "tools", "benchreport"))
 import benchreport  # noqa: E402
 
@@ -43,13 +47,16 @@ EXPECTED_VERDICTS = {
     "tail_call": "holds",
     "tail_call_and_restore": "misses",
     "tail_sandbox_from_snapshot": "holds",
+    "peer_fresh_16_pages": "holds",  # 30 µs / 50 µs
+    "peer_fresh_256_pages": "misses",  # 80 µs / 100 µs
 }
+PEER_HEADING = "## Side by side with Wasmtime"
 # What the fixture has no data for: BM_KillLatency failed, so no plot of it.
 FIGURES_NOT_DRAWN = {"kill_latency"}
 
 
-def run_script(*args):
-    return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=120)
+def run_script(*args, script=SCRIPT):
+    return subprocess.run([script, *args], capture_output=True, text=True, timeout=120)
 
 
 def render_with_script(run_dir, out):
@@ -169,6 +176,54 @@ class RenderFixture(unittest.TestCase):
                                                              "re-implement")}
         self.assertEqual(rows["a call with a host function call"][1:5], ["23.6 µs", "1.83x", "46.0 µs", "2.14x"])
 
+    def peer_rows(self):
+        """{(case, Wasmtime configuration): row} of the peer section's table; a
+        case's title is on its first row only."""
+        rows, case = {}, None
+        for row in table_rows(self.page, PEER_HEADING):
+            case = row[0] or case
+            rows[(case, row[1])] = row
+        return rows
+
+    def test_the_peer_section_shows_p50_p99_and_ratios_per_wasmtime_configuration(self):
+        rows = self.peer_rows()
+        case = "(b) fresh state per request: write 16 pages"
+        self.assertEqual(rows[(case, "default")][2:],
+                         ["30.0 µs", "120 µs", "50.0 µs", "150 µs", "0.60x", "0.80x"])
+        # Ours once per case; each configuration's own figures and ratios.
+        self.assertEqual(rows[(case, "pooling allocator")][2:],
+                         ["", "", "45.0 µs", "240 µs", "0.67x", "0.50x"])
+        self.assertEqual(rows[(case, "pooling, memory kept resident")][6:], ["0.75x", "0.75x"])
+
+    def test_a_peer_case_not_measured_says_why(self):
+        rows = self.peer_rows()
+        self.assertIn("not measured (lua.elf not built (fixture))",
+                      rows[("(c) fresh state per request: script, recursive fib(15)", "")][2])
+
+    def test_a_request_timed_in_groups_says_its_p99_is_of_means(self):
+        row = self.peer_rows()[("(d) a call on a live instance: Add(40, 2)", "default")]
+        self.assertEqual(row[4:8], ["80.0 ns", "200 ns (means of 16)", "400.0x", "275.0x"])
+
+    def test_the_peer_section_states_the_isolation_the_run_and_the_notes(self):
+        section = self.page[self.page.index(PEER_HEADING):]
+        self.assertIn("- hyperlight: fixture: a KVM virtual machine per sandbox.", section)
+        self.assertIn("- Wasmtime: fixture: in-process software fault isolation.", section)
+        self.assertIn("2026-12-01T10:00:00Z (UTC), commit 1111111", section)
+        self.assertIn("**Not the commit of the benchmarks above (0000000)**", section)
+        self.assertIn("Not like for like: fixture note on the script case.", section)
+        self.assertIn("cost 1.50 µs in that run", section)
+        self.assertIn("**How to read it.**", section)  # peer.md
+        self.assertNotIn("quick run", section)
+        # Before the script guests, after the published figures.
+        self.assertLess(self.page.index("## Against the published figures"), self.page.index(PEER_HEADING))
+        self.assertLess(self.page.index(PEER_HEADING), self.page.index("## Script guests"))
+
+    def test_peer_targets_show_their_figures_and_the_other_configurations(self):
+        row = self.targets()[target_texts()["peer_fresh_256_pages"]]
+        self.assertEqual(row[2:5], ["0.80x", "<= 0.70x", "80.0 µs / 100 µs"])
+        self.assertEqual(row[5], "p99 0.75x (300 µs / 400 µs), vs pooling 0.89x (80.0 µs / 90.0 µs), "
+                                 "vs pooling, memory kept resident 2.00x (80.0 µs / 40.0 µs)")
+
     def test_the_script_guests_section_shows_ratios_to_native_and_errors(self):
         rows = {(row[0], row[1]): row for row in table_rows(self.page, "## Script guests")}
         self.assertEqual(rows[("Lua", "hl_call_and_restore")][3:5], ["41.0 µs", "1.02x"])
@@ -192,9 +247,37 @@ class RenderWithout(unittest.TestCase):
         page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
         self.assertNotIn("## Script guests", page)
 
+    def test_no_peer_bench_json_no_peer_section_and_its_targets_not_measured(self):
+        os.remove(os.path.join(self.run_dir, "peer_bench.json"))
+        page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
+        self.assertNotIn(PEER_HEADING, page)
+        rows = {row[0]: row for row in table_rows(page, "## Targets")}
+        for target_id in ("peer_fresh_16_pages", "peer_fresh_256_pages"):
+            row = rows[target_texts()[target_id]]
+            self.assertEqual(row[1], "**not measured**")
+            self.assertIn("no peer_bench.json in the run", row[4])
+
+    def test_a_quick_peer_run_says_so(self):
+        path = os.path.join(self.run_dir, "peer_bench.json")
+        with open(path, encoding="utf-8") as f:
+            peer = json.load(f)
+        peer["machine"]["quick"] = True
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(peer, f)
+        page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
+        self.assertIn("> **A quick run (`--quick`): rough figures, not to quote.**", page)
+
+    def test_a_peer_json_of_another_format_exits_2_with_the_file_named(self):
+        with open(os.path.join(self.run_dir, "peer_bench.json"), "w") as f:
+            f.write('{"format": "something else", "cases": []}')
+        result = run_script("--from", self.run_dir, "--out", os.path.join(self.work, "benchmarks.md"))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("peer_bench.json: not a peer bench JSON output", result.stderr)
+
     def test_an_empty_run_renders_every_target_not_measured_and_no_plot(self):
         with open(os.path.join(self.run_dir, "hyperlight_bench.json"), "w") as f:
             f.write('{"context": {}, "benchmarks": []}')
+        os.remove(os.path.join(self.run_dir, "peer_bench.json"))
         page = render_with_script(self.run_dir, os.path.join(self.work, "benchmarks.md"))
         verdicts = {row[1] for row in table_rows(page, "## Targets")}
         self.assertEqual(verdicts, {"**not measured**"})
@@ -247,6 +330,7 @@ class Targets(unittest.TestCase):
             yaml.safe_dump({"targets": [
                 {"id": "a", "text": "t", "compute": {"ratio": ["BM_A"]}, "limit": {"at_most": 1}},
                 {"id": "a", "text": "t", "compute": {"counter": ["BM_B", "c"]}, "limit": {"around": 1}},
+                {"id": "b", "text": "t", "compute": {"peer_ratio": ["fresh_add", "p50"]}, "limit": {"at_most": 1}},
             ]}, f)
         try:
             with self.assertRaises(benchreport.InputError) as caught:
@@ -255,6 +339,7 @@ class Targets(unittest.TestCase):
             os.remove(f.name)
         message = str(caught.exception)
         self.assertIn("ratio needs a list of two", message)
+        self.assertIn("peer_ratio's statistic must be one of median, p99, mean", message)
         self.assertIn("duplicate id", message)
         self.assertIn("limit must be one of", message)
 
@@ -283,13 +368,37 @@ class ScriptOptions(unittest.TestCase):
         self.assert_usage_error(["--from", HERE], "no hyperlight_bench.json and machine.json")
 
     def test_from_with_options_of_a_run_exits_2(self):
-        self.assert_usage_error(["--from", FIXTURE, "--quick"], "--quick and --filter apply to a new run")
+        self.assert_usage_error(["--from", FIXTURE, "--quick"], "--quick, --filter and --peer apply to a new run")
+        self.assert_usage_error(["--from", FIXTURE, "--peer"], "--quick, --filter and --peer apply to a new run")
 
     def test_help_exits_0(self):
         result = run_script("--help")
         self.assertEqual(result.returncode, 0)
         self.assertIn("--from DIR", result.stdout)
+        self.assertIn("--peer", result.stdout)
 
+
+    # scripts/peer-bench.sh, which bench-report.sh --peer runs, the same way.
+
+    def assert_peer_usage_error(self, args, message):
+        result = run_script(*args, script=PEER_SCRIPT)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn(message, result.stderr)
+        self.assertIn("usage: scripts/peer-bench.sh", result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_peer_bench_refuses_unknown_options_and_arguments(self):
+        self.assert_peer_usage_error(["--bogus"], "unknown option: --bogus")
+        self.assert_peer_usage_error(["out.json"], "unexpected argument: out.json")
+
+    def test_peer_bench_refuses_an_option_without_its_value(self):
+        self.assert_peer_usage_error(["--json"], "--json needs a value")
+        self.assert_peer_usage_error(["--json="], "--json needs a value")
+
+    def test_peer_bench_help_exits_0(self):
+        result = run_script("--help", script=PEER_SCRIPT)
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("--json PATH", result.stdout)
 
 if __name__ == "__main__":
     unittest.main()

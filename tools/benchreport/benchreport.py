@@ -6,6 +6,8 @@
 DIR holds what scripts/bench-report.sh recorded:
   hyperlight_bench.json   build/bench/hyperlight_bench's --benchmark_out (JSON)
   script_bench.json       build/bench/hyperlight_script_bench's, if it was run
+  peer_bench.json         bench/peer/PeerBench's (scripts/peer-bench.sh), if it was run:
+                          hyperlight against Wasmtime, rendered as its own section
   machine.json            the machine, load, date and commit of the run
 
 FILE (default docs/benchmarks.md) is written whole from benchmarks.md.j2; the
@@ -40,6 +42,7 @@ HISTORY_PAGE = os.path.join(REPO_ROOT, "docs", "benchmark-history.md")
 
 BENCH_JSON = "hyperlight_bench.json"
 SCRIPT_BENCH_JSON = "script_bench.json"
+PEER_BENCH_JSON = "peer_bench.json"
 MACHINE_JSON = "machine.json"
 
 FLOOR = "BM_ExitFloor"
@@ -295,7 +298,10 @@ class Computed:
     behind: str  # the absolute figures behind a ratio: "24.1 µs / 21.9 µs"
 
 
-def compute(run, spec, unit="x"):
+def compute(run, spec, unit="x", peer=None):
+    """spec's value from the run (and the peer bench's run, for peer_ratio)."""
+    if "peer_ratio" in spec:
+        return peer_ratio(peer, *spec["peer_ratio"])
     if "ratio" in spec:
         top, bottom = (operand(run, side) for side in spec["ratio"])
         behind = "%s / %s" % (top.text, bottom.text) if top.measured and bottom.measured else ""
@@ -322,10 +328,17 @@ def load_yaml(path):
 
 
 def check_compute(where, spec, problems):
-    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("ratio", "counter"):
-        problems.append("%s: compute must be {ratio: [A, B]} or {counter: [BENCH, NAME]}" % where)
+    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in ("ratio", "counter", "peer_ratio"):
+        problems.append("%s: compute must be {ratio: [A, B]}, {counter: [BENCH, NAME]} or "
+                        "{peer_ratio: [CASE, STATISTIC(, SYSTEM)]}" % where)
         return
     kind, value = next(iter(spec.items()))
+    if kind == "peer_ratio":
+        if not isinstance(value, list) or len(value) not in (2, 3):
+            problems.append("%s: peer_ratio needs [CASE, STATISTIC] or [CASE, STATISTIC, SYSTEM]" % where)
+        elif value[1] not in PEER_STATISTICS:
+            problems.append("%s: peer_ratio's statistic must be one of %s" % (where, ", ".join(PEER_STATISTICS)))
+        return
     if not isinstance(value, list) or len(value) != 2:
         problems.append("%s: %s needs a list of two" % (where, kind))
 
@@ -353,10 +366,10 @@ def load_targets(path):
     return targets
 
 
-def judge(run, target):
+def judge(run, target, peer=None):
     """A target's row: verdict, value, limit, the figures behind it."""
     unit = target.get("unit", "x")
-    computed = compute(run, target["compute"], unit)
+    computed = compute(run, target["compute"], unit, peer)
     (kind, limit), = target["limit"].items()
     symbol, holds = LIMIT_KINDS[kind]
     figure = computed.figure
@@ -366,7 +379,7 @@ def judge(run, target):
         verdict = NOT_MEASURED
     also = []
     for extra in target.get("also") or []:
-        shown = compute(run, extra["compute"], unit)
+        shown = compute(run, extra["compute"], unit, peer)
         behind = " (%s)" % shown.behind if shown.behind and shown.figure.measured else ""
         also.append("%s %s%s" % (extra["label"], shown.figure.text, behind))
     return {
@@ -876,6 +889,140 @@ def script_guests(script_run):
 
 
 # ---------------------------------------------------------------------------
+# The peer bench: hyperlight against Wasmtime (bench/peer/PeerBench)
+
+PEER_FORMAT = "hyperlight-peer-bench/1"
+OURS = "hyperlight"
+# The Wasmtime configurations, as the JSON and the page name them; the first
+# is the one a target's peer_ratio means when it names none.
+PEER_SYSTEMS = (
+    ("wasmtime", "default"),
+    ("wasmtime_pooling", "pooling allocator"),
+    ("wasmtime_pooling_keep_resident", "pooling, memory kept resident"),
+)
+PEER_STATISTICS = ("median", "p99", "mean")
+PEER_MISSING = "no %s in the run (scripts/peer-bench.sh, or scripts/bench-report.sh --peer)" % PEER_BENCH_JSON
+
+
+class PeerRun:
+    """One run of bench/peer/PeerBench: per case, each system's median, p99
+    and mean in ns, all measured in the same alternating batches."""
+
+    def __init__(self, data):
+        self.machine = data.get("machine") or {}
+        self.sampling = data.get("sampling") or {}
+        self.isolation = data.get("isolation") or {}
+        self.systems = data.get("systems") or {}
+        self.cases = data["cases"]
+
+    @classmethod
+    def load(cls, path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            raise InputError("%s: %s" % (path, e))
+        if not isinstance(data, dict) or data.get("format") != PEER_FORMAT or not isinstance(data.get("cases"), list):
+            raise InputError("%s: not a peer bench JSON output (format %s)" % (path, PEER_FORMAT))
+        return cls(data)
+
+    def case(self, case_id):
+        return next((c for c in self.cases if c.get("id") == case_id), None)
+
+
+def peer_time(case, system, statistic):
+    """A system's statistic in one case, as a time Figure."""
+    figures = (case.get("results") or {}).get(system)
+    if figures is None:
+        return missing("%s did not run %s" % (system, case.get("id")))
+    value = figures.get(statistic + "_ns")
+    if not isinstance(value, (int, float)):
+        return missing("%s has no %s_ns for %s" % (case.get("id"), statistic, system))
+    return Figure(float(value), format_time(value), source="%s/%s" % (case.get("id"), system))
+
+
+def peer_ratio(peer, case_id, statistic, system=PEER_SYSTEMS[0][0]):
+    """Ours over a Wasmtime configuration's, one statistic of one case."""
+    if peer is None:
+        return Computed(missing(PEER_MISSING), "")
+    case = peer.case(case_id)
+    if case is None:
+        return Computed(missing("the peer bench has no case %s" % case_id), "")
+    if case.get("not_measured"):
+        return Computed(missing("%s not measured: %s" % (case_id, case["not_measured"]), failed=True), "")
+    ours, theirs = peer_time(case, OURS, statistic), peer_time(case, system, statistic)
+    behind = "%s / %s" % (ours.text, theirs.text) if ours.measured and theirs.measured else ""
+    return Computed(ratio(ours, theirs), behind)
+
+
+def peer_comparison(peer, machine):
+    """The "Side by side with Wasmtime" section's figures, or None without a peer run."""
+    if peer is None:
+        return None
+    rows = []
+    for case in peer.cases:
+        title = case.get("title") or case.get("id")
+        if case.get("not_measured"):
+            rows.append([title, "", "%s (%s)" % (NOT_MEASURED, case["not_measured"]), "", "", "", "", ""])
+            continue
+        ours = [peer_time(case, OURS, s) for s in ("median", "p99")]
+        first = True
+        for system, label in PEER_SYSTEMS:
+            if system not in (case.get("results") or {}):
+                continue
+            theirs = [peer_time(case, system, s) for s in ("median", "p99")]
+            ratios = [peer_ratio(peer, case["id"], s, system).figure for s in ("median", "p99")]
+            rows.append([title if first else "", label] +
+                        [f.text if first else "" for f in ours] +
+                        [theirs[0].text, theirs[1].text + per_sample_note(case, system)] +
+                        [f.text if f.measured else "" for f in ratios])
+            first = False
+    table = Table(["case", "Wasmtime", "hyperlight p50", "hyperlight p99", "Wasmtime p50", "Wasmtime p99",
+                   "ours / Wasmtime p50", "ours / Wasmtime p99"], rows)
+    return {
+        "table": table,
+        "context": peer_context(peer, machine),
+        "quick": bool(peer.machine.get("quick")),
+        "isolation": [(name, peer.isolation[key]) for key, name in (("hyperlight", "hyperlight"),
+                                                                     ("wasmtime", "Wasmtime"))
+                      if peer.isolation.get(key)],
+        "systems": [(label, peer.systems[system]) for system, label in PEER_SYSTEMS if peer.systems.get(system)],
+        "notes": [(c.get("title") or c.get("id"), c["note"]) for c in peer.cases if c.get("note")],
+        "first_write": format_time(peer.machine["host_first_write_ns_per_page"])
+        if isinstance(peer.machine.get("host_first_write_ns_per_page"), (int, float)) else None,
+    }
+
+
+def per_sample_note(case, system):
+    """' (means of N)' when the system's samples each timed N requests (too short to time one by one)."""
+    per_sample = ((case.get("results") or {}).get(system) or {}).get("requests_per_sample", 1)
+    return " (means of %d)" % per_sample if isinstance(per_sample, int) and per_sample > 1 else ""
+
+
+def peer_context(peer, machine):
+    """When, where and how much the peer bench measured, and whether it is the page's commit."""
+    m, sampling = peer.machine, peer.sampling
+    parts = ["%s (UTC), commit %s%s" % (machine_field(m, "date_utc"), machine_field(m, "commit"),
+                                        " (with uncommitted changes)" if m.get("dirty") else "")]
+    if m.get("load_before") or m.get("load_after"):
+        parts.append("load %s before, %s after" % (machine_field(m, "load_before"), machine_field(m, "load_after")))
+    # "dotnet" names itself (".NET 10.0.12"); the two systems' versions do not.
+    versions = [m["dotnet"]] if m.get("dotnet") else []
+    versions += ["%s %s" % (name, m[key]) for name, key in (("hyperlight", "hyperlight_version"),
+                                                            ("Wasmtime", "wasmtime_version")) if m.get(key)]
+    if versions:
+        parts.append(", ".join(versions))
+    text = "; ".join(parts) + "."
+    if all(isinstance(sampling.get(k), int) for k in ("batches", "samples_per_batch", "warmup_requests")):
+        text += (" Per system and case: %d samples in %d alternating batches of %d, after %d warm-up requests."
+                 % (sampling["batches"] * sampling["samples_per_batch"], sampling["batches"],
+                    sampling["samples_per_batch"], sampling["warmup_requests"]))
+    if m.get("commit") and machine.get("commit") and m.get("commit") != machine.get("commit"):
+        text += " **Not the commit of the benchmarks above (%s)**: a run of its own." % machine["commit"]
+    return text
+
+
+# ---------------------------------------------------------------------------
 # The page
 
 
@@ -946,6 +1093,8 @@ def render(run_dir, out):
     run = Run.load(os.path.join(run_dir, BENCH_JSON))
     script_path = os.path.join(run_dir, SCRIPT_BENCH_JSON)
     script_run = Run.load(script_path) if os.path.exists(script_path) else None
+    peer_path = os.path.join(run_dir, PEER_BENCH_JSON)
+    peer = PeerRun.load(peer_path) if os.path.exists(peer_path) else None
     targets = load_targets(os.path.join(TOOL_DIR, "targets.yaml"))
     published = load_yaml(os.path.join(TOOL_DIR, "published.yaml"))
 
@@ -953,7 +1102,7 @@ def render(run_dir, out):
     plots_dir = os.path.join(page_dir, os.path.splitext(os.path.basename(out))[0])
     os.makedirs(plots_dir, exist_ok=True)
     report = Report(run, plots_dir, page_dir)
-    judged = [judge(run, target) for target in targets]
+    judged = [judge(run, target, peer) for target in targets]
     sections = {
         "floors": report.floors(), "calls": report.calls(), "interleaved": report.interleaved(),
         "argument_bytes": report.argument_bytes(), "heap_size": report.heap_size(),
@@ -973,6 +1122,7 @@ def render(run_dir, out):
         missed=[t for t in judged if t["verdict"] == "misses" and t["explanation"]],
         sections=sections, published=published, published_table=published_comparison(run, published),
         script_table=script_guests(script_run) if script_run is not None else None,
+        peer=peer_comparison(peer, machine),
         history_link=os.path.relpath(HISTORY_PAGE, page_dir).replace(os.sep, "/"),
         page_is_default=os.path.abspath(out) == DEFAULT_OUT)
     with open(out, "w", encoding="utf-8") as f:
@@ -982,8 +1132,8 @@ def render(run_dir, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Render the benchmark page from one run's JSON.")
-    parser.add_argument("--run-dir", required=True, help="directory with %s, %s (and %s)" %
-                        (BENCH_JSON, MACHINE_JSON, SCRIPT_BENCH_JSON))
+    parser.add_argument("--run-dir", required=True, help="directory with %s, %s (and %s, %s)" %
+                        (BENCH_JSON, MACHINE_JSON, SCRIPT_BENCH_JSON, PEER_BENCH_JSON))
     parser.add_argument("--out", default=DEFAULT_OUT, help="the page to write (default docs/benchmarks.md)")
     args = parser.parse_args(argv)
     try:
