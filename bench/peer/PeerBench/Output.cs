@@ -35,8 +35,8 @@ internal static class Output
 
     public const string HyperlightIsolation =
         "a KVM virtual machine per sandbox: the guest has its own guest-physical memory and page tables and runs " +
-        "in ring 3 with no OS; what it can reach is what the VM maps, enforced by the CPU's (here PVM's) paging " +
-        "and privilege levels and KVM.";
+        "in ring 3 with no OS; it reaches only what the VM maps, enforced by KVM with the CPU's paging and " +
+        "privilege levels.";
 
     public const string WasmtimeIsolation =
         "in-process software fault isolation: the module is compiled (Cranelift) into the host process and runs " +
@@ -58,7 +58,7 @@ internal static class Output
 
     public static void PrintTable(TextWriter writer, IReadOnlyList<CaseResult> results)
     {
-        string[] headers = { "case", "system", "median", "p99", "mean", "requests", "ours/it median", "ours/it p99" };
+        string[] headers = { "case", "system", "median", "p99", "mean", "requests", "ours/this p50", "ours/this p99" };
         var rows = new List<string[]>();
         foreach (CaseResult result in results)
         {
@@ -91,7 +91,7 @@ internal static class Output
             writer.WriteLine(Row(row, widths));
         }
         writer.WriteLine();
-        writer.WriteLine("ours/it: hyperlight's figure over that system's, measured in the same batches.");
+        writer.WriteLine("ours/this: hyperlight's median (p50) or p99 over this row's system's, from the same batches.");
         writer.WriteLine("Isolation, hyperlight: " + HyperlightIsolation);
         writer.WriteLine("Isolation, Wasmtime:   " + WasmtimeIsolation);
         foreach (CaseResult result in results.Where(r => r.Case.Note != null))
