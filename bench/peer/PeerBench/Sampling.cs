@@ -12,13 +12,14 @@ internal sealed record Contender(string System, Action Request);
 internal sealed record SamplingPlan(int WarmupRequests, int Batches, int SamplesPerBatch)
 {
     /// <summary>
-    /// A sample shorter than this is mostly the clock's own cost (two reads
-    /// of the TSC through the vDSO, tens of ns), so a request that fast is
-    /// timed in groups: each sample is the mean of as many requests as fill
-    /// this time, and its p99 is then one of those means, not of single
-    /// requests (the output says how many requests a sample holds).
+    /// In a sample shorter than this, the clock's own cost (two reads of the
+    /// TSC through the vDSO, tens of ns) is more than a few percent, so a
+    /// request that fast (a call on a live Wasm instance) is timed in groups:
+    /// each sample is the mean of as many requests as fill this time, and its
+    /// p99 is then one of those means, not of single requests (the output
+    /// says how many requests a sample holds).
     /// </summary>
-    public const double MinSampleNs = 2_000;
+    public const double MinSampleNs = 1_000;
 }
 
 /// <summary>One contender's figures for one case.</summary>
