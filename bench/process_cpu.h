@@ -43,4 +43,3 @@ class CoresUsed {
   double cpu_begin_ = 0;
   std::chrono::steady_clock::time_point wall_begin_;
 };
-

@@ -762,7 +762,7 @@ class Report:
                          p99.text if p99.measured else self.not_measured_cell(p99),
                          spread.text if spread.measured else NOT_MEASURED,
                          "<= %s" % format_ratio(limit) if limit else "",
-                         cpu.text if cpu.measured else "", self.ratio_cell(p50.value, self.floor)])
+                         format_time(cpu.value * 1e3) if cpu.measured else "", self.ratio_cell(p50.value, self.floor)])
             p50s.append(p50.value / 1e3 if p50.measured else None)
             p99s.append(p99.value / 1e3 if p99.measured else None)
         table = Table(["request", "p50", "p99", "p99 / p50", "target", "process CPU per request", "p50 x exit floor"],
@@ -781,7 +781,7 @@ class Report:
                 rate, text = self.items_per_second(name)
                 cpu = counter_value(self.run, name, "cpu_us_per_request")
                 cores = counter_value(self.run, name, "cores_used")
-                rows.append([what, str(threads), text, cpu.text if cpu.measured else "",
+                rows.append([what, str(threads), text, format_time(cpu.value * 1e3) if cpu.measured else "",
                              format_amount(cores.value) if cores.measured else ""])
         if all(row[2].startswith(NOT_MEASURED) for row in rows):
             return self.absent("BM_Throughput")
