@@ -55,6 +55,15 @@ class InputError(Exception):
     """The run directory or a YAML file cannot be used; exit 2."""
 
 
+def read_json(path):
+    """The JSON at path; InputError naming the file if it cannot be read or parsed."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError("%s: %s" % (path, e))
+
+
 # ---------------------------------------------------------------------------
 # Benchmark names
 #
@@ -156,11 +165,7 @@ class Run:
 
     @classmethod
     def load(cls, path):
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, ValueError) as e:
-            raise InputError("%s: %s" % (path, e))
+        data = read_json(path)
         if not isinstance(data, dict) or not isinstance(data.get("benchmarks", []), list):
             raise InputError("%s: not a Google Benchmark JSON output" % path)
         return cls(data.get("benchmarks", []), data.get("context"))
@@ -917,11 +922,7 @@ class PeerRun:
 
     @classmethod
     def load(cls, path):
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
-        except (OSError, ValueError) as e:
-            raise InputError("%s: %s" % (path, e))
+        data = read_json(path)
         if not isinstance(data, dict) or data.get("format") != PEER_FORMAT or not isinstance(data.get("cases"), list):
             raise InputError("%s: not a peer bench JSON output (format %s)" % (path, PEER_FORMAT))
         return cls(data)
