@@ -176,29 +176,19 @@ hl_error_t *host_blob(void *, const hl_val_t *, size_t, hl_val_t *result) {
 }
 
 void register_host_functions(hl_sandbox_t *sb) {
-  struct Fn {
-    const char *name;
-    std::vector<hl_val_kind_t> params;
-    hl_val_kind_t result;
-    hl_host_fn_t fn;
-  };
-  const Fn fns[] = {
-      {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add_i64},
-      {"Scale", {HL_VAL_F64, HL_VAL_F64}, HL_VAL_F64, host_scale},
-      {"AddI32", {HL_VAL_I32, HL_VAL_I32}, HL_VAL_I32, host_add_i32},
-      {"HalveF32", {HL_VAL_F32}, HL_VAL_F32, host_halve_f32},
-      {"NextU64", {HL_VAL_U64}, HL_VAL_U64, host_next_u64},
-      {"Greet", {HL_VAL_STRING}, HL_VAL_STRING, host_greet},
-      {"Negate", {HL_VAL_BOOL}, HL_VAL_BOOL, host_negate},
-      {"Length", {HL_VAL_BYTES}, HL_VAL_U32, host_length},
-      {"Fail", {HL_VAL_STRING}, HL_VAL_VOID, host_fail},
-      {"Nothing", {}, HL_VAL_VOID, host_nothing},
-      {"Blob", {}, HL_VAL_BYTES, host_blob},
-  };
-  for (const Fn &f : fns) {
-    ErrorPtr err(hl_register(sb, f.name, f.params.data(), f.params.size(), f.result, f.fn, nullptr, nullptr));
-    ASSERT_FALSE(err) << describe(err);
-  }
+  script_corpus::register_host_fns(sb, {
+                                           {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add_i64},
+                                           {"Scale", {HL_VAL_F64, HL_VAL_F64}, HL_VAL_F64, host_scale},
+                                           {"AddI32", {HL_VAL_I32, HL_VAL_I32}, HL_VAL_I32, host_add_i32},
+                                           {"HalveF32", {HL_VAL_F32}, HL_VAL_F32, host_halve_f32},
+                                           {"NextU64", {HL_VAL_U64}, HL_VAL_U64, host_next_u64},
+                                           {"Greet", {HL_VAL_STRING}, HL_VAL_STRING, host_greet},
+                                           {"Negate", {HL_VAL_BOOL}, HL_VAL_BOOL, host_negate},
+                                           {"Length", {HL_VAL_BYTES}, HL_VAL_U32, host_length},
+                                           {"Fail", {HL_VAL_STRING}, HL_VAL_VOID, host_fail},
+                                           {"Nothing", {}, HL_VAL_VOID, host_nothing},
+                                           {"Blob", {}, HL_VAL_BYTES, host_blob},
+                                       });
 }
 
 }  // namespace

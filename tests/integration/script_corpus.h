@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -124,28 +125,33 @@ inline hl_error_t *host_fail(void *, const hl_val_t *args, size_t, hl_val_t *) {
   return hl_error_new(std::string(args[0].of.string.ptr, args[0].of.string.len).c_str());
 }
 
-inline void register_host_functions(hl_sandbox_t *sb) {
-  struct Fn {
-    const char *name;
-    std::vector<hl_val_kind_t> params;
-    hl_val_kind_t result;
-    hl_host_fn_t fn;
-  };
-  const Fn fns[] = {
-      {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add},
-      {"Concat", {HL_VAL_STRING, HL_VAL_STRING}, HL_VAL_STRING, host_concat},
-      {"Half", {HL_VAL_F64}, HL_VAL_F64, host_half},
-      {"Not", {HL_VAL_BOOL}, HL_VAL_BOOL, host_not},
-      {"Largest", {}, HL_VAL_U64, host_largest},
-      {"Negative", {}, HL_VAL_I32, host_negative},
-      {"Nothing", {}, HL_VAL_VOID, host_nothing},
-      {"Bytes", {HL_VAL_STRING}, HL_VAL_BYTES, host_bytes},
-      {"Fail", {HL_VAL_STRING}, HL_VAL_I64, host_fail},
-  };
-  for (const Fn &f : fns) {
+// A host function a script test registers (uniform callback, no user data).
+struct HostFnSpec {
+  const char *name;
+  std::vector<hl_val_kind_t> params;
+  hl_val_kind_t result;
+  hl_host_fn_t fn;
+};
+
+inline void register_host_fns(hl_sandbox_t *sb, std::initializer_list<HostFnSpec> fns) {
+  for (const HostFnSpec &f : fns) {
     ErrorPtr err(hl_register(sb, f.name, f.params.data(), f.params.size(), f.result, f.fn, nullptr, nullptr));
     ASSERT_FALSE(err) << f.name << ": " << describe(err);
   }
+}
+
+inline void register_host_functions(hl_sandbox_t *sb) {
+  register_host_fns(sb, {
+                            {"Add", {HL_VAL_I64, HL_VAL_I64}, HL_VAL_I64, host_add},
+                            {"Concat", {HL_VAL_STRING, HL_VAL_STRING}, HL_VAL_STRING, host_concat},
+                            {"Half", {HL_VAL_F64}, HL_VAL_F64, host_half},
+                            {"Not", {HL_VAL_BOOL}, HL_VAL_BOOL, host_not},
+                            {"Largest", {}, HL_VAL_U64, host_largest},
+                            {"Negative", {}, HL_VAL_I32, host_negative},
+                            {"Nothing", {}, HL_VAL_VOID, host_nothing},
+                            {"Bytes", {HL_VAL_STRING}, HL_VAL_BYTES, host_bytes},
+                            {"Fail", {HL_VAL_STRING}, HL_VAL_I64, host_fail},
+                        });
 }
 
 inline void append_printed(void *user_data, const char *text, size_t len) {
