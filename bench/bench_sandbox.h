@@ -20,6 +20,14 @@ inline bool failed(benchmark::State &state, hl_error_t *err) {
   return true;
 }
 
+// An i32 argument, as the benches' Add(40, 2) calls pass them.
+inline hl_val_t i32_val(int32_t v) {
+  hl_val_t val{};
+  val.kind = HL_VAL_I32;
+  val.of.i32 = v;
+  return val;
+}
+
 struct ScribbleSizes {
   uint64_t heap_bytes = 16ull << 20;
   uint64_t input_buffer_bytes = 0;  // 0: the library's default

@@ -21,6 +21,7 @@
 
 #include "abi/hl_abi.h"
 #include "bench_mode.h"
+#include "bench_sandbox.h"
 #include "engine/engine.h"
 #include "hyperlight.h"
 #include "interleave.h"
@@ -258,12 +259,6 @@ void BM_HlCallAddViaHostTyped(benchmark::State &state) { run_calls(state, "AddVi
 BENCHMARK(BM_HlCallAddViaHostTyped)->UseRealTime()->MinTime(bench_min_time(1.0));
 
 // The same comparisons interleaved (interleave.h).
-hl_val_t i32_val(int32_t v) {
-  hl_val_t val{};
-  val.kind = HL_VAL_I32;
-  val.of.i32 = v;
-  return val;
-}
 const hl_val_t add_args[2] = {i32_val(40), i32_val(2)};
 
 // The headline ratios, interleaved: hl_call(Add) / the exit floor, and

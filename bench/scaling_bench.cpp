@@ -43,13 +43,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point begin) { return std::chrono::duration<double>(Clock::now() - begin).count(); }
 
-hl_val_t i32_val(int32_t v) {
-  hl_val_t val{};
-  val.kind = HL_VAL_I32;
-  val.of.i32 = v;
-  return val;
-}
-
 // ---------------------------------------------------------------------------
 // Calls
 

@@ -20,18 +20,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const hl_val_t kAddArgs[2] = {[] {
-                                hl_val_t v{};
-                                v.kind = HL_VAL_I32;
-                                v.of.i32 = 40;
-                                return v;
-                              }(),
-                              [] {
-                                hl_val_t v{};
-                                v.kind = HL_VAL_I32;
-                                v.of.i32 = 2;
-                                return v;
-                              }()};
+const hl_val_t kAddArgs[2] = {i32_val(40), i32_val(2)};
 
 // One request of each kind; false (and the benchmark ended) on an error.
 bool call_once(benchmark::State &state, hl_sandbox_t *sb) {
