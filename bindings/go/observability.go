@@ -405,3 +405,15 @@ func (e *Engine) PublishExpvar(name string) {
 func PublishExpvar(name string) {
 	publishExpvar(nil, name)
 }
+
+// ID is the sandbox's number, unique among the sandboxes of its engine (C
+// hl_sandbox_id): the one span events and the engine's metrics name it by. A
+// sandbox made from a kept-warm spare gets a new one. 0 once closed.
+func (s *Sandbox) ID() uint64 {
+	ptr, err := s.acquire("ID")
+	if err != nil {
+		return 0
+	}
+	defer s.mu.RUnlock()
+	return uint64(C.hl_sandbox_id(ptr))
+}

@@ -686,3 +686,16 @@ func TestPublishExpvar(t *testing.T) {
 		t.Errorf("expvar %s of the default engine = %+v", defaultName, m)
 	}
 }
+
+func TestSandboxIDsAreDistinctAndZeroOnceClosed(t *testing.T) {
+	a, b := newTestSandbox(t), newTestSandbox(t)
+	if a.ID() == 0 || b.ID() == 0 || a.ID() == b.ID() {
+		t.Fatalf("IDs %d and %d, want two distinct non-zero ones", a.ID(), b.ID())
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if id := a.ID(); id != 0 {
+		t.Errorf("a closed sandbox's ID is %d, want 0", id)
+	}
+}
