@@ -195,6 +195,7 @@ class SandboxDebugTarget final : public debug::DebugTarget {
     g.gs = s.gs.selector;
     g.fs_base = s.fs.base;
     g.gs_base = s.gs.base;
+    sb_.load_pending_fpu();  // a stop before the guest's entry ran shows the state it will start from
     fpu_ = sb_.vcpu_.get_fpu();
     const kvm_fpu &f = fpu_;
     for (int i = 0; i < 8; i++) std::memcpy(g.st[i], f.fpr[i], 10);

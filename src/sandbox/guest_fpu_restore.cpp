@@ -3,8 +3,8 @@
 // with FXRSTOR before anything else runs (abi/hl_abi.h, fpu_restore). The
 // PEB is read-only to the guest and its code after a restore is the
 // snapshot's, so the state cannot be skipped or forged. Everything that
-// reads the vCPU's state before the guest has run (snapshots, cores, the
-// exactness tests) loads it the usual way first.
+// reads the vCPU's state before the guest has run (snapshots, cores, a
+// debugger's stop, the exactness tests) loads it the usual way first.
 #include <cstddef>
 #include <cstring>
 

@@ -142,9 +142,6 @@ uint64_t Sandbox::apply_snapshot(const std::shared_ptr<const Snapshot> &snapshot
     if (vcpu_state_unknown_ || !tracked) {
       vcpu_.restore_all_state(snap.vcpu);
       clear_fpu_request();
-    } else if (gdb_ != nullptr) {  // a debugger reads the registers as the vCPU has them
-      vcpu_.restore_user_state(snap.vcpu);
-      clear_fpu_request();
     } else {
       vcpu_.restore_user_registers(snap.vcpu);
       leave_fpu_for_guest(snapshot);  // loaded by the guest's call entry, not an ioctl
